@@ -1,0 +1,1 @@
+"""The simulated HAT: the same buses the drivers use, with analog physics and cars behind them."""

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Set up the development environment and run the appliance or its tests.
+#   bash scripts/dev.sh sim [evse sim options]   run on the simulated HAT (UI on http://127.0.0.1:8080)
+#   bash scripts/dev.sh test [pytest options]    run the test suite
+# Idempotent: the first run creates .venv and installs the pinned dependencies.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+venv="$root/.venv"
+cmd=${1:-}
+shift || true
+
+need_root() { if [ "$(id -u)" -ne 0 ]; then echo "sudo"; fi; }
+
+install_debian_packages() {
+    # Debian packages the tests need (browser, circuit simulator); one per line, # comments.
+    local wanted missing=()
+    wanted=$(sed -e 's/#.*//' -e '/^\s*$/d' scripts/apt-packages.txt)
+    for pkg in $wanted; do
+        dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+    done
+    if [ ${#missing[@]} -gt 0 ]; then
+        echo "==> installing Debian packages: ${missing[*]}"
+        $(need_root) apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive $(need_root) apt-get install -y -qq --no-install-recommends "${missing[@]}"
+    fi
+}
+
+setup_venv() {
+    local extras=$1 stamp="$venv/.installed-$1"
+    if [ ! -x "$venv/bin/python" ]; then
+        echo "==> creating $venv"
+        python3 -m venv "$venv"
+    fi
+    if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+        echo "==> installing the appliance and its pinned dependencies"
+        "$venv/bin/pip" install -q -e ".[$extras]"
+        touch "$stamp"
+    fi
+}
+
+case "$cmd" in
+    sim)
+        setup_venv dev
+        exec "$venv/bin/evse" sim "$@"
+        ;;
+    test)
+        install_debian_packages
+        setup_venv test
+        set +e
+        "$venv/bin/python" -m pytest "$@"
+        rc=$?
+        set -e
+        if [ $rc -eq 5 ]; then echo "no tests were collected"; fi
+        exit $rc
+        ;;
+    *)
+        echo "usage: bash scripts/dev.sh sim|test [options]" >&2
+        exit 2
+        ;;
+esac
