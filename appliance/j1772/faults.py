@@ -49,7 +49,7 @@ POLICY: dict[FaultCode, FaultPolicy] = {
     FaultCode.OVER_CURRENT: FaultPolicy(PilotMode.X1, True, Clears.UNPLUG),
     FaultCode.OVER_TEMPERATURE: FaultPolicy(None, False, Clears.CONDITION),
     FaultCode.PP_INVALID: FaultPolicy(PilotMode.X1, True, Clears.CONDITION),
-    FaultCode.PILOT_FAULT: FaultPolicy(PilotMode.F, True, Clears.CONDITION),
+    FaultCode.PILOT_FAULT: FaultPolicy(PilotMode.X1, True, Clears.CONDITION),
     FaultCode.ADC_FAULT: FaultPolicy(PilotMode.F, True, Clears.CONDITION),
     FaultCode.METER_FAULT: FaultPolicy(PilotMode.X1, True, Clears.CONDITION),
     FaultCode.SUPERVISOR_LOST: FaultPolicy(None, False, Clears.CONDITION),

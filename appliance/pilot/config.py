@@ -1,0 +1,94 @@
+"""Installation limits and timings the pilot process enforces, whatever the supervisor says."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class StationConfig(_Strict):
+    id: int = Field(ge=1, le=2)
+    max_current_a: float = Field(default=32.0, ge=6, le=80, description="station rating")
+    phase_rotation: tuple[int, int, int] = Field(default=(1, 2, 3), description="line phase of the station's L1, L2, L3")
+    ventilation: bool = Field(default=False, description="the site can ventilate: state D may charge")
+    tethered: bool = Field(default=False, description="fixed cable: no PP check, cable rated for the station")
+
+    @field_validator("phase_rotation")
+    @classmethod
+    def _permutation(cls, v: tuple[int, int, int]) -> tuple[int, int, int]:
+        if sorted(v) != [1, 2, 3]:
+            raise ValueError("phase_rotation must be a permutation of [1, 2, 3]")
+        return v
+
+
+class Timing(_Strict):
+    """IEC 61851-1 Table A.6 and friends; defaults are the spec's numbers."""
+
+    loop_period_s: float = Field(default=0.010, gt=0, le=0.05)
+    debounce_readings: int = Field(default=3, ge=1)
+    out_of_band_fault_s: float = 1.0
+    duty_increase_interval_s: float = 5.0
+    pwm_off_open_s: float = Field(default=5.5, le=6.0, description="X2->C1: open this long after PWM stopped")
+    supervisor_timeout_s: float = 5.0
+    wakeup_after_s: float = 30.0
+    wakeup_f_s: float = 4.0
+    fault_f_hold_s: float = 3.0
+    rcd_retry_s: float = 900.0
+    rcd_max_retries: int = 3
+    rcd_test_timeout_s: float = 0.2
+    weld_detect_s: float = 1.0
+    over_current_s: float = 7.0
+    meter_period_s: float = 0.1
+    bus_error_ticks: int = 3
+    adc_stuck_s: float = 0.5
+
+
+class PilotConfig(_Strict):
+    line_limit_a: float = Field(default=32.0, ge=6, le=80, description="supply line per-phase limit (the fuse)")
+    failsafe_current_a: float | None = Field(default=None, ge=0, description="offer while the supervisor is silent")
+    derate_temperature_c: float = 65.0
+    pause_temperature_c: float = 75.0
+    stations: list[StationConfig] = Field(default_factory=lambda: [StationConfig(id=1), StationConfig(id=2)])
+    timing: Timing = Field(default_factory=Timing)
+
+    @field_validator("stations")
+    @classmethod
+    def _unique_ids(cls, v: list[StationConfig]) -> list[StationConfig]:
+        if len({s.id for s in v}) != len(v):
+            raise ValueError("station ids must be unique")
+        return sorted(v, key=lambda s: s.id)
+
+    def station(self, station_id: int) -> StationConfig:
+        return next(s for s in self.stations if s.id == station_id)
+
+    def failsafe_for(self, line_limit_a: float) -> float:
+        """Default: half the line limit, at least 6 A, else 0 (pause)."""
+        amps = self.failsafe_current_a if self.failsafe_current_a is not None else line_limit_a / 2
+        return amps if amps >= 6 else 0.0
+
+
+class ConfigError(ValueError):
+    pass
+
+
+def load_pilot_config(path: Path | None) -> PilotConfig:
+    """Read the pilot's TOML configuration; a clear error names the key that is wrong."""
+    if path is None:
+        return PilotConfig()
+    try:
+        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        return PilotConfig.model_validate(data)
+    except OSError as exc:
+        raise ConfigError(f"{path}: {exc.strerror}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: {exc}") from exc
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        key = ".".join(str(p) for p in first["loc"])
+        raise ConfigError(f"{path}: {key}: {first['msg']}") from exc

@@ -1,0 +1,127 @@
+"""One control tick: read the HAT, run the engine, drive the HAT, kick the watchdog.
+
+The only place where the engine's decisions reach hardware. Outputs are written only
+when they change (a PWM write restarts the period), and any unexpected error drives
+every station to its safe state: contactors open, pilot at -12 V.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from appliance.board.description import BoardDescription
+from appliance.drivers.interfaces import BusError, HatDrivers, MeterReading, StationDrivers
+from appliance.j1772.states import PilotMode
+from appliance.pilot.engine import BoardInputs, PilotEngine
+from appliance.pilot.sensing import Sensing
+from appliance.pilot.station import StationInputs, StationOutputs
+from appliance.simulator.clock import Clock
+
+
+@dataclass
+class _Applied:
+    pilot: tuple[PilotMode, float | None] | None = None
+    contactor: bool | None = None
+    rcd_test: bool | None = None
+    led: bool | None = None
+
+
+class PilotController:
+    def __init__(self, drivers: HatDrivers, engine: PilotEngine, board: BoardDescription, clock: Clock) -> None:
+        self.drivers = drivers
+        self.engine = engine
+        self.clock = clock
+        self.sensing = Sensing(board, engine.timing, sorted(engine.stations))
+        self._applied = {s.station: _Applied() for s in drivers.stations}
+        self._meter_due = {s.station: 0.0 for s in drivers.stations}
+        self._meter_started = {s.station: False for s in drivers.stations}
+        self.ticks = 0
+
+    def start(self) -> None:
+        """Outputs idle (contactors open, pilot +12 V: charging not offered), then the meters."""
+        self.safe_state(PilotMode.X1)
+        period = self.engine.timing.meter_period_s
+        for i, st in enumerate(self.drivers.stations):
+            self._meter_due[st.station] = self.clock.now() + period * i / max(1, len(self.drivers.stations))
+            self._start_meter(st)
+
+    def _start_meter(self, st: StationDrivers) -> str | None:
+        try:
+            st.meter.start()
+        except BusError as exc:
+            self._meter_started[st.station] = False
+            return f"meter start-up failed: {exc}"
+        self._meter_started[st.station] = True
+        return None
+
+    def tick(self) -> dict[int, StationOutputs]:
+        now = self.clock.now()
+        try:
+            bursts, bus_error = self.drivers.adc.burst(self.sensing.channels, self.sensing.repeats), None
+        except BusError as exc:
+            bursts, bus_error = None, str(exc)
+        sensed = self.sensing.update(bursts, bus_error)
+        stations = {}
+        for st in self.drivers.stations:
+            sid = st.station
+            dc, ac = st.io.rcd_fault()
+            meter, meter_error = self._read_meter(st, now)
+            s = sensed.stations[sid]
+            stations[sid] = StationInputs(s.cp_high_v, s.cp_low_v, s.pp_ohm, dc, ac, meter, meter_error)
+        outputs = self.engine.step(now, BoardInputs(stations, sensed.temperature_c, sensed.error, sensed.rail_error))
+        for st in self.drivers.stations:
+            self._apply(st, outputs[st.station])
+        self.drivers.watchdog.kick()
+        self.ticks += 1
+        return outputs
+
+    def _read_meter(self, st: StationDrivers, now: float) -> tuple[MeterReading | None, str | None]:
+        if now < self._meter_due[st.station]:
+            return None, None
+        self._meter_due[st.station] = now + self.engine.timing.meter_period_s
+        if not self._meter_started[st.station]:
+            error = self._start_meter(st)
+            if error is not None:
+                return None, error
+        try:
+            return st.meter.read(), None
+        except BusError as exc:
+            self._meter_started[st.station] = False  # re-initialise: the chip may have reset
+            return None, f"meter not answering: {exc}"
+
+    def _apply(self, st: StationDrivers, out: StationOutputs) -> None:
+        applied = self._applied[st.station]
+        # contactor first when opening, pilot first when closing: never energise with a stale pilot
+        if not out.contactor and applied.contactor is not False:
+            st.io.set_contactor(False)
+            applied.contactor = False
+        pilot = (out.pilot, out.duty_pct)
+        if pilot != applied.pilot:
+            if out.pilot is PilotMode.X2 and out.duty_pct is not None:
+                st.pilot.set_pwm(out.duty_pct)
+            elif out.pilot is PilotMode.X1:
+                st.pilot.set_high()
+            else:
+                st.pilot.set_low()
+            applied.pilot = pilot
+        if out.contactor and applied.contactor is not True:
+            st.io.set_contactor(True)
+            applied.contactor = True
+        if out.rcd_test != applied.rcd_test:
+            st.io.set_rcd_test(out.rcd_test)
+            applied.rcd_test = out.rcd_test
+        if out.led != applied.led:
+            st.io.set_led(out.led)
+            applied.led = out.led
+
+    def safe_state(self, pilot: PilotMode = PilotMode.F) -> None:
+        """Contactors open and pilots at -12 V (or `pilot`), on every station, whatever fails."""
+        for st in self.drivers.stations:
+            applied = self._applied[st.station]
+            drive_pilot = st.pilot.set_high if pilot is PilotMode.X1 else st.pilot.set_low
+            for action in (lambda: st.io.set_contactor(False), drive_pilot, lambda: st.io.set_rcd_test(False)):
+                try:
+                    action()
+                except Exception:  # noqa: BLE001 - keep going: the next output may still work
+                    pass
+            applied.contactor, applied.pilot, applied.rcd_test = False, (pilot, None), False

@@ -1,0 +1,129 @@
+"""The pilot engine: both stations, the shared line, and the supervisor's commands.
+
+Pure logic on readings and time. The controller feeds it from the HAT's drivers; the
+scenario runner feeds it from the simulated HAT on simulated time. Commands from the
+supervisor are validated here against every limit the pilot knows.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from appliance.j1772.duty import MIN_CURRENT_A
+from appliance.j1772.faults import FaultCode
+from appliance.pilot.config import PilotConfig
+from appliance.pilot.events import Event
+from appliance.pilot.logring import LogRing
+from appliance.pilot.station import SharedConditions, StationInputs, StationMachine, StationOutputs
+
+
+class CommandRejected(ValueError):
+    """A supervisor command that would break a limit; the message says which."""
+
+
+@dataclass
+class BoardInputs:
+    stations: dict[int, StationInputs]
+    temperature_c: float
+    sensing_error: str | None = None
+    rail_error: str | None = None
+
+
+class PilotEngine:
+    def __init__(self, config: PilotConfig, weld_voltage_v: float = 50.0, log: LogRing | None = None) -> None:
+        self.config = config
+        self.timing = config.timing
+        self.log = log or LogRing()
+        self.line_limit_a = config.line_limit_a
+        self._events: list[Event] = []
+        self.stations: dict[int, StationMachine] = {
+            s.id: StationMachine(s, self.timing, self._events.append, self.log, weld_voltage_v) for s in config.stations
+        }
+        self.last_heartbeat = -math.inf
+        self.supervisor_seen = False
+        self.now = 0.0
+
+    # ------------------------------------------------------------------ loop
+    def step(self, now: float, inputs: BoardInputs) -> dict[int, StationOutputs]:
+        self.now = now
+        shared = SharedConditions(
+            line_limit_a=self.line_limit_a,
+            failsafe_a=self.config.failsafe_for(self.line_limit_a),
+            supervisor_lost=self.supervisor_lost(now),
+            sensing_error=inputs.sensing_error,
+            rail_error=inputs.rail_error,
+            temperature_c=inputs.temperature_c,
+            derate_c=self.config.derate_temperature_c,
+            pause_c=self.config.pause_temperature_c,
+        )
+        return {sid: st.step(now, inputs.stations[sid], shared) for sid, st in self.stations.items()}
+
+    def supervisor_lost(self, now: float) -> bool:
+        return now - self.last_heartbeat > self.timing.supervisor_timeout_s
+
+    def drain_events(self) -> list[Event]:
+        events, self._events[:] = list(self._events), []
+        return events
+
+    # ------------------------------------------------------------------ commands
+    def heartbeat(self, now: float) -> None:
+        if not self.supervisor_seen or self.supervisor_lost(now):
+            self.log.log(now, "info", "supervisor connected")
+        self.supervisor_seen = True
+        self.last_heartbeat = now
+
+    def station(self, station_id: object) -> StationMachine:
+        if not isinstance(station_id, int) or isinstance(station_id, bool) or station_id not in self.stations:
+            raise CommandRejected(f"unknown station {station_id!r}: this pilot runs stations {sorted(self.stations)}")
+        return self.stations[station_id]
+
+    def set_current(self, now: float, station_id: int, current_a: float, allowed: bool) -> StationMachine:
+        """Accept the supervisor's allocation for a station, or say which limit it breaks."""
+        st = self.station(station_id)
+        if not math.isfinite(current_a) or current_a < 0:
+            raise CommandRejected(f"current {current_a!r} A is not a current")
+        if allowed and 0 < current_a < MIN_CURRENT_A:
+            raise CommandRejected(f"{current_a:g} A is below the 6 A minimum a pilot can offer; send 0 or allowed=false to pause")
+        if current_a > st.cfg.max_current_a:
+            raise CommandRejected(f"{current_a:g} A exceeds station {st.id}'s rating of {st.cfg.max_current_a:g} A")
+        if st.cable_a is not None and current_a > st.cable_a:
+            raise CommandRejected(f"{current_a:g} A exceeds the plugged cable's rating of {st.cable_a:g} A")
+        if current_a > self.line_limit_a:
+            raise CommandRejected(f"{current_a:g} A exceeds the line limit of {self.line_limit_a:g} A")
+        committed = sum(o.request_a for o in self.stations.values() if o is not st and o.request_allowed)
+        if allowed and committed + current_a > self.line_limit_a + 1e-9:
+            raise CommandRejected(
+                f"{current_a:g} A with {committed:g} A already allocated to the other station exceeds the line limit "
+                f"of {self.line_limit_a:g} A per phase; lower the other station first"
+            )
+        st.request_a, st.request_allowed = float(current_a), bool(allowed)
+        return st
+
+    def set_line_limit(self, now: float, amps: float) -> None:
+        """Lower or restore the operating line limit; never above the installation's fuse."""
+        if not math.isfinite(amps) or amps < 0:
+            raise CommandRejected(f"line limit {amps!r} A is not a current")
+        if amps > self.config.line_limit_a:
+            raise CommandRejected(f"{amps:g} A exceeds the installation's line limit of {self.config.line_limit_a:g} A")
+        self.line_limit_a = amps
+        committed = sum(st.request_a for st in self.stations.values() if st.request_allowed)
+        if committed > amps:
+            scale = amps / committed  # shrink at once, in proportion, until the supervisor reallocates
+            for st in self.stations.values():
+                st.request_a = math.floor(st.request_a * scale * 10) / 10
+        self.log.log(now, "info", f"line limit set to {amps:g} A")
+
+    def clear_fault(self, now: float, station_id: int, code: str | None, service: bool) -> list[FaultCode]:
+        st = self.station(station_id)
+        wanted = None
+        if code is not None:
+            try:
+                wanted = FaultCode(code)
+            except ValueError:
+                raise CommandRejected(f"unknown fault code {code!r}") from None
+        return st.clear_fault(now, wanted, service)
+
+    def self_test(self, now: float, station_id: int) -> None:
+        if not self.station(station_id).start_self_test(now):
+            raise CommandRejected(f"station {station_id} is charging or already testing; the self-test runs before every close anyway")
