@@ -43,10 +43,12 @@ class PilotEngine:
         self.last_heartbeat = -math.inf
         self.supervisor_seen = False
         self.now = 0.0
+        self.temperature_c: float | None = None
 
     # ------------------------------------------------------------------ loop
     def step(self, now: float, inputs: BoardInputs) -> dict[int, StationOutputs]:
         self.now = now
+        self.temperature_c = inputs.temperature_c
         shared = SharedConditions(
             line_limit_a=self.line_limit_a,
             failsafe_a=self.config.failsafe_for(self.line_limit_a),

@@ -1,0 +1,149 @@
+"""The pilot's command handler: protocol messages in, replies and events out.
+
+Transport-free, so the socket server and the in-process scenario runner share it and every
+command takes the same validation path. Bad input of any kind gets an error reply.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import threading
+from typing import Any
+
+from pydantic import ValidationError
+
+from appliance import __version__
+from appliance.pilot import protocol as p
+from appliance.pilot.engine import CommandRejected, PilotEngine
+from appliance.pilot.events import Event, FaultChanged, OutputChanged, StateChanged
+from appliance.pilot.station import StationMachine
+
+
+def _num(x: float | None) -> float | None:
+    return None if x is None or not math.isfinite(x) else round(x, 3)
+
+
+def station_snapshot(st: StationMachine) -> dict[str, Any]:
+    m = st.last_meter
+    return {
+        "station": st.id,
+        "state": st.state.value,
+        "pilot": st.pilot.value,
+        "duty_pct": _num(st.duty_pct),
+        "offered_a": round(st.offered_a, 2),
+        "requested_a": round(st.request_a, 2),
+        "allowed": st.request_allowed,
+        "contactor": st.contactor,
+        "cable_a": st.cable_a,
+        "max_current_a": st.cfg.max_current_a,
+        "phase_rotation": list(st.cfg.phase_rotation),
+        "faults": [{"code": c.value, "message": f.message, "since": round(f.since, 3)} for c, f in st.faults.items()],
+        "voltage_v": [round(v, 1) for v in m.voltage_v] if m else [0.0, 0.0, 0.0],
+        "current_a": [round(i, 2) for i in m.current_a] if m else [0.0, 0.0, 0.0],
+        "power_w": [round(w, 1) for w in m.power_w] if m else [0.0, 0.0, 0.0],
+        "energy_wh": round(m.energy_wh, 2) if m else 0.0,
+        "frequency_hz": round(m.frequency_hz, 2) if m else None,
+        "self_test": (
+            {"t": round(st.last_self_test[0], 3), "passed": st.last_self_test[1], "reason": st.last_self_test[2]}
+            if st.last_self_test else None
+        ),
+    }
+
+
+class PilotService:
+    def __init__(self, engine: PilotEngine, now: Any, simulated: bool, lock: threading.Lock | None = None) -> None:
+        self.engine = engine
+        self.now = now  # callable returning the clock's time
+        self.simulated = simulated
+        self.lock = lock or threading.Lock()
+
+    # ------------------------------------------------------------------ commands
+    def handle_line(self, line: bytes | str) -> dict[str, Any]:
+        """One line from the socket -> one reply. Never raises on bad input."""
+        if len(line) > p.MAX_LINE_BYTES:
+            return p.error(None, "bad_request", f"line longer than {p.MAX_LINE_BYTES} bytes")
+        try:
+            raw = json.loads(line)
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            return p.error(None, "bad_json", f"not JSON: {exc}")
+        return self.handle(raw)
+
+    def handle(self, raw: Any) -> dict[str, Any]:
+        command_id = raw.get("id") if isinstance(raw, dict) else None
+        if not isinstance(command_id, (int, str)) or isinstance(command_id, bool):
+            command_id = None
+        if not isinstance(raw, dict):
+            return p.error(None, "bad_request", "a command is a JSON object")
+        if raw.get("cmd") not in p.COMMAND_NAMES:
+            return p.error(command_id, "unknown_command", f"unknown cmd {raw.get('cmd')!r}; known: {', '.join(p.COMMAND_NAMES)}")
+        try:
+            cmd = p.COMMAND.validate_python(raw)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(x) for x in first["loc"][1:]) or "command"
+            return p.error(command_id, "bad_request", f"{where}: {first['msg']}")
+        with self.lock:
+            now = self.now()
+            try:
+                return self._execute(cmd, now)
+            except CommandRejected as exc:
+                return p.error(command_id, "rejected", str(exc))
+
+    def _execute(self, cmd: Any, now: float) -> dict[str, Any]:
+        e = self.engine
+        if not isinstance(cmd, p.FetchLogs):
+            e.heartbeat(now)  # any well-formed command shows the supervisor is alive
+        match cmd:
+            case p.Hello():
+                return p.reply(cmd.id, protocol=p.PROTOCOL_VERSION, version=__version__, simulated=self.simulated,
+                               line_limit_a=e.line_limit_a, stations=[s.model_dump() for s in e.config.stations])
+            case p.Heartbeat():
+                return p.reply(cmd.id, t=round(now, 3))
+            case p.SetCurrent():
+                st = e.set_current(now, cmd.station, cmd.current_a, cmd.allowed)
+                return p.reply(cmd.id, station=st.id, requested_a=st.request_a, allowed=st.request_allowed)
+            case p.SetLineLimit():
+                e.set_line_limit(now, cmd.line_limit_a)
+                return p.reply(cmd.id, line_limit_a=e.line_limit_a)
+            case p.GetAll():
+                return p.reply(cmd.id, **self.snapshot())
+            case p.ClearFault():
+                cleared = e.clear_fault(now, cmd.station, cmd.code, cmd.service)
+                return p.reply(cmd.id, cleared=[c.value for c in cleared])
+            case p.FetchLogs():
+                entries = e.log.since(cmd.since, cmd.limit)
+                return p.reply(cmd.id, last_seq=e.log.last_seq, entries=[
+                    {"seq": x.seq, "t": round(x.t, 3), "level": x.level, "station": x.station, "message": x.message}
+                    for x in entries
+                ])
+            case p.SelfTest():
+                e.self_test(now, cmd.station)
+                return p.reply(cmd.id, station=cmd.station, started=True)
+        raise AssertionError(f"unhandled command {cmd!r}")
+
+    # ------------------------------------------------------------------ pushed messages
+    def snapshot(self) -> dict[str, Any]:
+        e = self.engine
+        return {
+            "t": round(e.now, 3),
+            "line_limit_a": e.line_limit_a,
+            "supervisor_lost": e.supervisor_lost(e.now),
+            "temperature_c": _num(e.temperature_c),
+            "stations": {str(sid): station_snapshot(st) for sid, st in e.stations.items()},
+        }
+
+    def telemetry(self) -> dict[str, Any]:
+        return p.event("telemetry", **self.snapshot())
+
+    def event_messages(self, events: list[Event]) -> list[dict[str, Any]]:
+        out = []
+        for ev in events:
+            if isinstance(ev, FaultChanged):
+                out.append(p.event("fault", t=round(ev.t, 3), station=ev.station, code=ev.code.value,
+                                   active=ev.active, message=ev.message))
+            elif isinstance(ev, (StateChanged, OutputChanged)):
+                st = self.engine.stations[ev.station]
+                cause = {"from": ev.old.value, "to": ev.new.value} if isinstance(ev, StateChanged) else None
+                out.append(p.event("state", t=round(ev.t, 3), cause=cause, **station_snapshot(st)))
+        return out
