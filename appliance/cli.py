@@ -1,0 +1,149 @@
+"""`evse`: one command for the appliance (`python -m appliance` is the same)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import signal
+import sys
+from importlib import resources
+from pathlib import Path
+
+from appliance import __version__
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="evse", description="Two-station EV charging appliance")
+    parser.add_argument("--version", action="version", version=f"evse {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    pilot = sub.add_parser("pilot", help="run the real-time pilot process (the only code that touches the HAT)")
+    pilot.add_argument("--sim", action="store_true", help="run on the simulated HAT")
+    pilot.add_argument("--config", type=Path, help="pilot configuration (TOML): line limit, station ratings")
+    pilot.add_argument("--socket", help="supervisor socket path (default: $EVSE_PILOT_SOCKET or a per-user path)")
+    pilot.add_argument("--pwm", choices=("pigpio", "sysfs"), default="pigpio",
+                       help="pilot PWM backend on real hardware (sysfs for Pi 5 and Debian kernels)")
+    pilot.add_argument("--realtime", action="store_true", help="SCHED_FIFO, mlockall (needs privileges)")
+    pilot.add_argument("--cpu", type=int, help="pin the process to this CPU")
+    pilot.add_argument("--scenario", type=Path, help="with --sim: play this scenario's car events in real time")
+
+    sim = sub.add_parser("sim", help="run on the simulated HAT: a scenario, or the real-time demo")
+    sim.add_argument("--scenario", type=Path, help="scenario file (TOML); default: the built-in demo in real time")
+    sim.add_argument("--speed", type=float, default=None, help="1 = real time, 0 = as fast as possible")
+    sim.add_argument("--until", type=float, default=None, help="simulated seconds to run")
+    sim.add_argument("--report", type=Path, help="write the JSON report here")
+    sim.add_argument("--seed", type=int, default=1, help="noise seed")
+    sim.add_argument("--noise", type=float, default=0.05, help="pilot measurement noise sigma in volts")
+    sim.add_argument("--host", default="127.0.0.1")
+    sim.add_argument("--port", type=int, default=8080)
+    sim.add_argument("--data-dir", help="data directory (default: $EVSE_DATA_DIR or a per-user directory)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "pilot":
+            return _pilot(args)
+        return _sim(args)
+    except KeyboardInterrupt:
+        return 130
+    except (ValueError, OSError) as exc:
+        print(f"evse: {exc}", file=sys.stderr)
+        return 2
+
+
+def _sim(args: argparse.Namespace) -> int:
+    from appliance.scenario.loader import load_scenario, parse_scenario
+    from appliance.scenario.runner import ScenarioRunner
+
+    if args.scenario is not None:
+        scenario = load_scenario(args.scenario)
+        speed = 0.0 if args.speed is None else args.speed
+        until = args.until if args.until is not None else max([e.at for e in scenario.event] + [0.0]) + 60.0
+    else:
+        text = resources.files("appliance.scenario").joinpath("demo.toml").read_text(encoding="utf-8")
+        scenario = parse_scenario(text, "demo.toml")
+        speed = 1.0 if args.speed is None else args.speed
+        until = args.until if args.until is not None else 4 * 3600.0
+        print(f"evse: demo on the simulated HAT at speed {speed:g} (Ctrl-C to stop)", flush=True)
+    if speed < 0 or until < 0:
+        raise ValueError("--speed and --until must not be negative")
+    echo = None if args.scenario is not None and not args.speed else _print_event
+    runner = ScenarioRunner(scenario, speed=speed, seed=args.seed, noise_v=args.noise, on_event=echo)
+    try:
+        report = runner.run(until)
+    finally:
+        if args.report is not None:
+            runner.report.write(args.report)
+    faults = [e for e in report.events if e["type"] == "fault" and e["active"]]
+    print(f"evse: ran {until:g} s simulated: {len(report.events)} events, {len(report.samples)} samples, "
+          f"{len(faults)} faults raised" + (f"; report in {args.report}" if args.report else ""))
+    return 0
+
+
+def _print_event(event: dict) -> None:
+    print(json.dumps(event), flush=True)
+
+
+def _pilot(args: argparse.Namespace) -> int:
+    from appliance import paths
+    from appliance.board.description import load_board
+    from appliance.pilot.config import load_pilot_config
+    from appliance.pilot.controller import PilotController
+    from appliance.pilot.engine import PilotEngine
+    from appliance.pilot.process import PilotProcess
+    from appliance.pilot.realtime import make_realtime
+    from appliance.pilot.service import PilotService
+    from appliance.simulator.clock import MonotonicClock, SimClock
+
+    board = load_board()
+    config = load_pilot_config(args.config)
+    engine = PilotEngine(config, weld_voltage_v=board.contactor.weld_voltage_v)
+    clock = SimClock(speed=1.0) if args.sim else MonotonicClock()
+    service = PilotService(engine, clock.now, simulated=args.sim)
+    before_tick = None
+    if args.sim:
+        from appliance.scenario.loader import load_scenario
+        from appliance.scenario.player import ScenarioPlayer
+        from appliance.simulator.hat import SimulatedHat
+
+        hat = SimulatedHat(board, clock)
+        drivers = hat.drivers()
+        events = load_scenario(args.scenario).event if args.scenario is not None else []
+        player = ScenarioPlayer(events, hat, service, _NoSupervisor())
+
+        def before_tick(now: float) -> None:
+            while (ev := player.pop_due(now)) is not None:
+                player.apply(ev, now)
+            hat.advance(now)
+    else:
+        from appliance.drivers.hat import build_hardware_drivers
+
+        drivers = build_hardware_drivers(board, backend=args.pwm)
+    if args.realtime or args.cpu is not None:
+        for problem in make_realtime(cpu=args.cpu):
+            print(f"evse pilot: real-time setting not applied: {problem}", file=sys.stderr)
+    controller = PilotController(drivers, engine, board, clock)
+    process = PilotProcess(controller, service, clock, paths.pilot_socket(args.socket), before_tick=before_tick)
+
+    async def run() -> None:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, process.stop)
+        print(f"evse pilot: serving {process.socket_path} ({'simulated HAT' if args.sim else 'HAT'})", flush=True)
+        await process.serve()
+
+    asyncio.run(run())
+    return 0
+
+
+class _NoSupervisor:
+    """In the pilot process, supervisor-side scenario actions belong to the supervisor."""
+
+    def kill(self, now: float, seconds: float) -> None: ...
+
+    def set_mode(self, station: int, mode: str, departure: float | None, energy_kwh: float | None) -> None: ...
+
+    def set_priority(self, station: int, priority: int) -> None: ...

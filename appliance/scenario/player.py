@@ -1,0 +1,73 @@
+"""Applies a scenario's events to the simulated HAT (cars, faults) and to the supervisor side."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from appliance.pilot.service import PilotService
+from appliance.scenario.schema import Event
+from appliance.simulator.hat import SimulatedHat
+
+
+class SupervisorSide(Protocol):
+    """What a scenario can do to whoever allocates current (stand-in or real supervisor)."""
+
+    def kill(self, now: float, seconds: float) -> None: ...
+
+    def set_mode(self, station: int, mode: str, departure: float | None, energy_kwh: float | None) -> None: ...
+
+    def set_priority(self, station: int, priority: int) -> None: ...
+
+
+class ScenarioPlayer:
+    def __init__(self, events: list[Event], hat: SimulatedHat, service: PilotService, supervisor: SupervisorSide) -> None:
+        self.pending = sorted(events, key=lambda e: e.at)
+        self.hat = hat
+        self.service = service
+        self.supervisor = supervisor
+
+    def next_at(self) -> float | None:
+        return self.pending[0].at if self.pending else None
+
+    def pop_due(self, t: float) -> Event | None:
+        if self.pending and self.pending[0].at <= t:
+            return self.pending.pop(0)
+        return None
+
+    def apply(self, ev: Event, t: float) -> None:
+        hat = self.hat
+        st = hat.stations[ev.station] if ev.station is not None else None
+        match ev.do:
+            case "plug":
+                st.plug(t, ev.car)
+            case "unplug":
+                st.unplug(t)
+            case "request":
+                st.with_car(t, lambda car: setattr(car, "wants_power", True))
+            case "stop":
+                st.with_car(t, lambda car: setattr(car, "wants_power", False))
+            case "vent":
+                st.with_car(t, lambda car: setattr(car, "vent", True))
+            case "draw":
+                st.with_car(t, lambda car: setattr(car, "draw_limit_a", ev.limit_a))
+            case "sleep":
+                st.with_car(t, lambda car: setattr(car, "asleep", True))
+            case "rcd_fault":
+                st.rcd_trip(t, ev.kind)
+            case "weld":
+                st.weld_armed = True
+            case "meter_loss":
+                hat.meter_loss(ev.station)
+            case "adc_stuck":
+                hat.adc_stuck()
+            case "spi_error":
+                hat.spi_error(t + (ev.seconds or 1.0))
+            case "supervisor_kill":
+                self.supervisor.kill(t, ev.seconds)
+            case "set_mode":
+                self.supervisor.set_mode(ev.station, ev.mode, ev.departure, ev.energy_kwh)
+            case "set_priority":
+                self.supervisor.set_priority(ev.station, ev.priority)
+            case "set_limit":
+                self.service.handle({"cmd": "set_line_limit", "line_limit_a": ev.line_limit_a})
+        hat.advance(t)

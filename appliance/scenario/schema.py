@@ -1,0 +1,96 @@
+"""The public scenario format (SPEC §7). Stable: tests outside the repo use it."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from appliance.simulator.car import CarSpec
+
+Mode = Literal["off", "on", "low_cost", "solar", "min_solar"]
+
+STATION_ACTIONS = {"plug", "request", "stop", "unplug", "vent", "draw", "sleep", "rcd_fault", "weld", "meter_loss", "set_mode", "set_priority"}
+SITE_ACTIONS = {"adc_stuck", "spi_error", "supervisor_kill", "set_limit"}
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class PriceSlot(_Strict):
+    start: float = Field(ge=0)
+    end: float
+    price: float
+
+    @model_validator(mode="after")
+    def _ordered(self) -> PriceSlot:
+        if self.end <= self.start:
+            raise ValueError("end must be after start")
+        return self
+
+
+class Site(_Strict):
+    line_limit_a: float = Field(default=32.0, ge=6, le=80)
+    voltage_v: float = Field(default=230.0, gt=0, le=300)
+    prices: list[PriceSlot] = Field(default_factory=list)
+    solar_w: list[tuple[float, float]] = Field(default_factory=list)
+
+
+class StationSetup(_Strict):
+    id: int = Field(ge=1, le=2)
+    max_current_a: float = Field(default=32.0, ge=6, le=80)
+    phase_rotation: tuple[int, int, int] = (1, 2, 3)
+    ventilation: bool = False
+    tethered: bool = False
+    mode: Mode = "on"
+    priority: int = 0
+
+
+class Event(_Strict):
+    at: float = Field(ge=0)
+    do: str
+    station: int | None = Field(default=None, ge=1, le=2)
+    car: CarSpec | None = None
+    limit_a: float | None = Field(default=None, ge=0)
+    kind: Literal["dc", "ac"] | None = None
+    seconds: float | None = Field(default=None, gt=0)
+    mode: Mode | None = None
+    departure: float | None = Field(default=None, ge=0)
+    energy_kwh: float | None = Field(default=None, gt=0)
+    priority: int | None = None
+    line_limit_a: float | None = Field(default=None, ge=0, le=80)
+
+    @field_validator("do")
+    @classmethod
+    def _known_action(cls, do: str) -> str:
+        if do not in STATION_ACTIONS | SITE_ACTIONS:
+            raise ValueError(f"unknown action {do!r}; one of {', '.join(sorted(STATION_ACTIONS | SITE_ACTIONS))}")
+        return do
+
+    @model_validator(mode="after")
+    def _fits_action(self) -> Event:
+        if self.do in STATION_ACTIONS and self.station is None:
+            raise ValueError(f"action {self.do!r} needs a station")
+        needs = {"plug": "car", "draw": "limit_a", "rcd_fault": "kind", "supervisor_kill": "seconds",
+                 "set_mode": "mode", "set_priority": "priority", "set_limit": "line_limit_a"}
+        key = needs.get(self.do)
+        if key is not None and getattr(self, key) is None:
+            raise ValueError(f"action {self.do!r} needs {key}")
+        return self
+
+
+class Scenario(_Strict):
+    site: Site = Field(default_factory=Site)
+    station: list[StationSetup] = Field(default_factory=list)
+    event: list[Event] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _unique_stations(self) -> Scenario:
+        ids = [s.id for s in self.station]
+        if len(ids) != len(set(ids)):
+            raise ValueError("station ids must be unique")
+        return self
+
+    def setup(self, station_id: int) -> StationSetup:
+        return next((s for s in self.station if s.id == station_id), StationSetup(id=station_id))
