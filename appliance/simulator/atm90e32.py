@@ -171,6 +171,7 @@ class SimAtm90e32(SpiChip):
         lsb_wh = self._cal.energy_lsb_wh * pl_constant / self._cal.pl_constant
         if lsb_wh <= 0:
             return 0
-        count = min(0xFFFF, int(self._energy_wh[phase] / lsb_wh))
+        # the epsilon keeps float rounding (999.99999...) from holding back a whole step
+        count = min(0xFFFF, int(self._energy_wh[phase] / lsb_wh + 1e-9))
         self._energy_wh[phase] -= count * lsb_wh
         return count
