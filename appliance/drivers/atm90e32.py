@@ -7,7 +7,7 @@ SPI_IOC_MESSAGE and checks that the answers could come from a working, configure
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 from appliance.board.description import Meter as MeterCalibration
 from appliance.drivers.interfaces import BusError, MeterReading
@@ -53,7 +53,11 @@ _ADDRESS_MASK = 0x03FF
 # Everything `read()` needs, in one burst: hi/lo pairs next to each other.
 _READINGS = (
     METER_EN,
-    *[a for phase in zip(URMS, URMS_LSB, IRMS, IRMS_LSB, PMEAN, PMEAN_LSB, PF_MEAN) for a in phase],
+    *[
+        a
+        for phase in zip(URMS, URMS_LSB, IRMS, IRMS_LSB, PMEAN, PMEAN_LSB, PF_MEAN, strict=True)
+        for a in phase
+    ],
     FREQ,
     TEMP,
     *AP_ENERGY,
@@ -88,7 +92,11 @@ class Atm90e32:
             (PL_CONST_L, cal.pl_constant & 0xFFFF),
             (MMODE0, cal.mmode0),
             (MMODE1, cal.mmode1),
-            *[(reg, gain) for u, i in zip(UGAIN, IGAIN) for reg, gain in ((u, cal.ugain), (i, cal.igain))],
+            *[
+                (reg, gain)
+                for u, i in zip(UGAIN, IGAIN, strict=True)
+                for reg, gain in ((u, cal.ugain), (i, cal.igain))
+            ],
         ]
         if any(not 0 <= value <= 0xFFFF for _, value in self._config):
             raise ValueError(f"meter calibration does not fit the chip's registers: {self._config}")
@@ -111,12 +119,14 @@ class Atm90e32:
         ]
         self._port.transfer_frames([write_frame(a, v) for a, v in writes])
         readback = self._words([read_frame(a) for a, _ in self._config])
-        for (address, wanted), got in zip(self._config, readback):
+        for (address, wanted), got in zip(self._config, readback, strict=True):
             if got != wanted:
-                raise BusError(f"{self.name}: register 0x{address:02X} reads 0x{got:04X} after writing 0x{wanted:04X}")
+                raise BusError(
+                    f"{self.name}: register 0x{address:02X} reads 0x{got:04X} after writing 0x{wanted:04X}"
+                )
 
     def read(self) -> MeterReading:
-        words = dict(zip(_READINGS, self._words(self._read_frames)))
+        words = dict(zip(_READINGS, self._words(self._read_frames), strict=True))
         self._check(words)
         self.energy_wh += sum(words[a] for a in AP_ENERGY) * self._energy_lsb_wh
         return MeterReading(
@@ -141,7 +151,9 @@ class Atm90e32:
         volts = [words[a] * URMS_V for a in URMS]
         hz = words[FREQ] * FREQ_HZ
         if max(volts) > _VOLTAGE_PRESENT_V and not _MIN_FREQ_HZ <= hz <= _MAX_FREQ_HZ:
-            raise BusError(f"{self.name}: line frequency {hz:.2f} Hz with {max(volts):.0f} V present: implausible")
+            raise BusError(
+                f"{self.name}: line frequency {hz:.2f} Hz with {max(volts):.0f} V present: implausible"
+            )
 
     def _words(self, frames: Sequence[bytes]) -> list[int]:
         """The data words of read frames, all in one burst."""

@@ -18,7 +18,9 @@ class _FaultInput:
     def __init__(self, gpio: int, active_high: bool, pin_factory: Factory | None) -> None:
         self._edges = 0
         self._seen = 0
-        self._device = DigitalInputDevice(gpio, pull_up=None, active_state=active_high, pin_factory=pin_factory)
+        self._device = DigitalInputDevice(
+            gpio, pull_up=None, active_state=active_high, pin_factory=pin_factory
+        )
         self._device.when_activated = self._activated
 
     def _activated(self) -> None:

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import fcntl
 import os
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
-from typing import Callable, Literal
+from typing import Literal
 
 import pigpio
 import spidev
@@ -45,7 +46,9 @@ def build_drivers(
     adc = Mcp3208(port(adc_cfg.spi_bus, adc_cfg.spi_cs, adc_cfg.spi_mode, adc_cfg.max_speed_hz))
     stations = []
     for pins in board.gpio.stations:
-        meter_port = port(meter_cfg.spi_bus, board.meter_cs(pins.station), meter_cfg.spi_mode, meter_cfg.max_speed_hz)
+        meter_port = port(
+            meter_cfg.spi_bus, board.meter_cs(pins.station), meter_cfg.spi_mode, meter_cfg.max_speed_hz
+        )
         stations.append(
             StationDrivers(
                 station=pins.station,
@@ -72,7 +75,8 @@ def build_hardware_drivers(
         pi = pigpio.pi(host, port, show_errors=False)
         if not pi.connected:
             raise BusError(
-                f"pigpiod is not reachable at {host}:{port}: start it (`sudo pigpiod -l`) or use the sysfs PWM backend"
+                f"pigpiod is not reachable at {host}:{port}: "
+                "start it (`sudo pigpiod -l`) or use the sysfs PWM backend"
             )
         pwm_factory = partial(PigpioPilotOutput, pi, frequency_hz=frequency_hz)
     elif backend == "sysfs":
@@ -80,7 +84,12 @@ def build_hardware_drivers(
     else:
         raise ValueError(f"unknown PWM backend {backend!r}: use 'pigpio' or 'sysfs'")
     return build_drivers(
-        board, spidev_factory=spidev.SpiDev, ioctl=fcntl.ioctl, pwm_factory=pwm_factory, pin_factory=None, simulated=False
+        board,
+        spidev_factory=spidev.SpiDev,
+        ioctl=fcntl.ioctl,
+        pwm_factory=pwm_factory,
+        pin_factory=None,
+        simulated=False,
     )
 
 

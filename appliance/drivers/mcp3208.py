@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from appliance.drivers.interfaces import BusError
 from appliance.drivers.spi import SpiPort
@@ -20,7 +20,9 @@ def command(channel: int) -> bytes:
 def decode(rx: bytes, channel: int) -> int:
     """Counts from a reply; a set null bit means nobody drove MISO (chip absent, line high)."""
     if rx[1] & _NULL_BIT:
-        raise BusError(f"MCP3208 channel {channel}: null bit high (reply {rx.hex()}): MISO stuck high or chip absent")
+        raise BusError(
+            f"MCP3208 channel {channel}: null bit high (reply {rx.hex()}): MISO stuck high or chip absent"
+        )
     return ((rx[1] & 0x0F) << 8) | rx[2]
 
 

@@ -2,7 +2,8 @@
 
 The op-amp stage follows the GPIO: high = +12 V, low = -12 V. Constant high is state X1
 (charging not offered), constant low is state F (EVSE unavailable). Both drivers start in
-and close to F: whatever the controller did, a car then sees a station that is not there.
+X1, whatever a previous process left running, and close to F: after the pilot process is
+gone, a car sees a station that is not there.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ class PigpioPilotOutput:
         self._pi = pi
         self._gpio = gpio
         self._frequency_hz = round(frequency_hz)
-        self.set_low()
+        self.set_high()
 
     def set_pwm(self, duty_pct: float) -> None:
         _check_duty(duty_pct)
@@ -87,6 +88,7 @@ class SysfsPilotOutput:
         # The kernel refuses duty_cycle > period at every step: duty 0 first fits any period.
         self._write("duty_cycle", 0)
         self._write("period", self._period_ns)
+        self.set_high()
         self._write("enable", 1)
 
     def set_pwm(self, duty_pct: float) -> None:

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import ctypes
 import fcntl
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Protocol, Sequence
+from typing import Any, Protocol
 
 import spidev
 
@@ -132,8 +133,9 @@ class SpiPort:
         """All `frames` in one SPI_IOC_MESSAGE, chip select released between them."""
         shape = tuple(len(f) for f in frames)
         msg = self._messages.get(shape) or self._prepare(shape)
-        for (start, end), frame in zip(msg.spans, frames):
-            msg.tx[start:end] = frame
+        tx = ctypes.addressof(msg.tx)
+        for (start, end), frame in zip(msg.spans, frames, strict=True):
+            ctypes.memmove(tx + start, frame, end - start)
         # A reply the kernel did not write must not pass as data: 0xFF reads as "no chip".
         ctypes.memset(msg.rx, 0xFF, len(msg.rx))
         try:

@@ -57,7 +57,7 @@ class PilotController:
     def tick(self) -> dict[int, StationOutputs]:
         now = self.clock.now()
         try:
-            bursts, bus_error = self.drivers.adc.burst(self.sensing.channels, self.sensing.repeats), None
+            bursts, bus_error = self.drivers.adc.burst(self.sensing.channels, 1), None
         except BusError as exc:
             bursts, bus_error = None, str(exc)
         sensed = self.sensing.update(bursts, bus_error)

@@ -48,6 +48,8 @@ class PilotEngine:
     # ------------------------------------------------------------------ loop
     def step(self, now: float, inputs: BoardInputs) -> dict[int, StationOutputs]:
         self.now = now
+        if self.last_heartbeat == -math.inf:
+            self.last_heartbeat = now  # the supervisor gets the same 5 s after start-up as after silence
         self.temperature_c = inputs.temperature_c
         shared = SharedConditions(
             line_limit_a=self.line_limit_a,

@@ -1,8 +1,9 @@
 """Raw ADC bursts -> pilot plateaus, PP ohms, rail and temperature, with the ADC's health.
 
-A burst spans at least one PWM period, so the highest samples of a CP-high channel sit
-just after a peak-detector refresh (least droop) and the lowest of CP-low likewise; the
-mean of the extreme third keeps noise from biasing the estimate.
+One burst per tick: the four CP channels `cp_repeats` times over, then the slow channels
+(PP, rail, temperature) once. The CP samples spread over half a PWM period, so the highest
+CP-high sample sits nearest a peak-detector refresh (least droop) and likewise the lowest
+CP-low; averaging the extreme third keeps noise from biasing the estimate.
 """
 
 from __future__ import annotations
@@ -45,18 +46,14 @@ def plateau_low(samples: Sequence[float]) -> float:
 class Sensing:
     """Turns one burst per control tick into physical readings and watches the ADC."""
 
-    def __init__(self, board: BoardDescription, timing: Timing, station_ids: Sequence[int], repeats: int = 6) -> None:
+    def __init__(self, board: BoardDescription, timing: Timing, station_ids: Sequence[int], cp_repeats: int = 4) -> None:
         self.scaling = Scaling(board)
         self.board = board
         self.station_ids = list(station_ids)
-        self.repeats = repeats
-        self.channels: list[int] = []
-        self._index: dict[tuple[str, int | None], int] = {}
-        for sid in self.station_ids:
-            for signal in ("cp_high", "cp_low", "pp"):
-                self._add(signal, sid)
-        self._add("rail_12v", None)
-        self._add("temperature", None)
+        fast = [(signal, sid) for sid in self.station_ids for signal in ("cp_high", "cp_low")]
+        slow = [("pp", sid) for sid in self.station_ids] + [("rail_12v", None), ("temperature", None)]
+        self.layout: list[tuple[str, int | None]] = fast * cp_repeats + slow
+        self.channels = [board.adc_channel(signal, sid) for signal, sid in self.layout]
         self._stuck_limit = max(2, round(timing.adc_stuck_s / timing.loop_period_s))
         self._error_limit = timing.bus_error_ticks
         self._last_raw: tuple[int, ...] | None = None
@@ -65,12 +62,8 @@ class Sensing:
         self._last_error = ""
         self._last: Sensed | None = None
 
-    def _add(self, signal: str, station: int | None) -> None:
-        self._index[(signal, station)] = len(self.channels)
-        self.channels.append(self.board.adc_channel(signal, station))
-
     def update(self, bursts: list[list[int]] | None, bus_error: str | None = None) -> Sensed:
-        """One tick's readings; `bursts` is None when the bus failed with `bus_error`."""
+        """One tick's readings (one list per entry of `channels`); None when the bus failed."""
         if bursts is None:
             self._errors += 1
             self._last_error = bus_error or "ADC transfer failed"
@@ -93,9 +86,12 @@ class Sensing:
 
     def _convert(self, bursts: list[list[int]]) -> Sensed:
         s = self.scaling
+        samples: dict[tuple[str, int | None], list[int]] = {}
+        for key, values in zip(self.layout, bursts):
+            samples.setdefault(key, []).extend(values)
 
         def burst(signal: str, station: int | None = None) -> list[int]:
-            return bursts[self._index[(signal, station)]]
+            return samples[(signal, station)]
 
         stations = {
             sid: StationSensing(

@@ -47,7 +47,7 @@ class FixedAllocation:
         ]
         share = math.floor(limit / len(active) * 10) / 10 if active else 0.0
         share = share if share >= 6 else 0.0
-        targets = {int(sid): (share if int(sid) in active else 0.0) for sid in stations}
+        targets = {int(sid): (self._cap(share, st) if int(sid) in active else 0.0) for sid, st in stations.items()}
         # decreases first, so the pilot's line check holds at every step
         order = sorted(targets, key=lambda sid: targets[sid] - stations[str(sid)]["requested_a"])
         for sid in order:
@@ -57,6 +57,12 @@ class FixedAllocation:
                 self._call({"cmd": "set", "station": sid, "current_a": targets[sid], "allowed": allowed})
             self.reasons[sid] = self._reason(sid, st, targets[sid], len(active))
         self._call({"cmd": "heartbeat"})
+
+    @staticmethod
+    def _cap(share: float, st: dict[str, Any]) -> float:
+        """A share never above what the station and its cable can carry."""
+        limits = [share, st["max_current_a"]] + ([st["cable_a"]] if st["cable_a"] is not None else [])
+        return min(limits)
 
     def _reason(self, sid: int, st: dict[str, Any], target: float, n_active: int) -> str:
         mode = self.modes.get(sid, "on")

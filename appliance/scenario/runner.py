@@ -75,13 +75,16 @@ class ScenarioRunner:
         self.allocation = FixedAllocation(self.service, {sid: scenario.setup(sid).mode for sid in (1, 2)})
         self.player = ScenarioPlayer(scenario.event, self.hat, self.service, self.allocation)
         self.period = self.config.timing.loop_period_s
+        self._tick = 0
+        self._next_policy, self._next_sample = 0.0, 1.0
 
     # ------------------------------------------------------------------ run
     def run(self, until: float) -> Report:
-        self.controller.start()
-        next_policy, next_sample, tick = 0.0, 1.0, 0
+        """Run to `until` simulated seconds; calling it again continues from there."""
+        if self._tick == 0:
+            self.controller.start()
         while True:
-            t = tick * self.period
+            t = self._tick * self.period
             if t > until + 1e-9:
                 break
             while (ev := self.player.pop_due(t)) is not None:
@@ -91,13 +94,13 @@ class ScenarioRunner:
             self.controller.tick()
             self._engine_events()
             now = self.clock.now()
-            if now >= next_policy:
+            if now >= self._next_policy:
                 self.allocation.update(now)
-                next_policy += 1.0
-            if now >= next_sample:
-                self._sample(next_sample)
-                next_sample += 1.0
-            tick += 1
+                self._next_policy += 1.0
+            if now >= self._next_sample:
+                self._sample(self._next_sample)
+                self._next_sample += 1.0
+            self._tick += 1
         return self.report
 
     def _advance(self, t: float) -> None:

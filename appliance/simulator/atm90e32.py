@@ -12,8 +12,8 @@ Model choices, where the datasheet leaves room:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from appliance.board.description import Meter as MeterCalibration
 from appliance.board.description import load_board
@@ -25,7 +25,7 @@ REFRESH_S = 0.01
 MAX_STEP_S = 1.0
 _CONFIG = range(reg.PL_CONST_H, reg.SOFT_RESET)  # writable only after CfgRegAccEn = 0x55AA
 _RESET_GAIN = 0x8000
-_POWER_ON = {
+_POWER_ON = {  # this model's register values after power-on or a soft reset
     reg.METER_EN: 0x0000,
     reg.CFG_REG_ACC_EN: reg.CFG_LOCK,
     reg.PL_CONST_H: 0x0861,
@@ -34,7 +34,7 @@ _POWER_ON = {
     reg.MMODE1: 0x0000,
     **{a: _RESET_GAIN for a in reg.UGAIN + reg.IGAIN},
 }
-_NO_ANSWER = b"\xff\xff"
+_HIGH_Z = b"\xff\xff"  # DOUT not driven: the MISO pull-up reads ones
 
 
 @dataclass(frozen=True)
@@ -97,9 +97,9 @@ class SimAtm90e32(SpiChip):
         command = int.from_bytes(tx[:2], "big")
         address = command & 0x03FF
         if command & 0x8000:
-            return _NO_ANSWER + self._read(address, t).to_bytes(2, "big")
+            return _HIGH_Z + self._read(address, t).to_bytes(2, "big")
         self._write(address, int.from_bytes(tx[2:], "big"), t)
-        return _NO_ANSWER * 2
+        return _HIGH_Z * 2
 
     # -- registers ----------------------------------------------------------------------
     def _power_on(self, t: float | None = None) -> None:
@@ -120,7 +120,9 @@ class SimAtm90e32(SpiChip):
                 self._power_on(t)
         elif address == reg.CFG_REG_ACC_EN:
             self._regs[address] = value
-        elif address == reg.METER_EN or (address in _CONFIG and self._regs[reg.CFG_REG_ACC_EN] == reg.CFG_UNLOCK):
+        elif address == reg.METER_EN or (
+            address in _CONFIG and self._regs[reg.CFG_REG_ACC_EN] == reg.CFG_UNLOCK
+        ):
             self._sample(t)  # energy so far counts with the settings it was measured with
             self._regs[address] = value
             self._stale = True

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from appliance.j1772.duty import current_from_duty
 from appliance.simulator.pilot_line import R_STATE_B, R_STATE_C, R_STATE_D, CarLoad
@@ -31,12 +31,21 @@ class CarSpec(BaseModel):
     cable_a: int = Field(default=32, description="cable coding: 13, 20, 32 or 63 A")
     ramp_a_per_s: float = Field(default=10.0, gt=0)
     stays_in_c: bool = Field(default=False, description="keeps S2 closed when the PWM disappears")
+    overdraw_a: float = Field(default=0.0, ge=0, le=40, description="a faulty car: draws this much above the offer")
 
-    def model_post_init(self, __context: object) -> None:
-        if self.phases not in (1, 3):
+    @field_validator("phases")
+    @classmethod
+    def _phases(cls, v: int) -> int:
+        if v not in (1, 3):
             raise ValueError("phases must be 1 or 3")
-        if self.cable_a not in PP_OHMS:
+        return v
+
+    @field_validator("cable_a")
+    @classmethod
+    def _cable(cls, v: int) -> int:
+        if v not in PP_OHMS:
             raise ValueError(f"cable_a must be one of {sorted(PP_OHMS)}")
+        return v
 
 
 class SimCar:
@@ -113,7 +122,9 @@ class SimCar:
         if not (self.s2_closed and self.wants_power):
             return 0.0
         taper = 1.0 if self.soc < 0.8 else max(0.1, (1.0 - self.soc) / 0.2)
-        return min(self._seen_offer, self.spec.max_current_a * taper, self.draw_limit_a)
+        if self._seen_offer <= 0:
+            return 0.0
+        return min(self._seen_offer + self.spec.overdraw_a, self.spec.max_current_a * taper, self.draw_limit_a)
 
     def _draw(self, dt: float, powered: bool, voltage_v: float) -> None:
         target = self._target() if powered else 0.0

@@ -7,7 +7,8 @@ real edge does, so gpiozero's own callbacks (`when_activated`, ...) fire.
 from __future__ import annotations
 
 from collections import deque
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from gpiozero.pins.mock import MockFactory, MockPin
 
@@ -39,7 +40,9 @@ class SimPin(MockPin):
 
 
 class SimPinFactory(MockFactory):
-    def __init__(self, clock: Clock, on_output: OutputListener | None = None, revision: str | None = None) -> None:
+    def __init__(
+        self, clock: Clock, on_output: OutputListener | None = None, revision: str | None = None
+    ) -> None:
         super().__init__(revision=revision, pin_class=SimPin)
         self._clock = clock
         self.on_output = on_output

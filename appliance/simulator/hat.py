@@ -42,13 +42,14 @@ class SimulatedHat:
         self._last_t = clock.now()
         self._last_kick = clock.now()
         self.watchdog_alive = True
+        self._inputs = self._adc_inputs()
         # buses
         self.spi = SimSpiBus(clock)
         self.adc = SimMcp3208(self._adc_input, board.adc.vref_v)
         self.spi.attach(board.adc.spi_bus, board.adc.spi_cs, self.adc)
         self.meters = {}
         for sid in self.stations:
-            meter = SimAtm90e32(self._meter_source(sid), clock)
+            meter = SimAtm90e32(self._meter_source(sid), clock, board.meter)
             self.meters[sid] = meter
             self.spi.attach(board.meter.spi_bus, board.meter_cs(sid), meter)
         self.pigpio = SimPigpio(clock, self._on_pwm)
@@ -60,6 +61,7 @@ class SimulatedHat:
             self._outputs[pins.contactor] = (sid, "contactor")
             self._outputs[pins.rcd_test] = (sid, "rcd_test")
         self._drivers: HatDrivers | None = None
+        self._driven: dict[int, bool] = {}  # input lines as last driven
 
     def drivers(self) -> HatDrivers:
         """The real drivers, wired to this HAT's buses (built once)."""
@@ -76,21 +78,22 @@ class SimulatedHat:
         return self._drivers
 
     # ------------------------------------------------------------------ analog front end
-    def _adc_input(self, channel: int, t: float) -> float:
-        ch = self.board.adc.channels
-        s = self.scaling
+    def _adc_inputs(self) -> dict[int, Callable[[float], float]]:
+        """ADC channel -> what drives its input pin at time t (volts at the pin)."""
+        s, b = self.scaling, self.board
+        inputs: dict[int, Callable[[float], float]] = {
+            b.adc.channels.rail_12v: lambda t: s.adc_volts_from_rail(self.rail_v),
+            b.adc.channels.temperature: lambda t: s.adc_volts_from_temperature(self.temperature_c),
+        }
         for sid, st in self.stations.items():
-            if channel == self.board.adc_channel("cp_high", sid):
-                return s.adc_volts_from_pilot(st.cp_high.value(t) + self._noise())
-            if channel == self.board.adc_channel("cp_low", sid):
-                return s.adc_volts_from_pilot(st.cp_low.value(t) + self._noise())
-            if channel == self.board.adc_channel("pp", sid):
-                return s.adc_volts_from_pp_ohms(st.pp_ohms()) + self._noise() * 0.01
-        if channel == ch.rail_12v:
-            return s.adc_volts_from_rail(self.rail_v)
-        if channel == ch.temperature:
-            return s.adc_volts_from_temperature(self.temperature_c)
-        return 0.0
+            inputs[b.adc_channel("cp_high", sid)] = lambda t, st=st: s.adc_volts_from_pilot(st.cp_high.value(t) + self._noise())
+            inputs[b.adc_channel("cp_low", sid)] = lambda t, st=st: s.adc_volts_from_pilot(st.cp_low.value(t) + self._noise())
+            inputs[b.adc_channel("pp", sid)] = lambda t, st=st: s.adc_volts_from_pp_ohms(st.pp_ohms()) + self._noise() * 0.01
+        return inputs
+
+    def _adc_input(self, channel: int, t: float) -> float:
+        source = self._inputs.get(channel)
+        return source(t) if source is not None else 0.0
 
     def _noise(self) -> float:
         return self._rng.gauss(0.0, self.noise_v) if self.noise_v > 0 else 0.0
@@ -144,8 +147,10 @@ class SimulatedHat:
             st.update_contacts(t, self.watchdog_alive)
             pins = self.board.pins(sid)
             level = self.board.rcd.fault_active_high
-            self.pins.drive(pins.rcd_fault_dc, st.rcd_dc == level)
-            self.pins.drive(pins.rcd_fault_ac, st.rcd_ac == level)
+            for gpio, fault in ((pins.rcd_fault_dc, st.rcd_dc), (pins.rcd_fault_ac, st.rcd_ac)):
+                if self._driven.get(gpio) != (fault == level):
+                    self._driven[gpio] = fault == level
+                    self.pins.drive(gpio, fault == level)
 
     # ------------------------------------------------------------------ time
     def advance(self, t: float) -> None:

@@ -9,7 +9,7 @@ bit DOUT is high-impedance; the HAT's MISO pull-up makes it read 1.
 from __future__ import annotations
 
 import math
-from typing import Callable
+from collections.abc import Callable
 
 from appliance.simulator.spi_bus import SpiChip
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import struct
-from typing import Callable
+from collections.abc import Callable
 
 import pigpio
 
@@ -47,12 +47,13 @@ class SimPigpio:
     @staticmethod
     def _daemon_check(gpio: int, frequency: int, duty: int) -> int:
         """pigpiod's gpioHardwarePWM argument checks, in its order."""
+        code = 0
         if gpio > MAX_GPIO:
-            return pigpio.PI_BAD_GPIO
-        if duty > DUTY_RANGE:
-            return pigpio.PI_BAD_HPWM_DUTY
-        if gpio not in HARDWARE_PWM_GPIOS:
-            return pigpio.PI_NOT_HPWM_GPIO
-        if frequency > MAX_FREQUENCY_HZ:
-            return pigpio.PI_BAD_HPWM_FREQ
-        return 0
+            code = pigpio.PI_BAD_GPIO
+        elif duty > DUTY_RANGE:
+            code = pigpio.PI_BAD_HPWM_DUTY
+        elif gpio not in HARDWARE_PWM_GPIOS:
+            code = pigpio.PI_NOT_HPWM_GPIO
+        elif frequency > MAX_FREQUENCY_HZ:
+            code = pigpio.PI_BAD_HPWM_FREQ
+        return int(code)

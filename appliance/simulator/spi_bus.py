@@ -137,7 +137,9 @@ class SimSpiDev:
     def fileno(self) -> int:
         return self._fd
 
-    def xfer2(self, values: list[int], speed_hz: int = 0, delay_usecs: int = 0, bits_per_word: int = 0) -> list[int]:
+    def xfer2(
+        self, values: list[int], speed_hz: int = 0, delay_usecs: int = 0, bits_per_word: int = 0
+    ) -> list[int]:
         if self._fd < 0:
             raise OSError(errno.EBADF, os.strerror(errno.EBADF))
         transfer = _Transfer(bytes(values), speed_hz or self.max_speed_hz, delay_usecs, False)
@@ -208,7 +210,7 @@ class SimSpiBus:
             tx = ctypes.string_at(tx_buf, length) if tx_buf else bytes(length)
             transfers.append(_Transfer(tx, speed_hz or dev.max_speed_hz, delay_us, bool(cs_change)))
         replies = self._run(dev, transfers)
-        for (_tx_buf, rx_buf, length, *_), reply in zip(fields, replies):
+        for (_tx_buf, rx_buf, length, *_), reply in zip(fields, replies, strict=True):
             if rx_buf:
                 ctypes.memmove(rx_buf, reply, length)
         return sum(len(r) for r in replies)
@@ -247,9 +249,19 @@ class SimSpiBus:
                     t += CS_GAP_S
                     frame = []
             self._busy_until = t
-            for start, transfer, reply in zip(starts, transfers, replies):
+            for start, transfer, reply in zip(starts, transfers, replies, strict=True):
                 self.log.append(
-                    SpiRecord(start, dev.bus, dev.cs, dev.mode, transfer.speed_hz, transfer.tx, reply, message, transfer.cs_change)
+                    SpiRecord(
+                        start,
+                        dev.bus,
+                        dev.cs,
+                        dev.mode,
+                        transfer.speed_hz,
+                        transfer.tx,
+                        reply,
+                        message,
+                        transfer.cs_change,
+                    )
                 )
             return replies
 

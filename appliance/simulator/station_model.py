@@ -41,6 +41,8 @@ class SimStation:
         self._pwm_origin = 0.0
         self.coil_drive = False  # the contactor GPIO
         self.rcd_test = False
+        self.rcd_test_works = True  # a module whose test input is dead fails the self-test
+        self.pp_override_ohm: float | None = None  # a damaged cable coding
         self.rcd_dc = False
         self.rcd_ac = False
         self._rcd_test_since: float | None = None
@@ -84,7 +86,14 @@ class SimStation:
         self.cp_high.set_input(t, wave)
         self.cp_low.set_input(t, wave)
 
+    def short(self, t: float, on: bool) -> None:
+        """CP shorted to PE (state E), e.g. a crushed cable."""
+        self.shorted = on
+        self._update_line(t)
+
     def pp_ohms(self) -> float:
+        if self.pp_override_ohm is not None:
+            return self.pp_override_ohm
         return self.car.pp_ohms() if self.car is not None else math.inf
 
     # -- car actions ----------------------------------------------------------------------
@@ -118,7 +127,7 @@ class SimStation:
         self._rcd_trip_until = t + 1.0  # the module clears its output once the residual current is gone
 
     def _rcd_update(self, t: float) -> None:
-        test_trip = self._rcd_test_since is not None and t - self._rcd_test_since >= self.board.rcd.test_pulse_ms / 2000
+        test_trip = self.rcd_test_works and self._rcd_test_since is not None and t - self._rcd_test_since >= self.board.rcd.test_pulse_ms / 2000
         if t >= self._rcd_trip_until:
             self.rcd_ac = False
             self.rcd_dc = test_trip

@@ -1,0 +1,36 @@
+"""Scenario helpers: build a scenario from plain data and run it on simulated time."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from appliance.scenario.runner import Report, ScenarioRunner
+from appliance.scenario.schema import Scenario
+
+CAR = {"max_current_a": 32, "phases": 3, "battery_kwh": 60, "soc": 0.2, "response_s": 2.0, "cable_a": 32}
+
+
+def scenario(events: list[dict[str, Any]], site: dict[str, Any] | None = None,
+             stations: list[dict[str, Any]] | None = None) -> Scenario:
+    return Scenario.model_validate({"site": site or {}, "station": stations or [], "event": events})
+
+
+def charging(station: int = 1, at: float = 1.0, **car: Any) -> list[dict[str, Any]]:
+    """Plug a car at `at` and have it ask for power a second later."""
+    return [
+        {"at": at, "station": station, "do": "plug", "car": {**CAR, **car}},
+        {"at": at + 1.0, "station": station, "do": "request"},
+    ]
+
+
+@pytest.fixture
+def run():
+    def _run(events: list[dict[str, Any]], until: float, setup: Any = None, **kwargs: Any) -> tuple[Report, ScenarioRunner]:
+        runner = ScenarioRunner(scenario(events, kwargs.pop("site", None), kwargs.pop("stations", None)), **kwargs)
+        if setup is not None:
+            setup(runner)
+        return runner.run(until), runner
+
+    return _run
