@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import pytest
 
@@ -37,14 +37,23 @@ def charging(amps: float) -> PhaseQuantities:
 class Rig:
     """The simulated meter at CS1 and the driver talking to it."""
 
-    def __init__(self, bus: SimSpiBus, clock: SimClock, board: BoardDescription, source: Callable[[float], PhaseQuantities], mode: int = 3) -> None:
+    def __init__(
+        self,
+        bus: SimSpiBus,
+        clock: SimClock,
+        board: BoardDescription,
+        source: Callable[[float], PhaseQuantities],
+        mode: int = 3,
+    ) -> None:
         self.chip = SimAtm90e32(source, clock, board.meter)
         bus.attach(0, CS, self.chip)
         self.port = SpiPort(0, CS, mode, board.meter.max_speed_hz, bus.spidev_factory, bus.ioctl)
         self.meter = Atm90e32(self.port, board.meter)
 
 
-def test_start_writes_the_documented_sequence_in_one_message(bus: SimSpiBus, clock: SimClock, board: BoardDescription) -> None:
+def test_start_writes_the_documented_sequence_in_one_message(
+    bus: SimSpiBus, clock: SimClock, board: BoardDescription
+) -> None:
     Rig(bus, clock, board, steady(MIXED)).meter.start()
     writes = [r for r in bus.log if not r.tx[0] & 0x80]
     assert len({r.message for r in writes}) == 1
@@ -65,11 +74,24 @@ def test_start_writes_the_documented_sequence_in_one_message(bus: SimSpiBus, clo
         "007f0000",  # CfgRegAccEn: lock
     ]
     readback = [r.tx.hex() for r in bus.log if r.tx[0] & 0x80]
-    assert readback == ["80310000", "80320000", "80330000", "80340000", "80610000", "80620000", "80650000", "80660000", "80690000", "806a0000"]
+    assert readback == [
+        "80310000",
+        "80320000",
+        "80330000",
+        "80340000",
+        "80610000",
+        "80620000",
+        "80650000",
+        "80660000",
+        "80690000",
+        "806a0000",
+    ]
     assert {(r.mode, r.speed_hz) for r in bus.log} == {(3, 200_000)}
 
 
-def test_readings_round_trip_through_the_register_encodings(bus: SimSpiBus, clock: SimClock, board: BoardDescription) -> None:
+def test_readings_round_trip_through_the_register_encodings(
+    bus: SimSpiBus, clock: SimClock, board: BoardDescription
+) -> None:
     rig = Rig(bus, clock, board, steady(MIXED))
     rig.meter.start()
     reading = rig.meter.read()
@@ -85,7 +107,9 @@ def test_readings_round_trip_through_the_register_encodings(bus: SimSpiBus, cloc
     assert len({r.message for r in list(bus.log)[-27:]}) == 1  # the whole reading is one burst
 
 
-def test_energy_accumulates_over_simulated_time(bus: SimSpiBus, clock: SimClock, board: BoardDescription) -> None:
+def test_energy_accumulates_over_simulated_time(
+    bus: SimSpiBus, clock: SimClock, board: BoardDescription
+) -> None:
     rig = Rig(bus, clock, board, steady(charging(32.0)))
     rig.meter.start()
     for second in range(10, 3601, 10):
@@ -94,7 +118,9 @@ def test_energy_accumulates_over_simulated_time(bus: SimSpiBus, clock: SimClock,
     assert reading.energy_wh == pytest.approx(3 * 230 * 32, abs=0.1)
 
 
-def test_energy_of_a_ramp_and_no_energy_for_export(bus: SimSpiBus, clock: SimClock, board: BoardDescription) -> None:
+def test_energy_of_a_ramp_and_no_energy_for_export(
+    bus: SimSpiBus, clock: SimClock, board: BoardDescription
+) -> None:
     def ramp(t: float) -> PhaseQuantities:  # phase A 0 -> 32 A over 100 s, phase B exports
         return PhaseQuantities((230.0,) * 3, (min(t, 100.0) * 0.32, 10.0, 0.0), (1.0, -1.0, 1.0), 50.0, 35.0)
 
@@ -106,7 +132,9 @@ def test_energy_of_a_ramp_and_no_energy_for_export(bus: SimSpiBus, clock: SimClo
     assert rig.meter.read().energy_wh == pytest.approx(230 * 32 / 2 * 100 / 3600, abs=0.02)
 
 
-def test_restart_keeps_the_accumulated_energy(bus: SimSpiBus, clock: SimClock, board: BoardDescription) -> None:
+def test_restart_keeps_the_accumulated_energy(
+    bus: SimSpiBus, clock: SimClock, board: BoardDescription
+) -> None:
     rig = Rig(bus, clock, board, steady(charging(16.0)))
     rig.meter.start()
     clock.advance_to(60)
@@ -117,13 +145,17 @@ def test_restart_keeps_the_accumulated_energy(bus: SimSpiBus, clock: SimClock, b
 
 
 @pytest.mark.parametrize("mode", [0, 1, 2])
-def test_wrong_spi_mode_reads_garbage_and_start_fails(bus: SimSpiBus, clock: SimClock, board: BoardDescription, mode: int) -> None:
+def test_wrong_spi_mode_reads_garbage_and_start_fails(
+    bus: SimSpiBus, clock: SimClock, board: BoardDescription, mode: int
+) -> None:
     rig = Rig(bus, clock, board, steady(MIXED), mode=mode)
     with pytest.raises(BusError, match=r"register 0x31 reads 0x[0-9A-F]{4} after writing 0x0861"):
         rig.meter.start()
 
 
-def test_lost_meter_is_a_bus_error_until_restarted(bus: SimSpiBus, clock: SimClock, board: BoardDescription) -> None:
+def test_lost_meter_is_a_bus_error_until_restarted(
+    bus: SimSpiBus, clock: SimClock, board: BoardDescription
+) -> None:
     rig = Rig(bus, clock, board, steady(charging(10.0)))
     rig.meter.start()
     rig.meter.read()
@@ -139,22 +171,28 @@ def test_lost_meter_is_a_bus_error_until_restarted(bus: SimSpiBus, clock: SimClo
     assert rig.meter.read().current_a == pytest.approx((10.0,) * 3)
 
 
-def test_frequency_out_of_band_with_voltage_present_is_implausible(bus: SimSpiBus, clock: SimClock, board: BoardDescription) -> None:
+def test_frequency_out_of_band_with_voltage_present_is_implausible(
+    bus: SimSpiBus, clock: SimClock, board: BoardDescription
+) -> None:
     no_freq = PhaseQuantities((230.0, 0.0, 0.0), (0.0,) * 3, (1.0,) * 3, 0.0, 35.0)
     rig = Rig(bus, clock, board, steady(no_freq))
     rig.meter.start()
-    with pytest.raises(BusError, match="0.00 Hz with 230 V"):
+    with pytest.raises(BusError, match=r"0\.00 Hz with 230 V"):
         rig.meter.read()
 
 
-def test_no_voltage_and_no_frequency_is_plausible(bus: SimSpiBus, clock: SimClock, board: BoardDescription) -> None:
+def test_no_voltage_and_no_frequency_is_plausible(
+    bus: SimSpiBus, clock: SimClock, board: BoardDescription
+) -> None:
     contactor_open = PhaseQuantities((0.0,) * 3, (0.0,) * 3, (1.0,) * 3, 0.0, 35.0)
     rig = Rig(bus, clock, board, steady(contactor_open))
     rig.meter.start()
     assert rig.meter.read().voltage_v == (0.0, 0.0, 0.0)
 
 
-def test_calibration_that_does_not_fit_the_registers_is_refused(bus: SimSpiBus, clock: SimClock, board: BoardDescription) -> None:
+def test_calibration_that_does_not_fit_the_registers_is_refused(
+    bus: SimSpiBus, clock: SimClock, board: BoardDescription
+) -> None:
     rig = Rig(bus, clock, board, steady(MIXED))
     with pytest.raises(ValueError):
         Atm90e32(rig.port, board.meter.model_copy(update={"ugain": 0x1_0000}))

@@ -8,18 +8,7 @@ from appliance.board import BoardDescription
 from appliance.drivers.gpio import GpioStationIo, GpioWatchdogKick
 from appliance.simulator.clock import SimClock
 from appliance.simulator.gpio_sim import SimPinFactory
-
-OutputEvent = tuple[int, bool, float]
-
-
-@pytest.fixture
-def outputs() -> list[OutputEvent]:
-    return []
-
-
-@pytest.fixture
-def pins(clock: SimClock, outputs: list[OutputEvent]) -> SimPinFactory:
-    return SimPinFactory(clock, lambda *e: outputs.append(e))
+from tests.bus_fixtures import OutputEvent
 
 
 @pytest.fixture

@@ -21,7 +21,9 @@ from appliance.simulator.spi_bus import SimSpiBus
 IDLE = PhaseQuantities((0.0,) * 3, (0.0,) * 3, (1.0,) * 3, 50.0, 30.0)
 
 
-def test_drivers_are_wired_as_the_board_describes(board: BoardDescription, clock: SimClock, bus: SimSpiBus) -> None:
+def test_drivers_are_wired_as_the_board_describes(
+    board: BoardDescription, clock: SimClock, bus: SimSpiBus
+) -> None:
     bus.attach(0, 0, SimMcp3208(lambda ch, t: 1.0, board.adc.vref_v))
     for station in (1, 2):
         bus.attach(0, board.meter_cs(station), SimAtm90e32(lambda t: IDLE, clock))
@@ -47,10 +49,16 @@ def test_drivers_are_wired_as_the_board_describes(board: BoardDescription, clock
         assert outputs[-1][:2] == (contactor, True)
     drivers.watchdog.kick()
     assert outputs[-1][:2] == (4, True)
-    assert {(r.cs, r.mode, r.speed_hz) for r in bus.log} == {(0, 0, 1_000_000), (1, 3, 200_000), (2, 3, 200_000)}
+    assert {(r.cs, r.mode, r.speed_hz) for r in bus.log} == {
+        (0, 0, 1_000_000),
+        (1, 3, 200_000),
+        (2, 3, 200_000),
+    }
 
 
-def test_pigpio_backend_without_a_daemon_says_so(board: BoardDescription, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_pigpio_backend_without_a_daemon_says_so(
+    board: BoardDescription, monkeypatch: pytest.MonkeyPatch
+) -> None:
     with socket.socket() as s:  # a port nobody listens on
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]

@@ -11,8 +11,7 @@ from appliance.drivers.spi import SpiPort
 from appliance.simulator.clock import SimClock
 from appliance.simulator.mcp3208 import SimMcp3208
 from appliance.simulator.spi_bus import SimSpiBus
-
-from .conftest import FixedReply
+from tests.bus_fixtures import FixedReply
 
 VREF = 4.096
 
@@ -23,7 +22,9 @@ def channel_volts(channel: int, t: float) -> float:
 
 
 def adc_on(bus: SimSpiBus, board: BoardDescription) -> Mcp3208:
-    port = SpiPort(0, board.adc.spi_cs, board.adc.spi_mode, board.adc.max_speed_hz, bus.spidev_factory, bus.ioctl)
+    port = SpiPort(
+        0, board.adc.spi_cs, board.adc.spi_mode, board.adc.max_speed_hz, bus.spidev_factory, bus.ioctl
+    )
     return Mcp3208(port)
 
 
@@ -49,7 +50,9 @@ def test_tx_frames_follow_the_datasheet_layout(adc: Mcp3208, bus: SimSpiBus) -> 
     ]
 
 
-def test_burst_is_one_message_of_interleaved_frames(adc: Mcp3208, bus: SimSpiBus, board: BoardDescription) -> None:
+def test_burst_is_one_message_of_interleaved_frames(
+    adc: Mcp3208, bus: SimSpiBus, board: BoardDescription
+) -> None:
     channels = [0, 1, 6]
     counts = adc.burst(channels, repeats=3)
     records = list(bus.log)
@@ -85,7 +88,9 @@ def test_null_bit_high_is_a_bus_error(bus: SimSpiBus, board: BoardDescription, r
 
 
 @pytest.mark.parametrize(("channels", "repeats"), [([8], 1), ([-1], 1), ([], 1), ([0], 0)])
-def test_bad_arguments_are_refused_before_the_bus(adc: Mcp3208, bus: SimSpiBus, channels: list[int], repeats: int) -> None:
+def test_bad_arguments_are_refused_before_the_bus(
+    adc: Mcp3208, bus: SimSpiBus, channels: list[int], repeats: int
+) -> None:
     with pytest.raises(ValueError):
         adc.burst(channels, repeats)
     assert not bus.log

@@ -15,23 +15,12 @@ from appliance.drivers.interfaces import BusError
 from appliance.drivers.pilot_pwm import PigpioPilotOutput, SysfsPilotOutput
 from appliance.simulator.clock import SimClock
 from appliance.simulator.pigpio_sim import SimPigpio
-
-PwmEvent = tuple[int, float, float, float]
-
-
-@pytest.fixture
-def events() -> list[PwmEvent]:
-    return []
+from tests.bus_fixtures import PwmEvent
 
 
-@pytest.fixture
-def pi(clock: SimClock, events: list[PwmEvent]) -> SimPigpio:
-    return SimPigpio(clock, lambda *e: events.append(e))
-
-
-def test_duty_maps_to_pigpio_millionths(pi: SimPigpio, clock: SimClock, events: list[PwmEvent]) -> None:
+def test_duty_maps_to_pigpio_millionths(pi: SimPigpio, clock: SimClock, pwm_events: list[PwmEvent]) -> None:
     pilot = PigpioPilotOutput(pi, 12, 1000.0)
-    assert pi.hardware[12] == (1000, 0)  # starts in F
+    assert pi.hardware[12] == (1000, 1_000_000)  # starts in X1: not offering
     clock.advance_to(3.5)
     for action, duty in [
         (lambda: pilot.set_pwm(10.0), 100_000),
@@ -41,7 +30,12 @@ def test_duty_maps_to_pigpio_millionths(pi: SimPigpio, clock: SimClock, events: 
     ]:
         action()
         assert pi.hardware[12] == (1000, duty)
-    assert events[1:] == [(12, 1000.0, 0.1, 3.5), (12, 1000.0, 0.533, 3.5), (12, 1000.0, 1.0, 3.5), (12, 1000.0, 0.0, 3.5)]
+    assert pwm_events[1:] == [
+        (12, 1000.0, 0.1, 3.5),
+        (12, 1000.0, 0.533, 3.5),
+        (12, 1000.0, 1.0, 3.5),
+        (12, 1000.0, 0.0, 3.5),
+    ]
 
 
 def test_close_leaves_the_pilot_in_state_f(pi: SimPigpio) -> None:
@@ -56,16 +50,25 @@ def test_duty_outside_0_to_100_is_refused(pi: SimPigpio, duty: float) -> None:
     pilot = PigpioPilotOutput(pi, 12, 1000.0)
     with pytest.raises(ValueError):
         pilot.set_pwm(duty)
-    assert pi.hardware[12] == (1000, 0)
+    assert pi.hardware[12] == (1000, 1_000_000)
 
 
 @pytest.mark.parametrize("exceptions", [True, False])
 @pytest.mark.parametrize(
     ("gpio", "frequency_hz", "text"),
-    [(5, 1000.0, "GPIO has no hardware PWM"), (60, 1000.0, "GPIO not 0-53"), (12, 200e6, "invalid hardware PWM frequency")],
+    [
+        (5, 1000.0, "GPIO has no hardware PWM"),
+        (60, 1000.0, "GPIO not 0-53"),
+        (12, 200e6, "invalid hardware PWM frequency"),
+    ],
 )
 def test_pigpio_errors_become_bus_errors(
-    pi: SimPigpio, monkeypatch: pytest.MonkeyPatch, exceptions: bool, gpio: int, frequency_hz: float, text: str
+    pi: SimPigpio,
+    monkeypatch: pytest.MonkeyPatch,
+    exceptions: bool,
+    gpio: int,
+    frequency_hz: float,
+    text: str,
 ) -> None:
     monkeypatch.setattr(pigpio, "exceptions", exceptions)  # raised by the client, or returned as a code
     with pytest.raises(BusError, match=text):
@@ -114,13 +117,18 @@ def kernel_writes(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, int]]:
 
 
 def attrs(chip_dir: Path, channel: int) -> dict[str, int]:
-    return {name: int((chip_dir / f"pwm{channel}" / name).read_text()) for name in ("period", "duty_cycle", "enable")}
+    return {
+        name: int((chip_dir / f"pwm{channel}" / name).read_text())
+        for name in ("period", "duty_cycle", "enable")
+    }
 
 
-def test_sysfs_start_shrinks_the_period_with_duty_first(chip_dir: Path, kernel_writes: list[tuple[str, int]]) -> None:
+def test_sysfs_start_shrinks_the_period_with_duty_first(
+    chip_dir: Path, kernel_writes: list[tuple[str, int]]
+) -> None:
     SysfsPilotOutput(chip_dir, 1, 1000.0)  # 2 ms period with 1.5 ms duty -> 1 ms
-    assert kernel_writes == [("duty_cycle", 0), ("period", 1_000_000), ("enable", 1)]
-    assert attrs(chip_dir, 1) == {"period": 1_000_000, "duty_cycle": 0, "enable": 1}
+    assert kernel_writes == [("duty_cycle", 0), ("period", 1_000_000), ("duty_cycle", 1_000_000), ("enable", 1)]
+    assert attrs(chip_dir, 1) == {"period": 1_000_000, "duty_cycle": 1_000_000, "enable": 1}  # X1
     assert (chip_dir / "export").read_text() == ""  # already exported: left alone
 
 

@@ -10,7 +10,7 @@ import pytest
 from appliance.drivers.interfaces import BusError
 from appliance.drivers.spi import SpiIocTransfer, SpiPort, spi_ioc_message
 from appliance.simulator.clock import SimClock
-from appliance.simulator.spi_bus import CS_GAP_S, SimSpiBus, SpiChip
+from appliance.simulator.spi_bus import CS_GAP_S, SimSpiBus, SimSpiDev, SpiChip
 
 
 class Inverter(SpiChip):
@@ -57,7 +57,7 @@ def port(bus: SimSpiBus, chip: Inverter, ioctl: CountingIoctl) -> SpiPort:
 
 def test_transfer_struct_matches_linux_spidev_h() -> None:
     assert ctypes.sizeof(SpiIocTransfer) == 32
-    offsets = {name: getattr(SpiIocTransfer, name).offset for name, _ in SpiIocTransfer._fields_}
+    offsets = {name: getattr(SpiIocTransfer, name).offset for name, *_ in SpiIocTransfer._fields_}
     assert offsets == {
         "tx_buf": 0,
         "rx_buf": 8,
@@ -100,7 +100,9 @@ def test_burst_is_one_ioctl_with_cs_released_between_frames(
     assert {(r.bus, r.cs, r.mode, r.speed_hz) for r in records} == {(0, 1, 3, 500_000)}
 
 
-def test_frames_are_timed_at_the_configured_clock_rate(port: SpiPort, bus: SimSpiBus, clock: SimClock) -> None:
+def test_frames_are_timed_at_the_configured_clock_rate(
+    port: SpiPort, bus: SimSpiBus, clock: SimClock
+) -> None:
     clock.advance_to(2.0)
     port.transfer_frames([b"\x00" * 4, b"\x00" * 4])
     first, second = bus.log
@@ -157,3 +159,13 @@ def test_bursts_beyond_the_kernel_limits_are_refused(port: SpiPort) -> None:
         port.transfer_frames([b""])
     with pytest.raises(ValueError, match="bufsiz"):
         port.transfer_frames([b"\x00" * 1025] * 4)
+
+
+def test_short_xfer2_reply_is_a_bus_error(bus: SimSpiBus, chip: Inverter) -> None:
+    class ShortReply(SimSpiDev):
+        def xfer2(self, values: list[int], *args: int) -> list[int]:
+            return super().xfer2(values)[:-1]
+
+    port = SpiPort(0, 1, 0, 1_000_000, lambda: ShortReply(bus), bus.ioctl)
+    with pytest.raises(BusError, match="sent 3 bytes, got 2 back"):
+        port.transfer(b"\x01\x02\x03")

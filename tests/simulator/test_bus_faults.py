@@ -29,7 +29,9 @@ class Hat:
         self.bus.attach(0, ADC_CS, SimMcp3208(lambda ch, t: self.volts, BOARD.adc.vref_v))
         self.bus.attach(0, METER_CS, SimAtm90e32(lambda t: LOADED, self.clock, BOARD.meter))
         adc_port = SpiPort(0, ADC_CS, 0, BOARD.adc.max_speed_hz, self.bus.spidev_factory, self.bus.ioctl)
-        meter_port = SpiPort(0, METER_CS, 3, BOARD.meter.max_speed_hz, self.bus.spidev_factory, self.bus.ioctl)
+        meter_port = SpiPort(
+            0, METER_CS, 3, BOARD.meter.max_speed_hz, self.bus.spidev_factory, self.bus.ioctl
+        )
         self.adc = Mcp3208(adc_port)
         self.meter = Atm90e32(meter_port, BOARD.meter)
         self.meter.start()

@@ -7,26 +7,12 @@ from gpiozero import DigitalInputDevice, DigitalOutputDevice
 
 from appliance.simulator.clock import SimClock
 from appliance.simulator.gpio_sim import HISTORY, SimPinFactory
-
-OutputEvent = tuple[int, bool, float]
-
-
-@pytest.fixture
-def clock() -> SimClock:
-    return SimClock()
+from tests.bus_fixtures import OutputEvent
 
 
-@pytest.fixture
-def outputs() -> list[OutputEvent]:
-    return []
-
-
-@pytest.fixture
-def pins(clock: SimClock, outputs: list[OutputEvent]) -> SimPinFactory:
-    return SimPinFactory(clock, lambda *e: outputs.append(e))
-
-
-def test_output_changes_are_reported_with_clock_time(pins: SimPinFactory, clock: SimClock, outputs: list[OutputEvent]) -> None:
+def test_output_changes_are_reported_with_clock_time(
+    pins: SimPinFactory, clock: SimClock, outputs: list[OutputEvent]
+) -> None:
     line = DigitalOutputDevice(5, pin_factory=pins)
     clock.advance_to(0.5)
     line.on()
@@ -36,7 +22,9 @@ def test_output_changes_are_reported_with_clock_time(pins: SimPinFactory, clock:
     assert outputs == [(5, True, 0.5), (5, False, 0.75)]
 
 
-def test_driven_inputs_fire_gpiozero_callbacks_and_are_not_outputs(pins: SimPinFactory, outputs: list[OutputEvent]) -> None:
+def test_driven_inputs_fire_gpiozero_callbacks_and_are_not_outputs(
+    pins: SimPinFactory, outputs: list[OutputEvent]
+) -> None:
     seen: list[str] = []
     line = DigitalInputDevice(22, pull_up=None, active_state=True, pin_factory=pins)
     line.when_activated = lambda: seen.append("on")

@@ -68,7 +68,9 @@ def test_further_clocks_repeat_the_result_lsb_first(adc: SimMcp3208) -> None:
     assert rx[4] == 0b1010_0000  # B9 B10 B11, then zeros
 
 
-@pytest.mark.parametrize(("volts", "counts"), [(-0.5, 0), (5.0, 4095), (VREF * 1000.9 / 4096, 1000), (VREF * 999.99 / 4096, 999)])
+@pytest.mark.parametrize(
+    ("volts", "counts"), [(-0.5, 0), (5.0, 4095), (VREF * 1000.9 / 4096, 1000), (VREF * 999.99 / 4096, 999)]
+)
 def test_conversion_floors_and_clips(volts: float, counts: int) -> None:
     adc = SimMcp3208(lambda ch, t: volts, VREF)
     rx = adc.frame(b"\x06\x00\x00", 0.0)

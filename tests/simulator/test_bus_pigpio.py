@@ -9,32 +9,18 @@ import pytest
 
 from appliance.simulator.clock import SimClock
 from appliance.simulator.pigpio_sim import SimPigpio
-
-PwmEvent = tuple[int, float, float, float]
-
-
-@pytest.fixture
-def clock() -> SimClock:
-    return SimClock()
+from tests.bus_fixtures import PwmEvent
 
 
-@pytest.fixture
-def events() -> list[PwmEvent]:
-    return []
-
-
-@pytest.fixture
-def pi(clock: SimClock, events: list[PwmEvent]) -> SimPigpio:
-    return SimPigpio(clock, lambda *e: events.append(e))
-
-
-def test_valid_settings_reach_the_listener_with_clock_time(pi: SimPigpio, clock: SimClock, events: list[PwmEvent]) -> None:
+def test_valid_settings_reach_the_listener_with_clock_time(
+    pi: SimPigpio, clock: SimClock, pwm_events: list[PwmEvent]
+) -> None:
     assert pi.connected
     clock.advance_to(7.25)
     assert pi.hardware_PWM(12, 1000, 500_000) == 0
     assert pi.hardware_PWM(19, 1000, 1_000_000) == 0
     assert pi.hardware_PWM(13, 0, 500_000) == 0  # frequency 0: PWM off, line low
-    assert events == [(12, 1000.0, 0.5, 7.25), (19, 1000.0, 1.0, 7.25), (13, 0.0, 0.0, 7.25)]
+    assert pwm_events == [(12, 1000.0, 0.5, 7.25), (19, 1000.0, 1.0, 7.25), (13, 0.0, 0.0, 7.25)]
     assert pi.hardware == {12: (1000, 500_000), 19: (1000, 1_000_000), 13: (0, 500_000)}
 
 
@@ -48,13 +34,19 @@ def test_valid_settings_reach_the_listener_with_clock_time(pi: SimPigpio, clock:
     ],
 )
 def test_invalid_settings_fail_as_in_the_real_library(
-    pi: SimPigpio, events: list[PwmEvent], monkeypatch: pytest.MonkeyPatch, gpio: int, frequency: int, duty: int, code: int
+    pi: SimPigpio,
+    pwm_events: list[PwmEvent],
+    monkeypatch: pytest.MonkeyPatch,
+    gpio: int,
+    frequency: int,
+    duty: int,
+    code: int,
 ) -> None:
     with pytest.raises(pigpio.error, match=pigpio.error_text(code)):
         pi.hardware_PWM(gpio, frequency, duty)
     monkeypatch.setattr(pigpio, "exceptions", False)
     assert pi.hardware_PWM(gpio, frequency, duty) == code
-    assert events == [] and pi.hardware == {}
+    assert pwm_events == [] and pi.hardware == {}
 
 
 def test_arguments_must_pack_as_unsigned_ints(pi: SimPigpio) -> None:

@@ -38,7 +38,14 @@ class Buffers:
         self.tx = [ctypes.create_string_buffer(f, len(f)) for f in frames]
         self.rx = [ctypes.create_string_buffer(len(f)) for f in frames]
 
-    def array(self, speed_hz: int = 0, cs_change: tuple[int, ...] = (1, 0), delay_us: int = 0, bits: int = 8, tx_null: bool = False) -> bytearray:
+    def array(
+        self,
+        speed_hz: int = 0,
+        cs_change: tuple[int, ...] = (1, 0),
+        delay_us: int = 0,
+        bits: int = 8,
+        tx_null: bool = False,
+    ) -> bytearray:
         return bytearray(
             b"".join(
                 struct.pack(
@@ -55,22 +62,12 @@ class Buffers:
                     0,
                     0,
                 )
-                for tx, rx, change in zip(self.tx, self.rx, cs_change)
+                for tx, rx, change in zip(self.tx, self.rx, cs_change, strict=True)
             )
         )
 
     def replies(self) -> list[bytes]:
         return [rx.raw for rx in self.rx]
-
-
-@pytest.fixture
-def clock() -> SimClock:
-    return SimClock()
-
-
-@pytest.fixture
-def bus(clock: SimClock) -> SimSpiBus:
-    return SimSpiBus(clock)
 
 
 @pytest.fixture
@@ -104,7 +101,9 @@ def test_spidev_look_alike(bus: SimSpiBus, chip: Mode3Chip) -> None:
         bus.spidev_factory().open(0, 2)
 
 
-def test_message_is_decoded_from_memory_like_the_kernel(bus: SimSpiBus, chip: Mode3Chip, dev: SimSpiDev) -> None:
+def test_message_is_decoded_from_memory_like_the_kernel(
+    bus: SimSpiBus, chip: Mode3Chip, dev: SimSpiDev
+) -> None:
     buffers = Buffers(b"\x80\x01", b"\x12\x34\x56")
     assert bus.ioctl(dev.fileno(), MESSAGE_2, buffers.array()) == 5
     assert [tx for tx, _ in chip.frames] == [b"\x80\x01", b"\x12\x34\x56"]
@@ -123,7 +122,9 @@ def test_null_tx_buffer_clocks_out_zeros(bus: SimSpiBus, chip: Mode3Chip, dev: S
     assert [tx for tx, _ in chip.frames] == [b"\x00", b"\x00"]
 
 
-def test_frame_times_follow_bit_time_gaps_and_bus_occupancy(bus: SimSpiBus, chip: Mode3Chip, dev: SimSpiDev, clock: SimClock) -> None:
+def test_frame_times_follow_bit_time_gaps_and_bus_occupancy(
+    bus: SimSpiBus, chip: Mode3Chip, dev: SimSpiDev, clock: SimClock
+) -> None:
     clock.advance_to(10.0)
     bus.ioctl(dev.fileno(), MESSAGE_2, Buffers(b"\x00\x00", b"\x00").array(speed_hz=250_000, delay_us=5))
     dev.xfer2([0])  # same clock time: queued behind the message
@@ -143,7 +144,9 @@ def test_frame_times_follow_bit_time_gaps_and_bus_occupancy(bus: SimSpiBus, chip
         (MESSAGE_2, bytearray(32), errno.EFAULT),  # array shorter than the request says
     ],
 )
-def test_malformed_requests_fail_like_the_kernel(bus: SimSpiBus, dev: SimSpiDev, request_: int, array: bytearray, code: int) -> None:
+def test_malformed_requests_fail_like_the_kernel(
+    bus: SimSpiBus, dev: SimSpiDev, request_: int, array: bytearray, code: int
+) -> None:
     with pytest.raises(OSError) as failure:
         bus.ioctl(dev.fileno(), request_, array)
     assert failure.value.errno == code
