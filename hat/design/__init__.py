@@ -1,0 +1,1 @@
+"""The circuit: parts, blocks and their assembly into the HAT."""

@@ -1,0 +1,1 @@
+"""Documents generated from the circuit and the board description."""
