@@ -12,11 +12,21 @@ from typing import Any
 
 from appliance.board import BoardDescription
 from hat.design.builder import NC, Builder
-from hat.design.parts import MCP1541, MCP3208, MCP6001, MCP9700A, SN74AHCT125, SN74LVC1G125
+from hat.design.parts import (
+    MCP1541,
+    MCP3208,
+    MCP6001,
+    MCP6004,
+    MCP9700A,
+    SN74AHCT125,
+    SN74LVC1G125,
+)
 from hat.design.pi import SPI0_MISO, SPI0_MOSI, SPI0_SCLK, chip_select_gpio, gpio
 from hat.design.power import Rails
 
-ADC_FILTER_F = 10e-9     # at every ADC pin: holds the sample charge (20 pF) to < 0.2 %
+ADC_FILTER_F = 10e-9     # slow inputs: holds the sample charge (20 pF) to < 0.2 %
+BUFFER_OUT_OHM = 100.0   # buffered inputs: buffer -> 100 Ohm -> 1 nF at the ADC pin
+BUFFER_OUT_F = 1e-9
 VREF_ISOLATION_OHM = 22.0
 SENSOR_SERIES_OHM = 1e3  # isolates the MCP9700A from the filter capacitor
 
@@ -27,10 +37,35 @@ def adc_net(b: Builder, signal: str) -> Any:
 
 
 def adc_input(b: Builder, rails: Rails, signal: str) -> Any:
-    """The ADC net for `signal` with its filter capacitor."""
+    """The ADC net for a slow `signal` (PP, rail, temperature) with its filter capacitor."""
     net = adc_net(b, signal)
     b.c(ADC_FILTER_F, net, rails.gnd, f"ADC input filter {signal}")
     return net
+
+
+def adc_buffers(b: Builder, rails: Rails, sources: dict[str, Any]) -> None:
+    """Unity-gain buffers between the CP level-shift networks and the ADC.
+
+    The networks have a 13 kOhm source impedance. A filter capacitor large enough to hold
+    the ADC's sampling charge would also smooth away the detector's recharge at 96 % duty
+    (40 us plateaus); the buffer drives a small one instead, so the ADC sees the detector
+    output as it is, and the network sees no sampling kick-back.
+    """
+    role = "ADC input buffers"
+    if len(sources) > 4:
+        raise ValueError(f"one quad buffer serves 4 inputs, not {len(sources)}")
+    conn: dict[str, Any] = {"VPOS": rails.p5v, "VNEG": rails.gnd}
+    for unit, (signal, source) in zip("ABCD", sources.items()):
+        out = b.net(f"BUF_{signal.upper()}")
+        conn.update({f"IN{unit}_P": source, f"IN{unit}_N": out, f"OUT{unit}": out})
+        pin = adc_net(b, signal)
+        b.r(BUFFER_OUT_OHM, out, pin, role)
+        b.c(BUFFER_OUT_F, pin, rails.gnd, role, "C0G")
+    for unit in "ABCD"[len(sources):]:
+        spare = b.net(f"BUF_SPARE_{unit}")
+        conn.update({f"IN{unit}_P": rails.gnd, f"IN{unit}_N": spare, f"OUT{unit}": spare})
+    b.add(MCP6004, role, conn)
+    b.decouple(rails.p5v, rails.gnd, role)
 
 
 def spi_select(b: Builder, rails: Rails, board: BoardDescription, cs: int, dout: Any,

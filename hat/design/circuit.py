@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from appliance.board import BoardDescription
-from hat.design.adc import adc, rail_monitor, reference, temperature
+from hat.design.adc import adc, adc_buffers, rail_monitor, reference, temperature
 from hat.design.builder import Builder
 from hat.design.meter import meter
 from hat.design.pi import hat_eeprom, pi_header, status_leds
@@ -20,8 +20,9 @@ def build(board: BoardDescription) -> Builder:
     adc(b, rails, board, vref)
     rail_monitor(b, rails, board)
     temperature(b, rails, board)
-    drivers = [station_pilot(b, rails, board, pins, vref) for pins in board.gpio.stations]
-    pilot_drivers(b, rails, drivers)
+    stations = [station_pilot(b, rails, board, pins, vref) for pins in board.gpio.stations]
+    pilot_drivers(b, rails, stations)
+    adc_buffers(b, rails, {k: v for s in stations for k, v in s.level_shifted.items()})
     for device in board.meter.devices:
         meter(b, rails, board, device.station)
     safety_chain(b, rails, board)

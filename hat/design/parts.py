@@ -76,11 +76,13 @@ def _opamp_units(model: str, units: str) -> str:
 
 
 # -- analog ----------------------------------------------------------------------------
+_QUAD_OPAMP_PINS = pins(
+    "1:OUTA:out", "2:INA_N:in", "3:INA_P:in", "4:VPOS:pwr_in", "5:INB_P:in", "6:INB_N:in",
+    "7:OUTB:out", "8:OUTC:out", "9:INC_N:in", "10:INC_P:in", "11:VNEG:pwr_in", "12:IND_P:in",
+    "13:IND_N:in", "14:OUTD:out",
+)
 OPA4197 = PartSpec(
-    "OPA4197", "U",
-    pins("1:OUTA:out", "2:INA_N:in", "3:INA_P:in", "4:VPOS:pwr_in", "5:INB_P:in", "6:INB_N:in",
-         "7:OUTB:out", "8:OUTC:out", "9:INC_N:in", "10:INC_P:in", "11:VNEG:pwr_in",
-         "12:IND_P:in", "13:IND_N:in", "14:OUTD:out"),
+    "OPA4197", "U", _QUAD_OPAMP_PINS,
     "Package_SO:SOIC-14_3.9x8.7mm_P1.27mm", "OPA4197IDR", "Texas Instruments", 4.20,
     "Quad 36 V rail-to-rail I/O op-amp, 10 MHz",
     spice=_opamp_units("OPA197", "ABCD"),
@@ -99,6 +101,12 @@ MCP6001 = PartSpec(
     "Package_TO_SOT_SMD:SOT-23-5", "MCP6001T-I/OT", "Microchip", 0.25,
     "Rail-to-rail op-amp, 1 MHz (reference buffer)",
     spice=_opamp_units("MCP6001", "A"),
+)
+MCP6004 = PartSpec(
+    "MCP6004", "U", _QUAD_OPAMP_PINS,
+    "Package_SO:SOIC-14_3.9x8.7mm_P1.27mm", "MCP6004T-I/SL", "Microchip", 0.45,
+    "Quad rail-to-rail op-amp, 1 MHz (ADC input buffers)",
+    spice=_opamp_units("MCP6001", "ABCD"),
 )
 MCP1541 = PartSpec(
     "MCP1541", "U",

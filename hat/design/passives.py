@@ -70,8 +70,8 @@ def resistor(ohms: float, size: str = "0603") -> PartSpec:
 # (farads, dielectric, size, volts) -> (part number, unit cost)
 _CAPACITORS: dict[tuple[float, str, str, int], tuple[str, float]] = {
     (15e-12, "C0G", "0603", 50): ("GRM1885C1H150JA01D", 0.02),
+    (100e-12, "C0G", "0603", 50): ("GRM1885C1H101JA01D", 0.02),
     (1e-9, "C0G", "0603", 50): ("GRM1885C1H102JA01D", 0.02),
-    (1.5e-9, "C0G", "0603", 50): ("GRM1885C1H152JA01D", 0.03),
     (10e-9, "X7R", "0603", 50): ("GRM188R71H103KA01D", 0.02),
     (33e-9, "X7R", "0603", 50): ("GRM188R71H333KA61D", 0.02),
     (100e-9, "X7R", "0603", 50): ("GRM188R71H104KA93D", 0.02),

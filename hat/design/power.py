@@ -23,6 +23,11 @@ from hat.design.parts import (
 )
 from hat.design.passives import E96_MANTISSAS, e96
 
+# The rail-to-rail driver's output stays ~50 mV inside its rail when the car loads the
+# positive plateau: the +12 V LDO sits that much higher. The negative plateau carries no
+# load (the car's diode blocks), so the -12 V LDO is set to -rail_v itself.
+DRIVER_HEADROOM_V = 0.05
+
 
 @dataclass(frozen=True)
 class Rails:
@@ -35,15 +40,25 @@ class Rails:
     n12v: Any
 
 
-def ldo_divider(target_v: float, feedback_v: float) -> tuple[float, float]:
-    """E96 (top, bottom) feedback pair, bottom 10k..20k, closest to Vout = Vfb (1 + top/bottom)."""
-    pairs = []
+def ldo_divider(target_v: float, feedback_v: float) -> tuple[tuple[float, ...], float]:
+    """Feedback divider for Vout = Vfb (1 + top / bottom) from E96 parts.
+
+    E96 ratios near 9.2 are sparse (the best single pair misses 12 V by 0.4 %), so the top
+    may be two resistors in series. Returns (top resistors, bottom); bottom is 10k..100k.
+    """
+    candidates: list[tuple[tuple[float, ...], float]] = []
     for mantissa in E96_MANTISSAS:
         bottom = mantissa * 100.0
-        if bottom > 20e3:
-            break
-        pairs.append((e96(bottom * (target_v / feedback_v - 1.0)), bottom))
-    return min(pairs, key=lambda p: abs(feedback_v * (1 + p[0] / p[1]) - target_v))
+        ideal = bottom * (target_v / feedback_v - 1.0)
+        single = e96(ideal)
+        candidates.append(((single,), bottom))
+        coarse = e96(ideal * 0.9)
+        candidates.append(((coarse, e96(ideal - coarse)), bottom))
+
+    def error(c: tuple[tuple[float, ...], float]) -> float:
+        return abs(feedback_v * (1 + sum(c[0]) / c[1]) - target_v)
+
+    return min(candidates, key=lambda c: (round(error(c), 3), len(c[0])))
 
 
 def _pilot_ldo(b: Builder, rails: Rails, spec: PartSpec, feedback_v: float, vin: Any,
@@ -53,8 +68,12 @@ def _pilot_ldo(b: Builder, rails: Rails, spec: PartSpec, feedback_v: float, vin:
     nr = b.net(f"{name}_LDO_NR")
     b.add(spec, role, {"IN": vin, "OUT": vout, "FB": fb, "GND": rails.gnd, "EN": vin,
                        "NR": nr, "PAD": pad})
-    top, bottom = ldo_divider(target_v, feedback_v)
-    b.r(top, vout, fb, role)
+    tops, bottom = ldo_divider(target_v, feedback_v)
+    node = vout
+    for i, top in enumerate(tops, start=1):
+        nxt = fb if i == len(tops) else b.net(f"{name}_LDO_FB{i}")
+        b.r(top, node, nxt, role)
+        node = nxt
     b.r(bottom, fb, rails.gnd, role)
     b.c(10e-9, nr, rails.gnd, role)
     b.decouple(vin, rails.gnd, role, 10e-6)
@@ -72,11 +91,11 @@ def power(b: Builder, rail_v: float) -> Rails:
                             "COM": rails.gnd, "VOUT_N": rails.n15v})
     for rail in (rails.p5v, rails.p15v, rails.n15v):
         b.decouple(rail, rails.gnd, role, 10e-6)
-    _pilot_ldo(b, rails, TPS7A4901, TPS7A49_FEEDBACK_V, rails.p15v, rails.p12v, rail_v,
-               rails.gnd, "P12")
+    _pilot_ldo(b, rails, TPS7A4901, TPS7A49_FEEDBACK_V, rails.p15v, rails.p12v,
+               rail_v + DRIVER_HEADROOM_V, rails.gnd, "P12")
     # A negative regulator's substrate is its most negative pin: the pad goes to IN.
-    _pilot_ldo(b, rails, TPS7A3001, TPS7A30_FEEDBACK_V, rails.n15v, rails.n12v, -rail_v,
-               rails.n15v, "N12")
+    _pilot_ldo(b, rails, TPS7A3001, TPS7A30_FEEDBACK_V, rails.n15v, rails.n12v,
+               -rail_v, rails.n15v, "N12")
 
     led = b.net("PWR_LED_A")
     b.r(4.7e3, rails.p12v, led, "power LED")

@@ -1,0 +1,1 @@
+"""Analog simulation of the HAT with ngspice: decks from the netlist, cases, results."""
