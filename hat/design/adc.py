@@ -55,7 +55,7 @@ def adc_buffers(b: Builder, rails: Rails, sources: dict[str, Any]) -> None:
     if len(sources) > 4:
         raise ValueError(f"one quad buffer serves 4 inputs, not {len(sources)}")
     conn: dict[str, Any] = {"VPOS": rails.p5v, "VNEG": rails.gnd}
-    for unit, (signal, source) in zip("ABCD", sources.items()):
+    for unit, (signal, source) in zip("ABCD"[:len(sources)], sources.items(), strict=True):
         out = b.net(f"BUF_{signal.upper()}")
         conn.update({f"IN{unit}_P": source, f"IN{unit}_N": out, f"OUT{unit}": out})
         pin = adc_net(b, signal)

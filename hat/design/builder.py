@@ -20,7 +20,6 @@ from hat.design.passives import capacitor, engineering, resistor
 logging.disable(logging.WARNING)
 import skidl  # noqa: E402
 from skidl.logger import erc_logger, rt_logger  # noqa: E402
-from skidl.net import NCNet  # noqa: E402
 
 logging.disable(logging.NOTSET)
 for _logger in (erc_logger, rt_logger):

@@ -109,7 +109,8 @@ def meter(b: Builder, rails: Rails, board: BoardDescription, station: int) -> No
         **{pin: NC for pin in ("IRQ0", "IRQ1", "WARNOUT", "ZX0", "ZX1", "ZX2", "CF1", "CF2",
                                "CF3", "CF4")},
     }
-    for i, (phase, line) in enumerate(zip(PHASES, (line_l1, line_l2, line_l3)), start=1):
+    lines = (line_l1, line_l2, line_l3)
+    for i, (phase, line) in enumerate(zip(PHASES, lines, strict=True), start=1):
         u = _voltage_input(b, gnd, line, f"{s}_{phase}", f"{role} voltage {phase}")
         current = _current_input(b, gnd, ct[f"CT{i}_P"], ct[f"CT{i}_N"], f"{s}_{phase}",
                                  f"{role} current {phase}")

@@ -9,7 +9,9 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
-from hat.design.builder import Builder, NCNet
+from skidl.net import NCNet
+
+from hat.design.builder import Builder
 from hat.design.parts import PartSpec
 
 

@@ -14,7 +14,7 @@ Unit costs are indicative 100-piece distributor prices in USD; refresh them with
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 # Datasheet figures the design calculations and the SPICE models share.
 MCP1541_OUTPUT_V = 4.096
@@ -25,7 +25,7 @@ TPS7A30_FEEDBACK_V = -1.18         # to verify against the datasheet (see DESIGN
 HCT123_K = 0.45                    # pulse width = K * Rext * Cext for Cext > 10 nF
 
 
-class Kind(str, Enum):
+class Kind(StrEnum):
     """Electrical type of a pin, as the ERC understands it."""
 
     IN = "in"
@@ -161,24 +161,25 @@ NXJ1S0505MC = PartSpec(
     spice="X{ref} {VIN} {GND_IN} {VOUT} {GND_OUT} DCDC_ISO5",
     pinout_checked=False,
 )
-TPS7A4901 = PartSpec(
-    "TPS7A4901", "U",
-    pins("1:OUT:pwr_out", "2:FB:in", "3:NC1:nc", "4:GND:pwr_in", "5:EN:in", "6:NR:passive",
-         "7:NC2:nc", "8:IN:pwr_in", "9:PAD:pwr_in"),
-    "Package_SO:MSOP-8-1EP_3x3mm_P0.65mm_EP1.68x1.88mm", "TPS7A4901DGNR", "Texas Instruments",
-    2.60, "Positive LDO, adjustable, 150 mA, 1.194 V feedback reference",
-    spice="X{ref} {IN} {OUT} {FB} {GND} LDO_POS",
-    pinout_checked=False,
-)
-TPS7A3001 = PartSpec(
-    "TPS7A3001", "U",
-    pins("1:OUT:pwr_out", "2:FB:in", "3:NC1:nc", "4:GND:pwr_in", "5:EN:in", "6:NR:passive",
-         "7:NC2:nc", "8:IN:pwr_in", "9:PAD:pwr_in"),
-    "Package_SO:MSOP-8-1EP_3x3mm_P0.65mm_EP1.68x1.88mm", "TPS7A3001DGNR", "Texas Instruments",
-    2.90, "Negative LDO, adjustable, 200 mA, -1.18 V feedback reference",
-    spice="X{ref} {IN} {OUT} {FB} {GND} LDO_NEG",
-    pinout_checked=False,
-)
+def _adjustable_ldo(name: str, cost: float, description: str, model: str) -> PartSpec:
+    """TI's MSOP-8 PowerPAD adjustable LDOs share pinout and footprint."""
+    return PartSpec(
+        name, "U",
+        pins("1:OUT:pwr_out", "2:FB:in", "3:NC1:nc", "4:GND:pwr_in", "5:EN:in", "6:NR:passive",
+             "7:NC2:nc", "8:IN:pwr_in", "9:PAD:pwr_in"),
+        "Package_SO:MSOP-8-1EP_3x3mm_P0.65mm_EP1.68x1.88mm", f"{name}DGNR", "Texas Instruments",
+        cost, description,
+        spice=f"X{{ref}} {{IN}} {{OUT}} {{FB}} {{GND}} {model}",
+        pinout_checked=False,
+    )
+
+
+TPS7A4901 = _adjustable_ldo("TPS7A4901", 2.60,
+                            "Positive LDO, adjustable, 150 mA, 1.194 V feedback reference",
+                            "LDO_POS")
+TPS7A3001 = _adjustable_ldo("TPS7A3001", 2.90,
+                            "Negative LDO, adjustable, 200 mA, -1.18 V feedback reference",
+                            "LDO_NEG")
 MCP1700_33 = PartSpec(
     "MCP1700-3.3", "U",
     pins("1:GND:pwr_in", "2:VOUT:pwr_out", "3:VIN:pwr_in"),

@@ -48,6 +48,10 @@ def node(net: str) -> str:
     return re.sub(r"[^a-z0-9_]", "_", net.lower().replace("+", "p").replace("-", "n"))
 
 
+def _fill(template: str, subst: dict[str, str]) -> str:
+    return re.sub(r"\{(\w+)\}", lambda m: subst[m[1]], template)
+
+
 def circuit_lines(netlist: Netlist) -> list[str]:
     lines = []
     for ref in sorted(netlist.parts):
@@ -58,7 +62,7 @@ def circuit_lines(netlist: Netlist) -> list[str]:
         subst |= {pin: node(net) if net else f"nc_{ref}_{pin}".lower()
                   for pin, net in part.pins.items()}
         lines.append(f"* {ref} {part.spec.name} {part.value} ({part.role})")
-        lines.append(re.sub(r"\{(\w+)\}", lambda m: subst[m[1]], part.spec.spice))
+        lines.append(_fill(part.spec.spice, subst))
     return lines
 
 

@@ -36,7 +36,8 @@ def hat_design(report: dict) -> Design:
 
 
 @pytest.fixture(scope="session")
-def sim(hat_design: Design, tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, float]]:
+def sim(hat_design: Design,
+        tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, float]]:
     """All standard ngspice cases, run once per session (about 20 s on two cores)."""
     if not ngspice.available():
         pytest.fail("ngspice is not installed (Debian package ngspice, scripts/apt-packages.txt)")

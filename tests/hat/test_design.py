@@ -31,7 +31,8 @@ def test_erc_catches_a_broken_circuit() -> None:
 def test_generated_files_are_up_to_date(hat_design: Design) -> None:
     """Regenerate netlist, BOM, pin map, EEPROM settings and overlay; the committed copies
     must match (run `python -m hat.build` after changing the design or board.toml)."""
-    stale = [str(path.relative_to(BOARD_TOML.parent)) for path, text in documents(hat_design).items()
+    stale = [str(path.relative_to(BOARD_TOML.parent))
+             for path, text in documents(hat_design).items()
              if not path.exists() or path.read_text(encoding="utf-8") != text]
     assert not stale, f"regenerate with `python -m hat.build`: {stale}"
 
