@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import math
 import threading
+import uuid
 from typing import Any
 
 from pydantic import ValidationError
@@ -57,6 +58,7 @@ class PilotService:
         self.now = now  # callable returning the clock's time
         self.simulated = simulated
         self.lock = lock or threading.Lock()
+        self.boot_id = uuid.uuid4().hex  # tells a supervisor that log sequence numbers started again
 
     # ------------------------------------------------------------------ commands
     def handle_line(self, line: bytes | str) -> dict[str, Any]:
@@ -96,7 +98,7 @@ class PilotService:
             e.heartbeat(now)  # any well-formed command shows the supervisor is alive
         match cmd:
             case p.Hello():
-                return p.reply(cmd.id, protocol=p.PROTOCOL_VERSION, version=__version__, simulated=self.simulated,
+                return p.reply(cmd.id, protocol=p.PROTOCOL_VERSION, version=__version__, simulated=self.simulated, boot_id=self.boot_id,
                                line_limit_a=e.line_limit_a, stations=[s.model_dump() for s in e.config.stations])
             case p.Heartbeat():
                 return p.reply(cmd.id, t=round(now, 3))
