@@ -1,0 +1,198 @@
+"""The supervisor's brain: pilot events in, one decision per second, pilot commands out.
+
+Synchronous and free of I/O so the same code runs in production (driven by the asyncio
+runtime over the pilot socket) and in scenario runs (driven on the simulator's clock with
+the pilot's command handler in-process).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Callable, Protocol
+
+from appliance.supervisor.live import LiveStation
+from appliance.supervisor.policy import Decision, Policy
+from appliance.supervisor.sequencer import CommandSequencer
+from appliance.supervisor.sessions import Session, SessionTracker
+from appliance.supervisor.settings import SiteSettings, StationSettings
+
+
+class Recorder(Protocol):
+    """Where the core's history goes (SQLite in production, nothing in quick scenario runs)."""
+
+    def telemetry(self, now: float, live: LiveStation) -> None: ...
+
+    def event(self, now: float, kind: str, station: int | None, message: str, data: dict[str, Any] | None = None) -> None: ...
+
+    def fault(self, now: float, station: int, code: str, active: bool, message: str) -> None: ...
+
+    def session_opened(self, session: Session) -> None: ...
+
+    def session_updated(self, session: Session) -> None: ...
+
+    def session_closed(self, session: Session) -> None: ...
+
+
+class NullRecorder:
+    def telemetry(self, now: float, live: LiveStation) -> None: ...
+
+    def event(self, now: float, kind: str, station: int | None, message: str, data: dict[str, Any] | None = None) -> None: ...
+
+    def fault(self, now: float, station: int, code: str, active: bool, message: str) -> None: ...
+
+    def session_opened(self, session: Session) -> None: ...
+
+    def session_updated(self, session: Session) -> None: ...
+
+    def session_closed(self, session: Session) -> None: ...
+
+
+@dataclass
+class GridReading:
+    """External meter: grid power per line phase (W, positive = import) at time t."""
+
+    t: float
+    power_w: tuple[float, float, float]
+
+
+class SupervisorCore:
+    def __init__(self, settings: SiteSettings, recorder: Recorder | None = None,
+                 clock: Callable[[], float] | None = None) -> None:
+        self.settings = settings
+        self.recorder = recorder or NullRecorder()
+        self.clock = clock
+        self.live = {s.id: LiveStation(s.id, max_current_a=s.rating_a) for s in settings.stations}
+        self.prices: list[tuple[float, float, float]] = []  # (start, end, price)
+        self.grid: GridReading | None = None
+        self.policy = Policy()
+        self.sequencer = CommandSequencer()
+        self.sessions = SessionTracker(self.price_at)
+        self.decisions: dict[int, Decision] = {s.id: Decision(0.0, "starting") for s in settings.stations}
+        self.pilot_line_limit_a: float | None = None
+        self.pilot_connected = False
+        self.listeners: list[Callable[[dict[str, Any]], None]] = []
+        self.last_cycle = -math.inf
+
+    # ------------------------------------------------------------------ pilot side
+    def on_connected(self, hello: dict[str, Any], now: float) -> None:
+        self.pilot_connected = True
+        self.pilot_line_limit_a = hello.get("line_limit_a")
+        for cfg in hello.get("stations", []):
+            if cfg.get("id") in self.live:
+                self.live[cfg["id"]].max_current_a = cfg.get("max_current_a", 32.0)
+        self.recorder.event(now, "system", None, "connected to the pilot process")
+
+    def on_disconnected(self, now: float) -> None:
+        if self.pilot_connected:
+            self.recorder.event(now, "system", None, "lost the pilot process; it keeps the cars safe on its own")
+        self.pilot_connected = False
+
+    def on_pilot_message(self, msg: dict[str, Any], now: float) -> None:
+        kind = msg.get("event")
+        if kind == "telemetry":
+            self.pilot_line_limit_a = msg.get("line_limit_a", self.pilot_line_limit_a)
+            for sid, snap in msg.get("stations", {}).items():
+                self._update_live(int(sid), snap, now)
+        elif kind == "state":
+            sid = msg.get("station")
+            if sid in self.live:
+                self._update_live(sid, msg, now)
+                cause = msg.get("cause")
+                if cause:
+                    self.recorder.event(now, "state", sid, f"vehicle state {cause['from']} -> {cause['to']}", cause)
+        elif kind == "fault":
+            sid = msg.get("station")
+            self.recorder.fault(now, sid, msg.get("code", "?"), bool(msg.get("active")), msg.get("message", ""))
+        self._notify(msg)
+
+    def _update_live(self, sid: int, snap: dict[str, Any], now: float) -> None:
+        if sid not in self.live:
+            return
+        live = self.live[sid]
+        live.update(snap, now)
+        opened, closed = self.sessions.update(live, now, self.settings.station(sid).mode)
+        if opened is not None:
+            self.recorder.session_opened(opened)
+        if closed is not None:
+            self.recorder.session_closed(closed)
+
+    # ------------------------------------------------------------------ once a second
+    def cycle(self, now: float) -> list[dict[str, Any]]:
+        """Decide and return the pilot commands to send now (in order)."""
+        self.last_cycle = now
+        commands: list[dict[str, Any]] = []
+        limit = min(self.settings.line_limit_a, self.pilot_line_limit_a or math.inf)
+        if self.pilot_line_limit_a is not None and abs(self.pilot_line_limit_a - limit) > 1e-6:
+            commands.append({"cmd": "set_line_limit", "line_limit_a": limit})
+        decisions = self.policy.decide(now, self.settings, self.live, self.prices, self.grid, limit)
+        for sid, decision in decisions.items():
+            if decision.reason != self.decisions[sid].reason:
+                self.recorder.event(now, "decision", sid, decision.reason)
+        self.decisions = decisions
+        commands += self.sequencer.commands(now, {sid: d.target_a for sid, d in decisions.items()}, self.live, limit)
+        for live in self.live.values():
+            self.recorder.telemetry(now, live)
+            session = self.sessions.open.get(live.station)
+            if session is not None:
+                self.recorder.session_updated(session)
+        return commands
+
+    # ------------------------------------------------------------------ inputs from the API
+    def set_prices(self, slots: list[tuple[float, float, float]]) -> None:
+        self.prices = sorted(slots)
+
+    def price_at(self, t: float) -> float | None:
+        return next((p for start, end, p in self.prices if start <= t < end), None)
+
+    def set_grid(self, reading: GridReading) -> None:
+        self.grid = reading
+
+    def update_station(self, station_id: int, **changes: Any) -> StationSettings:
+        current = self.settings.station(station_id)
+        updated = StationSettings.model_validate({**current.model_dump(), **changes})
+        if updated.max_current_a > updated.rating_a:
+            raise ValueError(f"max_current_a {updated.max_current_a:g} A exceeds the station rating of {updated.rating_a:g} A")
+        self.settings.stations = [updated if s.id == station_id else s for s in self.settings.stations]
+        return updated
+
+    def update_site(self, settings: SiteSettings) -> None:
+        self.settings = settings
+
+    # ------------------------------------------------------------------ views
+    def station_view(self, sid: int) -> dict[str, Any]:
+        live, cfg = self.live[sid], self.settings.station(sid)
+        session = self.sessions.open.get(sid)
+        decision = self.decisions.get(sid)
+        return {
+            "id": sid, "name": cfg.display_name(), "mode": cfg.mode, "priority": cfg.priority,
+            "max_current_a": cfg.max_current_a, "rating_a": cfg.rating_a, "phase_rotation": list(cfg.phase_rotation),
+            "departure": cfg.departure, "energy_kwh": cfg.energy_kwh,
+            "state": live.state, "pilot": live.pilot, "offered_a": live.offered_a, "contactor": live.contactor,
+            "cable_a": live.cable_a, "voltage_v": live.voltage_v, "current_a": live.current_a, "power_w": live.power_w,
+            "power_total_w": round(live.power_total_w, 1), "faults": live.faults, "charging": live.charging,
+            "target_a": decision.target_a if decision else 0.0, "reason": decision.reason if decision else "",
+            "session": None if session is None else {
+                "start": session.start, "energy_kwh": round(session.energy_kwh, 3),
+                "peak_power_w": round(session.peak_power_w, 1), "cost": round(session.cost, 4), "mode": session.mode,
+            },
+        }
+
+    def snapshot(self) -> dict[str, Any]:
+        return {
+            "pilot_connected": self.pilot_connected,
+            "line_limit_a": self.settings.line_limit_a,
+            "line_a": self.line_currents(),
+            "stations": [self.station_view(sid) for sid in sorted(self.live)],
+        }
+
+    def line_currents(self) -> list[float]:
+        line = [0.0, 0.0, 0.0]
+        for sid, live in self.live.items():
+            for i, phase in enumerate(self.settings.station(sid).phase_rotation):
+                line[phase - 1] += live.current_a[i]
+        return [round(x, 2) for x in line]
+
+    def _notify(self, message: dict[str, Any]) -> None:
+        for listener in list(self.listeners):
+            listener(message)

@@ -1,0 +1,90 @@
+"""The supervisor in production: the pilot link, the once-a-second cycle, log fetching.
+
+Runs inside the web server's event loop. Losing the pilot is routine: commands fail fast,
+the pilot keeps the cars on its failsafe current, and the link reconnects by itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+from appliance.supervisor.core import SupervisorCore
+from appliance.supervisor.pilot_link import PilotLink, PilotUnavailable
+
+log = logging.getLogger(__name__)
+
+
+class SupervisorRuntime:
+    def __init__(self, core: SupervisorCore, socket_path: Path, clock: Callable[[], float] = time.time,
+                 on_cycle: Callable[[float], None] | None = None, on_logs: Callable[[list[dict[str, Any]]], None] | None = None,
+                 period_s: float = 1.0, log_period_s: float = 10.0) -> None:
+        self.core = core
+        self.clock = clock
+        self.on_cycle = on_cycle
+        self.on_logs = on_logs
+        self.period_s = period_s
+        self.log_period_s = log_period_s
+        self.link = PilotLink(socket_path, self._message, self._connected)
+        self.log_seq = 0
+        self._tasks: list[asyncio.Task[None]] = []
+
+    async def start(self) -> None:
+        self._tasks = [asyncio.create_task(self.link.run()), asyncio.create_task(self._loop()),
+                       asyncio.create_task(self._fetch_logs())]
+
+    async def stop(self) -> None:
+        self.link.stop()
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+
+    async def command(self, command: dict[str, Any]) -> dict[str, Any]:
+        """One command to the pilot, for the API (clear_fault, self_test...)."""
+        return await self.link.request(command)
+
+    def _connected(self, hello: dict[str, Any]) -> None:
+        self.log_seq = 0  # a (re)started pilot numbers its log from 1 again; storage keeps what it has
+        self.core.on_connected(hello, self.clock())
+
+    def _message(self, message: dict[str, Any]) -> None:
+        self.core.on_pilot_message(message, self.clock())
+
+    async def _loop(self) -> None:
+        next_at = time.monotonic()
+        while True:
+            next_at += self.period_s
+            now = self.clock()
+            if not self.link.connected.is_set():
+                self.core.on_disconnected(now)
+            commands = self.core.cycle(now)
+            if self.link.connected.is_set():
+                for command in commands:
+                    try:
+                        reply = await self.link.request(command)
+                    except (PilotUnavailable, asyncio.TimeoutError) as exc:
+                        log.info("pilot command %s not delivered: %s", command.get("cmd"), exc)
+                        break
+                    if not reply.get("ok"):
+                        log.warning("pilot refused %s: %s", command, reply.get("error", {}).get("message"))
+            if self.on_cycle is not None:
+                self.on_cycle(now)
+            await asyncio.sleep(max(0.0, next_at - time.monotonic()))
+
+    async def _fetch_logs(self) -> None:
+        while True:
+            await asyncio.sleep(self.log_period_s)
+            if not self.link.connected.is_set() or self.on_logs is None:
+                continue
+            with contextlib.suppress(PilotUnavailable, asyncio.TimeoutError):
+                reply = await self.link.request({"cmd": "fetch_logs", "since": self.log_seq, "limit": 1000})
+                if reply.get("ok"):
+                    self.log_seq = reply.get("last_seq", self.log_seq)
+                    if reply["entries"]:
+                        self.on_logs(reply["entries"])

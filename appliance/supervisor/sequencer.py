@@ -1,0 +1,50 @@
+"""Allocations -> pilot `set` commands, decreases before increases.
+
+Lower first; raise another station only once the lowered one's current has fallen or its car
+had its 5 s to follow, and only in steps the pilot's line check will accept (the sum of
+allowed allocations never above the line limit).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from appliance.supervisor.live import LiveStation
+
+SETTLE_S = 5.0
+FALLEN_MARGIN_A = 1.0
+
+
+class CommandSequencer:
+    def __init__(self, settle_s: float = SETTLE_S) -> None:
+        self.settle_s = settle_s
+        self._lowered: dict[int, tuple[float, float]] = {}  # station -> (when, new target)
+
+    def commands(self, now: float, targets: dict[int, float], live: dict[int, LiveStation],
+                 line_limit_a: float) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = []
+        requested = {sid: (st.requested_a if st.allowed else 0.0) for sid, st in live.items()}
+        for sid, target in targets.items():
+            if target < requested[sid] - 1e-9:
+                out.append(_set(sid, target))
+                requested[sid] = target
+                self._lowered[sid] = (now, target)
+        self._lowered = {
+            sid: (when, target) for sid, (when, target) in self._lowered.items()
+            if now - when < self.settle_s and max(live[sid].current_a) > target + FALLEN_MARGIN_A
+        }
+        if self._lowered:
+            return out  # wait for the lowered station before raising anyone
+        for sid, target in sorted(targets.items(), key=lambda kv: kv[1]):
+            if target > requested[sid] + 1e-9:
+                others = sum(a for s, a in requested.items() if s != sid)
+                step = min(target, line_limit_a - others)
+                if step >= 6.0 and step > requested[sid] + 1e-9:
+                    out.append(_set(sid, step))
+                    requested[sid] = step
+        return out
+
+
+def _set(station: int, amps: float) -> dict[str, Any]:
+    amps = round(amps, 1)
+    return {"cmd": "set", "station": station, "current_a": amps if amps >= 6 else 0.0, "allowed": amps >= 6}
