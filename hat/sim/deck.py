@@ -8,12 +8,13 @@ PP resistor, the board temperature. Results come back as `.meas` values, nothing
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 
 from appliance.board import BoardDescription
 from hat.design.netlist import Netlist
-from hat.sim.expected import CAR_OHMS, CarLoad, detector_outputs
+from hat.sim.expected import CarLoad, detector_outputs
 from hat.sim.models import TEMPERATURE_PARAM, model_library
 
 GPIO_HIGH_V = 3.3
@@ -113,16 +114,16 @@ def _stimulus(n: int, s: StationStimulus, p: dict[str, str], t: Timing) -> list[
     else:
         lines = [f"Vpwm{n} {pwm} 0 PULSE(0 {GPIO_HIGH_V} {t.delay:g} 10n 10n "
                  f"{s.duty * t.period:g} {t.period:g})"]
-    state = s.load.state
-    if state == "E":
+    ohms = s.load.ohms
+    if ohms == 0:
         lines.append(f"Rshort{n} {cp} 0 {SHORT_OHM}")
-    elif state in CAR_OHMS:
+    else:
+        lines.append(f"Ccar{n} {cp} 0 {CAR_CAPACITANCE_F:g}")
+    if 0 < ohms < math.inf:
         car = f"car{n}" if s.load.diode else cp
         if s.load.diode:
             lines.append(f"Dcar{n} {cp} {car} DCAR")
-        lines.append(f"Rcar{n} {car} 0 {CAR_OHMS[state]:g}")
-    if state != "E":
-        lines.append(f"Ccar{n} {cp} 0 {CAR_CAPACITANCE_F:g}")
+        lines.append(f"Rcar{n} {car} 0 {ohms:g}")
     if s.pp_ohms is not None:
         lines.append(f"Rpp{n} {p[f's{n}_pp']} 0 {s.pp_ohms:g}")
     return lines
@@ -146,25 +147,26 @@ def _station_meas(n: int, s: StationStimulus, board: BoardDescription, p: dict[s
     if pwm and high - low > 1.0:
         v10, v50, v90 = (low + f * (high - low) for f in (0.1, 0.5, 0.9))
         td = t0 - period / 8
-        hold_high = (t0 + d * period, t1)          # positive detector holds while CP is low
-        hold_low = (t0, t0 + d * period)           # negative detector holds while CP is high
         meas += [
             f"meas tran m_s{n}_rise TRIG {cp} VAL={v10:g} RISE=1 TD={td:g} "
             f"TARG {cp} VAL={v90:g} RISE=1 TD={td:g}",
             f"meas tran m_s{n}_high_time TRIG {cp} VAL={v50:g} RISE=1 TD={td:g} "
             f"TARG {cp} VAL={v50:g} FALL=1 TD={t0:g}",
         ]
-        for det, v, (a, b) in (("high", hi, hold_high), ("low", lo, hold_low)):
-            span = b - a
-            meas += [f"meas tran m_s{n}_det_{det}_hold1 FIND {v} AT={a + 0.1 * span:g}",
-                     f"meas tran m_s{n}_det_{det}_hold2 FIND {v} AT={b - 0.05 * span:g}"]
+        for det, v in (("high", hi), ("low", lo)):
+            first, second = hold_samples(d, t, det)
+            meas += [f"meas tran m_s{n}_det_{det}_hold1 FIND {v} AT={first:g}",
+                     f"meas tran m_s{n}_det_{det}_hold2 FIND {v} AT={second:g}"]
     return meas
 
 
-def hold_window(duty: float, period: float, detector: str) -> float:
-    """Time between the two hold samples `_station_meas` takes for `detector`."""
-    span = (1 - duty) * period if detector == "high" else duty * period
-    return 0.85 * span
+def hold_samples(duty: float, t: Timing, detector: str) -> tuple[float, float]:
+    """Two times inside the measured period while `detector` holds (its plateau is absent):
+    the positive detector while CP is low, the negative one while CP is high."""
+    fall = t.start + duty * t.period
+    begin, end = (fall, t.stop) if detector == "high" else (t.start, fall)
+    span = end - begin
+    return begin + 0.1 * span, end - 0.05 * span
 
 
 def deck(netlist: Netlist, board: BoardDescription, case: Case) -> str:

@@ -45,7 +45,6 @@ def test_bom_lines_are_orderable(hat_design: Design) -> None:
     placed = sum(1 for p in hat_design.netlist.parts.values() if p.spec.in_bom)
     assert parts == placed
     assert 60.0 < total(lines) < 200.0
-    print(f"BOM total ${total(lines):.2f}")
 
 
 def _resistors(d: Design, role: str) -> list[float]:
