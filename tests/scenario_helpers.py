@@ -4,9 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
-from appliance.scenario.runner import Report, ScenarioRunner
 from appliance.scenario.schema import Scenario
 
 CAR = {"max_current_a": 32, "phases": 3, "battery_kwh": 60, "soc": 0.2, "response_s": 2.0, "cable_a": 32}
@@ -23,14 +20,3 @@ def charging(station: int = 1, at: float = 1.0, **car: Any) -> list[dict[str, An
         {"at": at, "station": station, "do": "plug", "car": {**CAR, **car}},
         {"at": at + 1.0, "station": station, "do": "request"},
     ]
-
-
-@pytest.fixture
-def run():
-    def _run(events: list[dict[str, Any]], until: float, setup: Any = None, **kwargs: Any) -> tuple[Report, ScenarioRunner]:
-        runner = ScenarioRunner(scenario(events, kwargs.pop("site", None), kwargs.pop("stations", None)), **kwargs)
-        if setup is not None:
-            setup(runner)
-        return runner.run(until), runner
-
-    return _run

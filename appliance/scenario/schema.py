@@ -33,6 +33,7 @@ class PriceSlot(_Strict):
 class Site(_Strict):
     line_limit_a: float = Field(default=32.0, ge=6, le=80)
     voltage_v: float = Field(default=230.0, gt=0, le=300)
+    price_threshold: float | None = Field(default=None, description="low_cost: charge at or below this price")
     prices: list[PriceSlot] = Field(default_factory=list)
     solar_w: list[tuple[float, float]] = Field(default_factory=list)
 

@@ -43,6 +43,7 @@ class SimStation:
         self.rcd_test = False
         self.rcd_test_works = True  # a module whose test input is dead fails the self-test
         self.pp_override_ohm: float | None = None  # a damaged cable coding
+        self.load_override: CarLoad | None = None  # a car (or a fault) showing an odd resistance on CP
         self.rcd_dc = False
         self.rcd_ac = False
         self._rcd_test_since: float | None = None
@@ -75,6 +76,8 @@ class SimStation:
     def load(self) -> CarLoad:
         if self.shorted:
             return CarLoad(0.0)
+        if self.load_override is not None:
+            return self.load_override
         return self.car.load() if self.car is not None else CarLoad()
 
     def _update_line(self, t: float) -> None:
@@ -89,6 +92,10 @@ class SimStation:
     def short(self, t: float, on: bool) -> None:
         """CP shorted to PE (state E), e.g. a crushed cable."""
         self.shorted = on
+        self._update_line(t)
+
+    def override_load(self, t: float, load: CarLoad | None) -> None:
+        self.load_override = load
         self._update_line(t)
 
     def pp_ohms(self) -> float:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.pilot.conftest import charging
+from tests.scenario_helpers import charging
 
 RCD_RETRY_S = 900.0
 
@@ -221,3 +221,24 @@ def test_pilot_death_drops_the_contactor_through_the_hardware_watchdog(run) -> N
     runner.hat.advance(10.5)
     opened = opens(report, after=9.9)
     assert opened and opened[0] <= 10.0 + 0.1 + 0.01 + 0.011
+
+
+def test_readings_between_bands_for_1_s_are_a_pilot_fault(run) -> None:
+    from appliance.simulator.pilot_line import CarLoad
+
+    report, runner = run(charging(at=1.0), until=10)
+    runner.hat.stations[1].override_load(10.0, CarLoad(1511.0))  # 7.5 V: between C and B
+    runner.run(13)
+    fault = report.first("fault", 1, code="PilotFault", active=True)
+    assert fault is not None and 11.0 <= fault["t"] <= 11.1 and "between bands" in fault["message"]
+    assert opens(report, after=10) and opens(report, after=10)[0] - fault["t"] < 0.03
+
+
+def test_a_sagging_12_v_rail_is_a_pilot_fault_on_both_stations(run) -> None:
+    report, runner = run(charging(at=1.0), until=10)
+    runner.hat.rail_v = 10.0
+    runner.run(11)
+    for sid in (1, 2):
+        fault = report.first("fault", sid, code="PilotFault", active=True)
+        assert fault is not None and fault["t"] - 10.0 < 0.03 and "rail" in fault["message"]
+    assert opens(report, after=10)

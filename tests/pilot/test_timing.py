@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.pilot.conftest import charging
+from tests.scenario_helpers import charging
 
 
 def contactor_times(report, station=1, closed=None):
