@@ -1,0 +1,406 @@
+"""Load sharing between the stations on the shared supply line (SPEC §5 "Load sharing").
+
+Pure decisions: the caller passes the time, the site and one `StationDemand` per station
+about once a second and gets a target current and a reason per station. The caller sends the
+targets to the pilot, decreases first (`order_changes`).
+
+Accounting is per line phase with the phases the car really uses: a car drawing on n
+conductors loads the station's L1..Ln, which the station's `phase_rotation` maps to line
+phases (unknown ⇒ all three). Line phase p can carry the line limit minus the house's own
+load on p.
+
+The pilot process checks something simpler: the plain sum of both stations' allocations must
+stay at or under the line limit, as if every car used every phase. With `pilot_sum_limit`
+(the default, and required with protocol v1) the allocator respects that sum as one more
+constraint, so two 1-phase cars on different line phases share the line limit (16 A + 16 A)
+although the wiring could carry 32 A + 32 A; the per-phase accounting still holds either way.
+Turning the flag off only pays once the pilot learns the cars' phases.
+
+Order of entitlement: higher priority first, then equal shares (max-min fair per phase).
+A station is only given a target if it gets at least 6 A; when not all fit, the stations are
+taken in order of entitlement and the one that does not fit waits. At equal priority the one
+charging keeps its place over a newcomer, the longer-charged of two charging stations yields,
+and after `rotate_after_s` of shortage they swap turns.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import dataclass
+from typing import Callable, Mapping, Sequence
+
+from appliance.j1772.duty import MIN_CURRENT_A as MIN_A
+
+PILOT_SUM = 0
+"""The resource standing for the pilot's plain-sum check; line phases are 1, 2, 3."""
+
+EPS = 1e-6
+
+
+def floor_tenth(amps: float) -> float:
+    """Round down to 0.1 A (targets are never rounded up over a limit); float noise forgiven."""
+    return math.floor(amps * 10 + EPS) / 10
+
+
+def ceil_tenth(amps: float) -> float:
+    """Round up to 0.1 A; a reading of 13.004 A still counts as 13.0 A."""
+    return math.ceil(amps * 10 - 0.05) / 10
+
+
+def line_phases(rotation: Sequence[int], car_phases: int | None) -> tuple[int, ...]:
+    """The line phases a car loads: the station's L1..Ln through the rotation; unknown ⇒ all."""
+    return tuple(rotation[: car_phases or 3])
+
+
+def per_line_phase(rotation: Sequence[int], station_values: Sequence[float]) -> tuple[float, float, float]:
+    """A station's per-conductor values (L1..L3) rearranged by line phase 1..3."""
+    out = [0.0, 0.0, 0.0]
+    for phase, value in zip(rotation, station_values):
+        out[phase - 1] += value
+    return out[0], out[1], out[2]
+
+
+def phases_in_use(measured_a: Sequence[float], threshold_a: float = 1.0) -> int | None:
+    """How many conductors (from L1 up) a charging car draws on; None while it draws nothing.
+
+    Counting up to the highest loaded conductor keeps an odd reading on the safe side.
+    """
+    loaded = [i for i, amps in enumerate(measured_a, 1) if amps > threshold_a]
+    return max(loaded) if loaded else None
+
+
+def _check(condition: bool, message: str) -> None:
+    if not condition:
+        raise ValueError(message)
+
+
+def _finite(*values: float) -> bool:
+    return all(math.isfinite(v) for v in values)
+
+
+@dataclass(frozen=True)
+class Site:
+    """The supply line: its per-phase limit and the house's own load per line phase 1..3.
+
+    `external_a` is the grid meter's current minus what the stations draw; a negative value
+    (local generation) does not raise the line's limit and counts as 0.
+    """
+
+    line_limit_a: float
+    external_a: tuple[float, float, float] = (0.0, 0.0, 0.0)
+
+    def __post_init__(self) -> None:
+        _check(_finite(self.line_limit_a) and self.line_limit_a >= 0, f"line limit {self.line_limit_a!r} A is not a current")
+        _check(len(self.external_a) == 3 and _finite(*self.external_a), "external load needs 3 finite currents")
+
+    def capacity(self, pilot_sum_limit: bool) -> dict[int, float]:
+        caps = {p: max(0.0, self.line_limit_a - max(0.0, ext)) for p, ext in enumerate(self.external_a, 1)}
+        if pilot_sum_limit:
+            caps[PILOT_SUM] = self.line_limit_a
+        return caps
+
+
+@dataclass(frozen=True)
+class StationDemand:
+    """One station as the allocator sees it this second.
+
+    active: a car is plugged and its mode allows charging now.
+    max_a: the most this station may get (station and cable rating, car and mode caps);
+        below 6 A it cannot charge.
+    car_phases: conductors the car draws on (see `phases_in_use`); None = not known yet.
+    measured_a: the station meter's current on L1..L3; None without a reading.
+    offered_a: what the pilot offers now (0 = paused).
+    charging_since: when the current charging turn began, for the pause and rotation order.
+    """
+
+    station: int
+    active: bool
+    max_a: float
+    priority: int = 0
+    phase_rotation: tuple[int, int, int] = (1, 2, 3)
+    car_phases: int | None = None
+    measured_a: tuple[float, float, float] | None = None
+    offered_a: float = 0.0
+    charging_since: float | None = None
+
+    def __post_init__(self) -> None:
+        _check(sorted(self.phase_rotation) == [1, 2, 3], f"station {self.station}: phase rotation must be a permutation of 1, 2, 3")
+        _check(self.car_phases in (None, 1, 2, 3), f"station {self.station}: a car uses 1 to 3 phases")
+        _check(_finite(self.max_a, self.offered_a) and self.max_a >= 0 and self.offered_a >= 0,
+               f"station {self.station}: currents must be finite and not negative")
+        _check(self.measured_a is None or (len(self.measured_a) == 3 and _finite(*self.measured_a)),
+               f"station {self.station}: measured current needs 3 finite values")
+
+    @property
+    def line_phases(self) -> tuple[int, ...]:
+        return line_phases(self.phase_rotation, self.car_phases)
+
+    @property
+    def drawing_a(self) -> float | None:
+        """What the car draws now on its most loaded conductor, while it is offered current."""
+        if not self.active or self.offered_a <= 0 or self.measured_a is None:
+            return None
+        return max(self.measured_a)
+
+
+@dataclass(frozen=True)
+class SharingSettings:
+    """Tuning of the load sharing.
+
+    underdraw_margin_a: a car drawing less than offered for `underdraw_after_s` is counted
+        at its measured current (highest reading in that time, rounded up to 0.1 A) plus this
+        margin. SPEC §5 says + 2 A; issue 3 (newer) needs a 13 A car to leave 19 A of a 32 A
+        line to the other station, so the default is 0 A. The pilot keeps a car from drawing
+        more than offered, so the margin only buys room before a probe.
+    underdraw_tolerance_a: "less than offered" means more than this below it; a car counted at
+        its draw that takes more than this above that draw is counted in full again.
+    probe_every_s, probe_for_s: how often and how long a car counted at its draw is offered
+        its full share again to see whether it takes more.
+    rotate_after_s: equal-priority stations take turns this long while not both fit.
+    """
+
+    underdraw_after_s: float = 60.0
+    underdraw_tolerance_a: float = 1.0
+    underdraw_margin_a: float = 0.0
+    probe_every_s: float = 300.0
+    probe_for_s: float = 30.0
+    rotate_after_s: float = 1800.0
+    pilot_sum_limit: bool = True
+
+
+@dataclass(frozen=True)
+class Allocation:
+    station: int
+    target_a: float
+    reason: str
+
+
+@dataclass
+class _Draw:
+    """What one station's car really takes, learned while it charges."""
+
+    low_since: float | None = None
+    low_peak_a: float = 0.0
+    basis_a: float | None = None  # the draw it is counted at; None = counted at max_a
+    next_probe: float = math.inf
+    probe_until: float = -math.inf
+
+    def update(self, now: float, d: StationDemand, s: SharingSettings) -> _Draw:
+        """The state after this second's reading (a fresh one when the car is not measured)."""
+        drawing = d.drawing_a
+        if drawing is None:
+            return _Draw()
+        if self.basis_a is not None and drawing > self.basis_a + s.underdraw_tolerance_a:
+            return _Draw()  # it takes more than it is counted at
+        if self.basis_a is not None and now >= self.next_probe:
+            self.probe_until, self.next_probe = now + s.probe_for_s, now + s.probe_for_s + s.probe_every_s
+            self.low_since = None
+        if self.probing(now) or drawing >= d.offered_a - s.underdraw_tolerance_a:
+            self.low_since = None
+            return self
+        if self.low_since is None:
+            self.low_since, self.low_peak_a = now, drawing
+        self.low_peak_a = max(self.low_peak_a, drawing)
+        if now - self.low_since >= s.underdraw_after_s:
+            if self.basis_a is None:
+                self.next_probe = now + s.probe_every_s
+            self.basis_a = self.low_peak_a
+            self.low_since, self.low_peak_a = now, drawing  # keep following a car that draws ever less
+        return self
+
+    def probing(self, now: float) -> bool:
+        return now < self.probe_until
+
+    def counted_a(self, d: StationDemand, s: SharingSettings) -> float:
+        if self.basis_a is None:
+            return d.max_a
+        return min(d.max_a, max(MIN_A, ceil_tenth(self.basis_a + s.underdraw_margin_a)))
+
+
+@dataclass(frozen=True)
+class _Line:
+    """The constraints: capacity per resource, and which resources each station loads."""
+
+    capacity: dict[int, float]
+    uses: dict[int, tuple[int, ...]]
+    priority: dict[int, int]
+
+    def fill(self, stations: Sequence[int], ceilings: Mapping[int, float],
+             floors: Mapping[int, float] | None = None) -> dict[int, float]:
+        """Raise the stations from their floors: each priority level in turn, equal shares within it.
+
+        Progressive filling: everyone still rising gets the same step until one reaches its
+        ceiling or a resource it uses is full; that gives max-min fair shares per phase.
+        """
+        alloc = {sid: (floors or {}).get(sid, 0.0) for sid in stations}
+        free = self.free(alloc)
+        for level in sorted({self.priority[sid] for sid in stations}, reverse=True):
+            rising = [sid for sid in stations if self.priority[sid] == level]
+            while rising := [sid for sid in rising
+                             if ceilings[sid] - alloc[sid] > EPS and all(free[r] > EPS for r in self.uses[sid])]:
+                users = Counter(r for sid in rising for r in self.uses[sid])
+                step = min([ceilings[sid] - alloc[sid] for sid in rising] + [free[r] / n for r, n in users.items()])
+                for sid in rising:
+                    alloc[sid] += step
+                    for r in self.uses[sid]:
+                        free[r] -= step
+        return alloc
+
+    def free(self, alloc: Mapping[int, float]) -> dict[int, float]:
+        free = dict(self.capacity)
+        for sid, amps in alloc.items():
+            for r in self.uses[sid]:
+                free[r] -= amps
+        return free
+
+    def shares(self, a: int, b: int) -> bool:
+        return bool(set(self.uses[a]) & set(self.uses[b]))
+
+
+def _amps(x: float) -> str:
+    return f"{round(x, 1):g} A"
+
+
+def _resource_name(r: int) -> str:
+    return "the line" if r == PILOT_SUM else f"L{r}"
+
+
+class Allocator:
+    """Load sharing with memory: under-drawing cars, probes and turns carry over between calls."""
+
+    def __init__(self, settings: SharingSettings | None = None) -> None:
+        self.settings = settings or SharingSettings()
+        self._draw: dict[int, _Draw] = {}
+        self._waiting_since: dict[int, float] = {}  # eligible, not offered anything, since
+        self._offered_since: dict[int, float] = {}  # offered current since (when the caller does not say)
+
+    def allocate(self, now: float, site: Site, stations: Sequence[StationDemand]) -> dict[int, Allocation]:
+        """Targets for every station: 0 or 6..max_a, within every line phase (and the pilot's sum)."""
+        s = self.settings
+        ids = [d.station for d in stations]
+        _check(len(set(ids)) == len(ids), f"station ids must be unique, got {ids}")
+        self._draw = {d.station: self._draw.get(d.station, _Draw()).update(now, d, s) for d in stations}
+        extra = (PILOT_SUM,) if s.pilot_sum_limit else ()
+        line = _Line(site.capacity(s.pilot_sum_limit),
+                     {d.station: d.line_phases + extra for d in stations},
+                     {d.station: d.priority for d in stations})
+        by_id = {d.station: d for d in stations}
+        eligible = [d for d in stations if d.active and d.max_a >= MIN_A]
+        # turns follow what the pilot offers, not what was decided: a swap takes the caller a few seconds
+        self._waiting_since = {d.station: self._waiting_since.get(d.station, now) for d in eligible if d.offered_a <= 0}
+        self._offered_since = {d.station: self._offered_since.get(d.station, now) for d in stations if d.offered_a > 0}
+        eligible.sort(key=self._entitlement(now, by_id))
+        counted = {d.station: self._draw[d.station].counted_a(d, s) for d in eligible}
+        running: list[int] = []
+        for d in eligible:
+            trial = line.fill(running + [d.station], counted)
+            if min(trial.values()) >= MIN_A - EPS:
+                running.append(d.station)
+        # a probing car may take from the others, but never below their 6 A: it is only a question
+        probe = {sid: by_id[sid].max_a if self._draw[sid].probing(now) else counted[sid] for sid in running}
+        alloc = line.fill(running, probe, floors={sid: MIN_A for sid in running})
+        alloc = line.fill(running, {sid: by_id[sid].max_a for sid in running}, floors=alloc)  # what nobody needs
+        targets = {d.station: floor_tenth(alloc[d.station]) if d.station in running else 0.0 for d in stations}
+        reasons = _Reasons(now, site, line, by_id, targets, line.free(alloc), counted, self._draw, s)
+        return {d.station: Allocation(d.station, targets[d.station], reasons.why(d)) for d in stations}
+
+    def _entitlement(self, now: float, by_id: Mapping[int, StationDemand]) -> Callable[[StationDemand], tuple[float, ...]]:
+        """Sort key, most entitled first: priority; then, at equal priority, whose turn it is.
+
+        Charging stations keep their turn over waiting ones (the shorter-charged first) until
+        they charged, and a rival waited, `rotate_after_s`; then the longest-waiting goes first.
+        """
+
+        def key(d: StationDemand) -> tuple[float, ...]:
+            if d.station in self._waiting_since:
+                return -d.priority, 1, self._waiting_since[d.station], d.station
+            started = self._offered_since[d.station] if d.charging_since is None else d.charging_since
+            rivals = [w for sid, w in self._waiting_since.items() if by_id[sid].priority == d.priority]
+            turn_over = bool(rivals) and now - max(started, min(rivals)) >= self.settings.rotate_after_s
+            return -d.priority, 2 if turn_over else 0, -started, d.station
+
+        return key
+
+
+@dataclass(frozen=True)
+class _Reasons:
+    """The human-readable why behind each target."""
+
+    now: float
+    site: Site
+    line: _Line
+    stations: dict[int, StationDemand]
+    targets: dict[int, float]
+    free: dict[int, float]
+    counted: dict[int, float]
+    draw: dict[int, _Draw]
+    settings: SharingSettings
+
+    def why(self, d: StationDemand) -> str:
+        if not d.active:
+            return "not charging: no car, or its mode does not allow charging now"
+        if d.max_a < MIN_A:
+            return f"cannot charge: {_amps(d.max_a)} allowed, below the 6 A minimum"
+        if self.targets[d.station] > 0:
+            return self._charging(d)
+        return self._paused(d)
+
+    def _others(self, sid: int) -> list[int]:
+        return [o for o, t in self.targets.items() if o != sid and t > 0 and self.line.shares(o, sid)]
+
+    def _charging(self, d: StationDemand) -> str:
+        sid, target, draw = d.station, self.targets[d.station], self.draw[d.station]
+        if draw.probing(self.now):
+            return f"charging at {_amps(target)}: checking whether the car takes more"
+        if draw.basis_a is not None and target <= self.counted[sid] + EPS and target < d.max_a:
+            given = "".join(f"; {_amps(self.targets[o])} go to station {o}" for o in self._others(sid))
+            return f"limited to {_amps(target)}: car draws {_amps(draw.basis_a)}{given}"
+        full = [r for r in self.line.uses[sid] if self.free[r] <= 1e-3]
+        if target >= d.max_a or not full:
+            return f"charging at {_amps(target)}"
+        if self._others(sid):
+            return f"charging at {_amps(target)}: line shared with station {self._others(sid)[0]}"
+        house = [r for r in full if r != PILOT_SUM and self.site.external_a[r - 1] > 0]
+        if house:
+            return f"charging at {_amps(target)}: house load {_amps(self.site.external_a[house[0] - 1])} on L{house[0]}"
+        return f"charging at {_amps(target)}: line limit {_amps(self.site.line_limit_a)}"
+
+    def _paused(self, d: StationDemand) -> str:
+        sid = d.station
+        alone = self.line.fill([sid], {sid: d.max_a})[sid] >= MIN_A - EPS
+        ahead = self._others(sid) if alone else []
+        higher = [o for o in ahead if self.stations[o].priority > d.priority]
+        if higher:
+            return f"paused: station {higher[0]} has priority"
+        weakest = min(self.line.uses[sid], key=lambda r: (self.free[r], r == PILOT_SUM, r))
+        text = f"waiting: less than 6 A free on {_resource_name(weakest)}"
+        if ahead:
+            text += f"; taking turns with station {ahead[0]} every {self.settings.rotate_after_s / 60:g} min"
+        return text
+
+
+@dataclass(frozen=True)
+class Changes:
+    """Targets split into the pilot commands to send first and those to send once they took effect."""
+
+    decreases: dict[int, float]
+    increases: dict[int, float]
+
+    def intermediate(self, current: Mapping[int, float]) -> dict[int, float]:
+        """The allocations while only the decreases are applied: never above before or after."""
+        return {**current, **self.decreases}
+
+
+def order_changes(current: Mapping[int, float], targets: Mapping[int, float]) -> Changes:
+    """Decrease before increase: send `decreases`, wait until those currents fell or 5 s passed,
+    then send `increases`. `current` is each station's allocation at the pilot (0 when paused)."""
+    return Changes(
+        decreases={sid: t for sid, t in sorted(targets.items()) if t < current.get(sid, 0.0)},
+        increases={sid: t for sid, t in sorted(targets.items()) if t > current.get(sid, 0.0)},
+    )
+
+
+def pilot_safe(targets: Mapping[int, float], line_limit_a: float) -> bool:
+    """Whether the pilot accepts this set of allocations: their plain sum within the line limit."""
+    return sum(targets.values()) <= line_limit_a + EPS
