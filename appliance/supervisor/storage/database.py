@@ -1,0 +1,69 @@
+"""One SQLite connection per Storage, behind a lock.
+
+Threading rule: a Storage owns exactly one connection, opened with `check_same_thread=False`,
+and every public method holds the Storage's re-entrant lock for its whole duration. The asyncio
+app may therefore call it from the event-loop thread and from a background writer thread (or
+`asyncio.to_thread`) at once: calls are serialised, never interleaved on the connection.
+Generators (CSV export) read a page under the lock and yield outside it. Another process, or a
+second Storage on the same file, is fine too: WAL lets readers run beside the one writer, and
+the busy timeout makes a second writer wait instead of failing.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlite_utils import Database
+
+BUSY_TIMEOUT_S = 5.0
+
+
+def connect(path: str | Path) -> Database:
+    """WAL + synchronous=NORMAL: every commit survives a crash of the process, and a power cut
+    from the next durable write on (see `Guarded.write`), without an fsync per statement."""
+    conn = sqlite3.connect(str(path), check_same_thread=False, timeout=BUSY_TIMEOUT_S)
+    db = Database(conn)
+    db.enable_wal()
+    db.execute("PRAGMA synchronous=NORMAL")
+    db.execute("PRAGMA foreign_keys=ON")
+    db.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_S * 1000)}")
+    return db
+
+
+class Guarded:
+    """The connection and its lock; repositories reach the database only through here."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self._lock = threading.RLock()
+
+    @contextmanager
+    def read(self) -> Iterator[Database]:
+        with self._lock:
+            yield self._db
+
+    @contextmanager
+    def write(self, durable: bool = False) -> Iterator[Database]:
+        """One transaction: everything inside commits together or not at all.
+
+        `durable` commits with synchronous=FULL, i.e. with an fsync of the WAL. That fsync also
+        covers every NORMAL commit before it, so one durable write a second (the telemetry
+        flush) bounds what a power cut can take, in every table, to the last second.
+        """
+        with self._lock:
+            if durable:
+                self._db.execute("PRAGMA synchronous=FULL")
+            try:
+                with self._db.atomic():
+                    yield self._db
+            finally:
+                if durable:
+                    self._db.execute("PRAGMA synchronous=NORMAL")
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()

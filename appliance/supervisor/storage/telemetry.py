@@ -1,0 +1,154 @@
+"""Raw telemetry: buffered in RAM, written once a second, rolled up into minutes as they close.
+
+The caller `add`s each station's sample and calls `flush()` every second; the flush is one
+durable transaction, so a power cut costs at most the samples still in the buffer. A minute is
+rolled up once a later sample of the same station arrives (or `roll_up(now)` passes it), from
+the raw rows of that minute alone: nothing is ever rescanned. A late sample re-opens its
+minute, which is rolled up again at the next flush.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from dataclasses import dataclass
+from typing import Any
+
+from sqlite_utils import Database
+
+from appliance.supervisor.storage import rollup, validate
+from appliance.supervisor.storage.database import Guarded
+
+STATES = ("A", "B", "C", "D", "E", "F")
+PILOT_MODES = ("X1", "X2", "F")
+MINUTE = 60
+MAX_BUFFER = 3600  # rows kept while writes fail (disk full...): half an hour of two stations
+
+Triple = tuple[float, float, float]
+
+
+def _triple(name: str, value: Any) -> Triple:
+    if not isinstance(value, (list, tuple)) or len(value) != 3:
+        raise ValueError(f"{name} must be three numbers (L1, L2, L3), not {value!r}")
+    a, b, c = (validate.number(f"{name}[{i}]", x) for i, x in enumerate(value))
+    return a, b, c
+
+
+@dataclass(frozen=True, slots=True)
+class TelemetrySample:
+    """One station's reading at epoch time `t`; checked on construction."""
+
+    t: float
+    station: int
+    state: str
+    pilot: str
+    offered_a: float
+    current_a: Triple
+    voltage_v: Triple
+    power_w: Triple
+    energy_wh: float
+    temperature_c: float | None = None
+
+    def __post_init__(self) -> None:
+        set_ = object.__setattr__
+        set_(self, "t", validate.timestamp("t", self.t))
+        set_(self, "station", validate.station(self.station))
+        validate.choice("state", self.state, STATES)
+        validate.choice("pilot", self.pilot, PILOT_MODES)
+        set_(self, "offered_a", validate.non_negative("offered_a", self.offered_a))
+        for name in ("current_a", "voltage_v", "power_w"):
+            set_(self, name, _triple(name, getattr(self, name)))
+        set_(self, "energy_wh", validate.non_negative("energy_wh", self.energy_wh))
+        set_(self, "temperature_c", validate.optional_number("temperature_c", self.temperature_c))
+
+    def row(self) -> dict[str, Any]:
+        row: dict[str, Any] = {"station": self.station, "t": self.t, "state": self.state, "pilot": self.pilot,
+                               "offered_a": self.offered_a}
+        for name in ("current_a", "voltage_v", "power_w"):
+            for k, value in zip(rollup.PHASES, getattr(self, name)):
+                row[f"{name}_l{k}"] = value
+        row["energy_wh"] = self.energy_wh
+        row["temperature_c"] = self.temperature_c
+        return row
+
+
+def _minute(t: float) -> int:
+    return math.floor(t / MINUTE) * MINUTE
+
+
+class TelemetryWriter:
+    def __init__(self, guarded: Guarded) -> None:
+        self._g = guarded
+        self._buffer: deque[TelemetrySample] = deque(maxlen=MAX_BUFFER)
+        self._latest: dict[int, float] = {}  # per station: newest sample written
+        self._dirty: dict[int, float] = {}  # per station: oldest sample not yet in a closed rollup
+        with guarded.read() as db:
+            self._resume(db)
+
+    def _resume(self, db: Database) -> None:
+        """After a restart, pick up where the rollups stopped (normally the last open minute)."""
+        for station in rollup.stations(db, "telemetry_raw"):
+            newest, oldest = db.execute("SELECT MAX(t), MIN(t) FROM telemetry_raw WHERE station = ?",
+                                        [station]).fetchone()
+            rolled = db.execute("SELECT MAX(t) FROM telemetry_minute WHERE station = ?", [station]).fetchone()[0]
+            self._latest[station] = newest
+            self._dirty[station] = oldest if rolled is None else rolled + MINUTE
+
+    def add(self, sample: TelemetrySample) -> None:
+        if not isinstance(sample, TelemetrySample):
+            raise ValueError(f"expected a TelemetrySample, not {type(sample).__name__}")
+        self._buffer.append(sample)
+
+    @property
+    def pending(self) -> int:
+        return len(self._buffer)
+
+    def flush(self) -> int:
+        """Write the buffered samples and roll up the minutes they closed; returns the count.
+
+        On failure the samples stay buffered for the next flush (up to MAX_BUFFER, oldest dropped).
+        """
+        samples = list(self._buffer)
+        if not samples:
+            return 0
+        latest, dirty = dict(self._latest), dict(self._dirty)
+        for s in samples:
+            latest[s.station] = max(latest.get(s.station, s.t), s.t)
+            dirty[s.station] = min(dirty.get(s.station, s.t), s.t)
+        with self._g.write(durable=True) as db:
+            db["telemetry_raw"].insert_all((s.row() for s in samples), replace=True)
+            for station in {s.station for s in samples}:
+                self._roll(db, dirty, station, _minute(latest[station]))
+        self._latest, self._dirty = latest, dirty
+        self._buffer.clear()
+        return len(samples)
+
+    def roll_up(self, now: float) -> None:
+        """Close every minute that ended by `now`, even for a station that went quiet."""
+        now = validate.timestamp("now", now)
+        dirty = dict(self._dirty)
+        with self._g.write() as db:
+            for station in dirty:
+                self._roll(db, dirty, station, _minute(now))
+        self._dirty = dirty
+
+    def _roll(self, db: Database, dirty: dict[int, float], station: int, upto: int) -> None:
+        """(Re)compute the minute rollups of `station` from its oldest unrolled sample up to `upto`."""
+        start = _minute(dirty[station])
+        if start >= upto:
+            return
+        select, params = rollup.from_raw(MINUTE, [station])
+        db.execute(f"INSERT OR REPLACE INTO telemetry_minute ({rollup.OUTPUT}) {select}",
+                   {**params, "start": start, "end": upto})
+        dirty[station] = upto
+
+    def purge(self, before: float) -> int:
+        """Delete raw samples older than `before` (their minutes are rolled up first); returns the count."""
+        before = validate.timestamp("before", before)
+        self.roll_up(before)
+        deleted = 0
+        with self._g.write() as db:
+            for station in rollup.stations(db, "telemetry_raw"):
+                deleted += db.execute("DELETE FROM telemetry_raw WHERE station = ? AND t < ?",
+                                      [station, before]).rowcount
+        return deleted
