@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlite_utils import Database
 
 from appliance.supervisor.storage import RAW_RETENTION_DAYS, NotFound, SchemaError, Storage, TelemetrySample
 from appliance.supervisor.storage.migrations import LATEST, migrate
@@ -326,18 +327,23 @@ def test_bad_session_input(storage: Storage) -> None:
 
 
 def test_upgrade_from_v1_to_latest(tmp_path: Path) -> None:
-    path = tmp_path / "old.db"
-    conn = sqlite3.connect(path)
-    from sqlite_utils import Database
+    """A v1 database (minute rollups, no hour table) gains hour rollups built from its minutes,
+    equal to what the current code keeps incrementally."""
+    with Storage(tmp_path / "live.db") as live:
+        charge(live, T0, 2 * 3600 + 1)
+        minutes = list(live._g._db["telemetry_minute"].rows)
+        expected = live.history(None, T0, T0 + 2 * 3600, "hour").points
 
-    old = Database(conn)
+    old = Database(sqlite3.connect(tmp_path / "old.db"))
     assert migrate(old, target=1) == 1
+    old["telemetry_minute"].insert_all(minutes)
     old["sessions"].insert({"station": 1, "start_t": T0, "mode": "on"})
     old.close()
 
-    with Storage(path) as s:
-        assert s.schema_version == LATEST
-        assert s.sessions.open_session(1).start_t == T0
+    with Storage(tmp_path / "old.db") as s:
+        assert s.schema_version == LATEST == 2
+        assert s.history(None, T0, T0 + 2 * 3600, "hour").points == expected
+        assert len(expected) == 6 and s.sessions.open_session(1).start_t == T0
 
 
 def test_a_newer_database_is_refused(tmp_path: Path) -> None:

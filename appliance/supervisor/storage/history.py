@@ -1,14 +1,15 @@
 """Reading telemetry back: the coarsest table that still gives the resolution asked for.
 
-Raw samples serve short ranges, minute rollups days, and hour/day buckets merged from the
-minute rollups months and years, so a query returns a bounded number of points whatever the
+Raw samples serve short ranges, minute rollups days, hour rollups (kept from the minute ones)
+months, and days merged from the hours years, so a query returns a bounded number of points whatever the
 range. Energy per local day comes from hour buckets grouped in the caller's time zone.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, fields
 from datetime import date, datetime, timezone, tzinfo
 from typing import Any
 
@@ -17,6 +18,7 @@ from sqlite_utils import Database
 from appliance.supervisor.storage import rollup, validate
 
 RESOLUTIONS: dict[str, int] = {"raw": 1, "minute": 60, "hour": 3600, "day": 86400}
+SOURCES = {"raw": "telemetry_raw", "minute": "telemetry_minute", "hour": "telemetry_hour", "day": "telemetry_hour"}
 DEFAULT_MAX_POINTS = 4000  # per station: an hour of raw, ~2.7 days of minutes, ~5 months of hours
 
 
@@ -41,11 +43,24 @@ class TelemetryBucket:
     temperature_c_max: float | None
 
     @classmethod
-    def from_row(cls, row: dict[str, Any]) -> TelemetryBucket:
-        fields = dict(row)
-        for name in ("current_a_avg", "voltage_v_avg", "power_w_avg", "power_w_max"):
-            fields[name] = tuple(fields.pop(f"{name}_l{k}") for k in rollup.PHASES)
-        return cls(**fields)
+    def from_row(cls, row: Sequence[Any]) -> TelemetryBucket:
+        """From a row in `rollup.OUTPUT` order (a per-phase field takes its three columns)."""
+        return cls(*[row[k] for k in _LAYOUT])
+
+
+def _layout() -> list[int | slice]:
+    names = rollup.OUTPUT.split(", ")
+    layout: list[int | slice] = []
+    for f in fields(TelemetryBucket):
+        if f.name in names:
+            layout.append(names.index(f.name))
+        else:
+            first = names.index(f"{f.name}_l1")
+            layout.append(slice(first, first + len(rollup.PHASES)))
+    return layout
+
+
+_LAYOUT = _layout()
 
 
 @dataclass(frozen=True)
@@ -78,19 +93,17 @@ def choose_resolution(start: float, end: float, resolution: str, max_points: int
     return resolution
 
 
-def _buckets(db: Database, resolution: str, station: int | None, start: float, end: float) -> list[dict[str, Any]]:
-    bucket = RESOLUTIONS[resolution]
-    table = "telemetry_raw" if resolution == "raw" else "telemetry_minute"
-    stations = [station] if station is not None else rollup.stations(db, table)
-    if not stations:
-        return []
+def _select(resolution: str, stations: list[int]) -> tuple[str, dict[str, Any]]:
+    bucket, table = RESOLUTIONS[resolution], SOURCES[resolution]
     if resolution == "raw":
-        sql, params = rollup.from_raw(bucket, stations)
-    else:
-        sql, params = rollup.from_rollup("telemetry_minute", bucket, stations)
-    cursor = db.execute(sql, {**params, "start": math.floor(start / bucket) * bucket, "end": end})
-    keys = [d[0] for d in cursor.description]
-    return [dict(zip(keys, row)) for row in cursor]
+        return rollup.from_raw(bucket, stations)
+    if resolution == "day":
+        return rollup.from_rollup(table, bucket, stations)
+    return rollup.stored(table, stations)
+
+
+def _stations(db: Database, resolution: str, station: int | None) -> list[int]:
+    return [station] if station is not None else rollup.stations(db, SOURCES[resolution])
 
 
 def query(db: Database, station: Any, start: Any, end: Any, resolution: Any = "auto",
@@ -99,16 +112,25 @@ def query(db: Database, station: Any, start: Any, end: Any, resolution: Any = "a
     start, end = validate.time_range(start, end)
     max_points = validate.integer("max_points", max_points, minimum=1, maximum=100_000)
     chosen = choose_resolution(start, end, resolution, max_points)
-    rows = _buckets(db, chosen, station, start, end)
-    return TelemetrySeries(chosen, RESOLUTIONS[chosen], [TelemetryBucket.from_row(r) for r in rows])
+    bucket = RESOLUTIONS[chosen]
+    stations = _stations(db, chosen, station)
+    if not stations:
+        return TelemetrySeries(chosen, bucket, [])
+    sql, params = _select(chosen, stations)
+    rows = db.execute(sql, {**params, "start": math.floor(start / bucket) * bucket, "end": end})
+    return TelemetrySeries(chosen, bucket, [TelemetryBucket.from_row(r) for r in rows])
 
 
 def energy_per_day(db: Database, station: Any, start: Any, end: Any, tz: tzinfo = timezone.utc) -> list[DayEnergy]:
-    """kWh per station per local day in `tz` (exact for time zones on whole-hour offsets)."""
+    """kWh per station per local day in `tz`, from the hour rollups (exact for time zones on
+    whole-hour offsets, i.e. nearly all)."""
     station = validate.optional_station(station)
     start, end = validate.time_range(start, end)
     totals: dict[tuple[date, int], float] = {}
-    for row in _buckets(db, "hour", station, start, end):
-        key = (datetime.fromtimestamp(row["t"], tz).date(), row["station"])
-        totals[key] = totals.get(key, 0.0) + row["energy_wh"]
+    stations = _stations(db, "hour", station)
+    placeholders = ", ".join("?" * len(stations))
+    for t, st, wh in db.execute(f"SELECT t, station, energy_wh FROM telemetry_hour WHERE station IN ({placeholders}) "
+                                "AND t >= ? AND t < ?", [*stations, math.floor(start / 3600) * 3600, end]):
+        key = (datetime.fromtimestamp(t, tz).date(), st)
+        totals[key] = totals.get(key, 0.0) + wh
     return [DayEnergy(day, st, wh / 1000) for (day, st), wh in sorted(totals.items())]

@@ -95,6 +95,13 @@ def from_rollup(table: str, bucket_s: int, stations: Sequence[int]) -> tuple[str
     return sql, params
 
 
+def stored(table: str, stations: Sequence[int]) -> tuple[str, dict[str, Any]]:
+    """SELECT of `table`'s rollups in [:start, :end) as they are."""
+    placeholders, params = _stations(stations)
+    return (f"SELECT {OUTPUT} FROM {table} WHERE station IN ({placeholders}) AND t >= :start AND t < :end "
+            "ORDER BY t, station"), params
+
+
 def stations(db: Database, table: str) -> list[int]:
     """Stations present in `table`, one index seek each (the primary key starts with station)."""
     found: list[int] = []

@@ -1,4 +1,5 @@
-"""Raw telemetry: buffered in RAM, written once a second, rolled up into minutes as they close.
+"""Raw telemetry: buffered in RAM, written once a second, rolled up into minutes (and those into
+hours) as they close.
 
 The caller `add`s each station's sample and calls `flush()` every second; the flush is one
 durable transaction, so a power cut costs at most the samples still in the buffer. A minute is
@@ -22,6 +23,7 @@ from appliance.supervisor.storage.database import Guarded
 STATES = ("A", "B", "C", "D", "E", "F")
 PILOT_MODES = ("X1", "X2", "F")
 MINUTE = 60
+HOUR = 3600
 MAX_BUFFER = 3600  # rows kept while writes fail (disk full...): half an hour of two stations
 
 Triple = tuple[float, float, float]
@@ -133,13 +135,17 @@ class TelemetryWriter:
         self._dirty = dirty
 
     def _roll(self, db: Database, dirty: dict[int, float], station: int, upto: int) -> None:
-        """(Re)compute the minute rollups of `station` from its oldest unrolled sample up to `upto`."""
+        """(Re)compute the minute rollups of `station` from its oldest unrolled sample up to `upto`,
+        then the hours those minutes belong to (from at most 60 minute rows each)."""
         start = _minute(dirty[station])
         if start >= upto:
             return
         select, params = rollup.from_raw(MINUTE, [station])
         db.execute(f"INSERT OR REPLACE INTO telemetry_minute ({rollup.OUTPUT}) {select}",
                    {**params, "start": start, "end": upto})
+        select, params = rollup.from_rollup("telemetry_minute", HOUR, [station])
+        db.execute(f"INSERT OR REPLACE INTO telemetry_hour ({rollup.OUTPUT}) {select}",
+                   {**params, "start": start // HOUR * HOUR, "end": -(-upto // HOUR) * HOUR})
         dirty[station] = upto
 
     def purge(self, before: float) -> int:
