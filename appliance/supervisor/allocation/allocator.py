@@ -16,11 +16,11 @@ constraint, so two 1-phase cars on different line phases share the line limit (1
 although the wiring could carry 32 A + 32 A; the per-phase accounting still holds either way.
 Turning the flag off only pays once the pilot learns the cars' phases.
 
-Order of entitlement: higher priority first, then equal shares (max-min fair per phase).
-A station is only given a target if it gets at least 6 A; when not all fit, the stations are
-taken in order of entitlement and the one that does not fit waits. At equal priority the one
-charging keeps its place over a newcomer, the longer-charged of two charging stations yields,
-and after `rotate_after_s` of shortage they swap turns.
+Every station that charges gets at least the 6 A minimum; above that, higher priority first,
+then equal shares (max-min fair per phase). When not all fit at 6 A, the stations are taken in
+order of entitlement and those that no longer fit wait: the lower priority; at equal priority a
+newcomer rather than a charging station, and the longer-charged of two charging stations; after
+`rotate_after_s` of shortage they swap turns.
 """
 
 from __future__ import annotations
@@ -226,14 +226,17 @@ class _Line:
     uses: dict[int, tuple[int, ...]]
     priority: dict[int, int]
 
-    def fill(self, stations: Sequence[int], ceilings: Mapping[int, float],
-             floors: Mapping[int, float] | None = None) -> dict[int, float]:
+    def fits(self, stations: Sequence[int]) -> bool:
+        """Whether all of them can have the 6 A minimum at once."""
+        return min(self.free({sid: MIN_A for sid in stations}).values()) >= -EPS
+
+    def fill(self, stations: Sequence[int], ceilings: Mapping[int, float], floors: Mapping[int, float]) -> dict[int, float]:
         """Raise the stations from their floors: each priority level in turn, equal shares within it.
 
         Progressive filling: everyone still rising gets the same step until one reaches its
         ceiling or a resource it uses is full; that gives max-min fair shares per phase.
         """
-        alloc = {sid: (floors or {}).get(sid, 0.0) for sid in stations}
+        alloc = {sid: floors[sid] for sid in stations}
         free = self.free(alloc)
         for level in sorted({self.priority[sid] for sid in stations}, reverse=True):
             rising = [sid for sid in stations if self.priority[sid] == level]
@@ -291,15 +294,13 @@ class Allocator:
         self._waiting_since = {d.station: self._waiting_since.get(d.station, now) for d in eligible if d.offered_a <= 0}
         self._offered_since = {d.station: self._offered_since.get(d.station, now) for d in stations if d.offered_a > 0}
         eligible.sort(key=self._entitlement(now, by_id))
-        counted = {d.station: self._draw[d.station].counted_a(d, s) for d in eligible}
         running: list[int] = []
-        for d in eligible:
-            trial = line.fill(running + [d.station], counted)
-            if min(trial.values()) >= MIN_A - EPS:
+        for d in eligible:  # admitted while everyone admitted, it too, still gets the 6 A minimum
+            if line.fits(running + [d.station]):
                 running.append(d.station)
-        # a probing car may take from the others, but never below their 6 A: it is only a question
-        probe = {sid: by_id[sid].max_a if self._draw[sid].probing(now) else counted[sid] for sid in running}
-        alloc = line.fill(running, probe, floors={sid: MIN_A for sid in running})
+        counted = {d.station: self._draw[d.station].counted_a(d, s) for d in eligible}
+        wanted = {sid: by_id[sid].max_a if self._draw[sid].probing(now) else counted[sid] for sid in running}
+        alloc = line.fill(running, wanted, floors={sid: MIN_A for sid in running})
         alloc = line.fill(running, {sid: by_id[sid].max_a for sid in running}, floors=alloc)  # what nobody needs
         targets = {d.station: floor_tenth(alloc[d.station]) if d.station in running else 0.0 for d in stations}
         reasons = _Reasons(now, site, line, by_id, targets, line.free(alloc), counted, self._draw, s)
@@ -359,21 +360,24 @@ class _Reasons:
         full = [r for r in self.line.uses[sid] if self.free[r] <= 1e-3]
         if target >= d.max_a or not full:
             return f"charging at {_amps(target)}"
-        if self._others(sid):
-            return f"charging at {_amps(target)}: line shared with station {self._others(sid)[0]}"
-        house = [r for r in full if r != PILOT_SUM and self.site.external_a[r - 1] > 0]
-        if house:
-            return f"charging at {_amps(target)}: house load {_amps(self.site.external_a[house[0] - 1])} on L{house[0]}"
+        # the bottleneck: a full resource on which nobody else got more (else: any full one, lost to priority)
+        users = {r: [o for o in self._others(sid) if r in self.line.uses[o]] for r in full}
+        bottleneck = next((r for r in full if all(self.targets[o] <= target + 0.1 for o in users[r])), full[0])
+        if users[bottleneck]:
+            return f"charging at {_amps(target)}: line shared with station {users[bottleneck][0]}"
+        if bottleneck != PILOT_SUM and self.site.external_a[bottleneck - 1] > 0:
+            return f"charging at {_amps(target)}: house load {_amps(self.site.external_a[bottleneck - 1])} on L{bottleneck}"
         return f"charging at {_amps(target)}: line limit {_amps(self.site.line_limit_a)}"
 
     def _paused(self, d: StationDemand) -> str:
         sid = d.station
-        alone = self.line.fill([sid], {sid: d.max_a})[sid] >= MIN_A - EPS
+        alone = self.line.fits([sid])
         ahead = self._others(sid) if alone else []
         higher = [o for o in ahead if self.stations[o].priority > d.priority]
         if higher:
             return f"paused: station {higher[0]} has priority"
-        weakest = min(self.line.uses[sid], key=lambda r: (self.free[r], r == PILOT_SUM, r))
+        room = self.free if alone else self.line.capacity  # alone, what is short even with nobody else
+        weakest = min(self.line.uses[sid], key=lambda r: (room[r], r == PILOT_SUM, r))
         text = f"waiting: less than 6 A free on {_resource_name(weakest)}"
         if ahead:
             text += f"; taking turns with station {ahead[0]} every {self.settings.rotate_after_s / 60:g} min"
