@@ -1,0 +1,56 @@
+"""The supervisor's web app: REST API under /api/v1, the live WebSocket, OpenAPI at /docs,
+and the web UI at / once it is built."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.responses import RedirectResponse
+from fastapi.staticfiles import StaticFiles
+
+from appliance.supervisor.api import errors, persist
+from appliance.supervisor.api.hub import Hub
+from appliance.supervisor.api.live import LiveFeed
+from appliance.supervisor.api.routers import (auth, history, journal, meter, prices, sessions, site, stations, status,
+                                              system, tokens, ws)
+from appliance.supervisor.app_context import AppContext
+from appliance.supervisor.auth.backoff import LoginBackoff
+from appliance.supervisor.auth.service import AuthService
+
+API_PREFIX = "/api/v1"
+WEB_DIR = Path(__file__).resolve().parents[1] / "web"
+ROUTERS = (status, stations, sessions, history, journal, site, prices, meter, system, auth, tokens, ws)
+
+
+def create_app(ctx: AppContext, web_dir: Path = WEB_DIR) -> FastAPI:
+    feed = LiveFeed(ctx, Hub())
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        feed.start()
+        try:
+            yield
+        finally:
+            await feed.stop()
+
+    app = FastAPI(title="EVSE appliance", version=ctx.version, lifespan=lifespan, docs_url="/docs",
+                  openapi_url="/openapi.json", redoc_url=None, default_response_class=errors.SafeJSONResponse,
+                  description="Two 22 kW AC charging stations on one line: live state, modes, history, settings.")
+    app.state.ctx = ctx
+    app.state.auth = AuthService(ctx.storage.auth, ctx.clock)
+    app.state.backoff = LoginBackoff(time.monotonic)
+    app.state.hub = feed.hub
+    app.state.live = feed
+    errors.install(app)
+    persist.restore(ctx)
+    for module in ROUTERS:
+        app.include_router(module.router, prefix=API_PREFIX)
+    if web_dir.is_dir():
+        app.mount("/", StaticFiles(directory=web_dir, html=True), name="web")
+    else:
+        app.add_api_route("/", lambda: RedirectResponse("/docs"), include_in_schema=False)
+    return app

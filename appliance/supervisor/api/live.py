@@ -1,0 +1,61 @@
+"""Connects the core to the WebSocket hub: pilot state and fault events at once, a full
+snapshot every second (and right after a control action), so a UI never waits long."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+from appliance.supervisor.api.hub import Hub
+from appliance.supervisor.app_context import AppContext
+
+log = logging.getLogger(__name__)
+PUSHED_EVENTS = ("state", "fault")
+
+
+class LiveFeed:
+    def __init__(self, ctx: AppContext, hub: Hub, period_s: float = 1.0) -> None:
+        self.ctx = ctx
+        self.hub = hub
+        self.period_s = period_s
+        self._task: asyncio.Task[None] | None = None
+
+    def snapshot(self) -> dict[str, Any]:
+        return {"type": "snapshot", "t": self.ctx.clock(), "data": self.ctx.core.snapshot()}
+
+    def push_snapshot(self) -> None:
+        if self.hub.clients:
+            self.hub.publish(self.snapshot())
+
+    def on_pilot_message(self, message: dict[str, Any]) -> None:
+        """Core listener: runs for every pilot message, so it only looks at the kind."""
+        kind = message.get("event")
+        if kind not in PUSHED_EVENTS or not self.hub.clients:
+            return
+        sid = message.get("station")
+        view = self.ctx.core.station_view(sid) if sid in self.ctx.core.live else None
+        self.hub.publish({"type": kind, "t": self.ctx.clock(), "event": message, "station": view})
+
+    def start(self) -> None:
+        self.hub.bind(asyncio.get_running_loop())
+        self.ctx.core.listeners.append(self.on_pilot_message)
+        self._task = asyncio.create_task(self._tick())
+
+    async def stop(self) -> None:
+        with contextlib.suppress(ValueError):
+            self.ctx.core.listeners.remove(self.on_pilot_message)
+        self.hub.bind(None)
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _tick(self) -> None:
+        while True:
+            await asyncio.sleep(self.period_s)
+            try:
+                self.push_snapshot()
+            except Exception:  # noqa: BLE001 - a bad snapshot must not stop the feed for good
+                log.exception("live snapshot failed")

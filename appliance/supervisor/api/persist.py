@@ -1,0 +1,55 @@
+"""The user's settings and prices survive a restart: saved to storage on every change and
+put back into the core when the app is built."""
+
+from __future__ import annotations
+
+import logging
+
+from pydantic import ValidationError
+
+from appliance.supervisor.app_context import AppContext
+from appliance.supervisor.settings import SiteSettings
+from appliance.supervisor.storage import RAW_RETENTION_DAYS
+
+log = logging.getLogger(__name__)
+SITE_KEY = "supervisor.site"
+PAST_S = 86400.0  # the core keeps yesterday's prices (costs of a session still open)...
+AHEAD_S = 366 * 86400.0  # ...and whatever is published ahead
+
+
+def restore(ctx: AppContext) -> None:
+    saved = ctx.storage.settings.get_value(SITE_KEY)
+    if saved is not None:
+        try:
+            settings = SiteSettings.model_validate(saved)
+            check_stations(settings, set(ctx.core.live))
+        except (ValidationError, ValueError) as exc:
+            log.warning("ignoring the saved site settings: %s", exc)
+        else:
+            ctx.core.update_site(settings)
+    slots = stored_prices(ctx)
+    if slots:  # else keep what the core was built with (a scenario's prices)
+        ctx.core.set_prices(slots)
+
+
+def check_stations(settings: SiteSettings, expected: set[int]) -> None:
+    ids = [s.id for s in settings.stations]
+    if len(ids) != len(set(ids)):
+        raise ValueError("each station may appear only once")
+    if set(ids) != expected:
+        raise ValueError(f"the site has stations {sorted(expected)}, not {sorted(set(ids))}")
+
+
+def save_site(ctx: AppContext) -> None:
+    now = ctx.clock()
+    ctx.storage.settings.set_value(SITE_KEY, ctx.core.settings.model_dump(mode="json"), now)
+    ctx.storage.settings.set(RAW_RETENTION_DAYS, ctx.core.settings.telemetry_retention_days, now)
+
+
+def stored_prices(ctx: AppContext) -> list[tuple[float, float, float]]:
+    now = ctx.clock()
+    return [(s.start, s.end, s.price) for s in ctx.storage.prices.slots(max(0.0, now - PAST_S), now + AHEAD_S)]
+
+
+def apply_prices(ctx: AppContext) -> None:
+    ctx.core.set_prices(stored_prices(ctx))

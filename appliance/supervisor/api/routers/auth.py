@@ -1,0 +1,103 @@
+"""Browser login for the appliance's owner: first-run password, login, logout, password change.
+
+The session lives in an HttpOnly, SameSite=Strict cookie (Secure over https); every change
+made with it must echo the session's CSRF token in the X-CSRF-Token header.
+"""
+
+from __future__ import annotations
+
+import math
+
+from fastapi import APIRouter, HTTPException, Request, Response
+from starlette.concurrency import run_in_threadpool
+
+from appliance.supervisor.api.deps import (CSRF_HEADER, SESSION_COOKIE, Admin, Auth, Backoff, Caller, Ctx,
+                                           audit, authorize)
+from appliance.supervisor.api.errors import user_input
+from appliance.supervisor.api.schemas import LoginResult, Me, Password, PasswordChange
+from appliance.supervisor.auth.service import ADMIN, SESSION_TTL_S, AuthService, PasswordAlreadySet, Principal
+
+router = APIRouter(prefix="/auth", tags=["auth"])
+
+
+def _client(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def _open_session(auth: AuthService, request: Request, response: Response) -> LoginResult:
+    cookie, session = auth.start_session()
+    response.set_cookie(SESSION_COOKIE, cookie, max_age=int(SESSION_TTL_S), path="/", httponly=True,
+                        samesite="strict", secure=request.url.scheme == "https")
+    return LoginResult(csrf_token=session.csrf_token, expires=session.expires_t)
+
+
+def _check_backoff(backoff: Backoff, client: str) -> None:
+    wait = backoff.retry_after(client)
+    if wait > 0:
+        seconds = math.ceil(wait)
+        raise HTTPException(status_code=429, detail=f"too many wrong passwords; try again in {seconds} s",
+                            headers={"Retry-After": str(seconds)})
+
+
+@router.post("/setup", response_model=LoginResult, responses={409: {"description": "the password is set already"}},
+             summary="First run: set the admin password (only while none is set); logs in")
+async def setup(body: Password, request: Request, response: Response, ctx: Ctx, auth: Auth) -> LoginResult:
+    try:
+        with user_input():
+            await run_in_threadpool(auth.setup, body.password)
+    except PasswordAlreadySet as exc:
+        raise HTTPException(status_code=409, detail=str(exc)) from None
+    audit(ctx, Principal("user", ADMIN, "admin"), "auth.setup", "admin", {"client": _client(request)})
+    return _open_session(auth, request, response)
+
+
+@router.post("/login", response_model=LoginResult, summary="Log in with the admin password; sets the session cookie")
+async def login(body: Password, request: Request, response: Response, ctx: Ctx, auth: Auth,
+                backoff: Backoff) -> LoginResult:
+    client = _client(request)
+    _check_backoff(backoff, client)
+    if not auth.password_set():
+        raise HTTPException(status_code=409, detail="no password is set yet: POST /api/v1/auth/setup first")
+    if not await run_in_threadpool(auth.check_password, body.password):
+        backoff.failed(client)
+        ctx.storage.audit.add(ctx.clock(), f"client {client}", "auth.login_failed", "admin")
+        raise HTTPException(status_code=401, detail="wrong password")
+    backoff.succeeded(client)
+    audit(ctx, Principal("user", ADMIN, "admin"), "auth.login", "admin", {"client": client})
+    return _open_session(auth, request, response)
+
+
+@router.post("/logout", status_code=204, summary="End the browser session (needs its CSRF token)")
+async def logout(request: Request, ctx: Ctx, auth: Auth, caller: Caller) -> Response:
+    if caller is not None and caller.kind == "user":
+        authorize(caller, "read", request.method, request.headers.get(CSRF_HEADER), False)
+        auth.end_session(request.cookies.get(SESSION_COOKIE, ""))
+        audit(ctx, caller, "auth.logout", "admin")
+    response = Response(status_code=204)
+    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="strict")
+    return response
+
+
+@router.get("/me", response_model=Me, summary="Who am I; also tells a UI whether first-run setup is due")
+async def me(ctx: Ctx, auth: Auth, caller: Caller) -> Me:
+    read_only = ctx.core.settings.read_only_without_login
+    if caller is None:
+        return Me(authenticated=False, kind="anonymous" if read_only else None, name=None,
+                  scope="read" if read_only else None, password_set=auth.password_set(),
+                  read_only_without_login=read_only)
+    return Me(authenticated=True, kind=caller.kind, name=caller.name, scope=caller.scope, csrf_token=caller.csrf_token,
+              password_set=auth.password_set(), read_only_without_login=read_only)
+
+
+@router.post("/password", status_code=204, summary="Change the admin password")
+async def change_password(body: PasswordChange, request: Request, ctx: Ctx, auth: Auth, backoff: Backoff,
+                          who: Admin) -> Response:
+    client = _client(request)
+    _check_backoff(backoff, client)
+    with user_input():
+        changed = await run_in_threadpool(auth.change_password, body.current, body.new)
+    if not changed:
+        backoff.failed(client)
+        raise HTTPException(status_code=403, detail="the current password is wrong")
+    audit(ctx, who, "auth.password_change", "admin")
+    return Response(status_code=204)

@@ -1,0 +1,53 @@
+"""The installation: line limit, voltage, price threshold, station ratings and phase rotation,
+and whether reads need a login. Admin only: a wrong line limit can trip the main fuse."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+
+from appliance.supervisor.api import persist
+from appliance.supervisor.api.deps import Admin, Ctx, Live, Reader, audit
+from appliance.supervisor.api.errors import user_input
+from appliance.supervisor.api.schemas import SiteUpdate
+from appliance.supervisor.settings import SiteSettings
+
+router = APIRouter(tags=["site"])
+
+
+@router.get("/site")
+async def site(ctx: Ctx, _: Reader) -> dict[str, Any]:
+    return ctx.core.settings.model_dump(mode="json")
+
+
+@router.put("/site", summary="Change the site's settings; fields left out keep their value")
+async def update_site(body: SiteUpdate, ctx: Ctx, who: Admin, live: Live) -> dict[str, Any]:
+    changes = body.model_dump(exclude_unset=True)
+    with user_input():
+        settings = merged(ctx.core.settings, changes)
+        persist.check_stations(settings, set(ctx.core.live))
+    ctx.core.update_site(settings)
+    persist.save_site(ctx)
+    audit(ctx, who, "site.update", "site", changes)
+    live.push_snapshot()
+    return settings.model_dump(mode="json")
+
+
+def merged(current: SiteSettings, changes: dict[str, Any]) -> SiteSettings:
+    """The current settings with `changes`; a lowered rating lowers the station's user cap with it."""
+    changes = dict(changes)
+    hardware = changes.pop("stations", None) or []
+    by_id = {s["id"]: s for s in hardware}
+    if len(by_id) != len(hardware):
+        raise ValueError("each station may appear only once")
+    known = {s.id for s in current.stations}
+    if set(by_id) - known:
+        raise ValueError(f"no station {sorted(set(by_id) - known)}; the stations are {sorted(known)}")
+    stations = []
+    for station in current.stations:
+        data = {**station.model_dump(), **by_id.get(station.id, {})}
+        if data.get("rating_a") is not None and data["max_current_a"] > data["rating_a"]:
+            data["max_current_a"] = data["rating_a"]
+        stations.append(data)
+    return SiteSettings.model_validate({**current.model_dump(), **changes, "stations": stations})

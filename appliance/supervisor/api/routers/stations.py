@@ -1,0 +1,72 @@
+"""Each station: its live view, the user's settings (mode, priority, cap, departure plan) and
+the actions that go to the pilot (clear a fault, RCD self-test)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, HTTPException
+
+from appliance.supervisor.api import persist
+from appliance.supervisor.api.deps import Controller, Ctx, Live, Reader, audit
+from appliance.supervisor.api.errors import user_input
+from appliance.supervisor.api.pilot import pilot_command
+from appliance.supervisor.api.schemas import ClearFault, StationPatch
+from appliance.supervisor.app_context import AppContext
+from appliance.supervisor.auth.tokens import allows
+
+router = APIRouter(prefix="/stations", tags=["stations"])
+NOT_FOUND = {404: {"description": "no such station"}}
+
+
+def _known(ctx: AppContext, station_id: int) -> None:
+    if station_id not in ctx.core.live:
+        raise HTTPException(status_code=404, detail=f"no station {station_id}; the stations are {sorted(ctx.core.live)}")
+
+
+@router.get("", summary="Every station's live view")
+async def stations(ctx: Ctx, _: Reader) -> list[dict[str, Any]]:
+    return [ctx.core.station_view(sid) for sid in sorted(ctx.core.live)]
+
+
+@router.get("/{station_id}", responses=NOT_FOUND)
+async def station(station_id: int, ctx: Ctx, _: Reader) -> dict[str, Any]:
+    _known(ctx, station_id)
+    return ctx.core.station_view(station_id)
+
+
+@router.patch("/{station_id}", responses=NOT_FOUND, summary="Change mode, priority, current cap, name, departure plan")
+async def update_station(station_id: int, body: StationPatch, ctx: Ctx, who: Controller, live: Live) -> dict[str, Any]:
+    _known(ctx, station_id)
+    changes = body.model_dump(exclude_unset=True)
+    if changes:
+        with user_input():
+            ctx.core.update_station(station_id, **changes)
+        persist.save_site(ctx)
+        audit(ctx, who, "station.update", f"station/{station_id}", changes)
+        live.push_snapshot()
+    return ctx.core.station_view(station_id)
+
+
+@router.post("/{station_id}/clear-fault", responses=NOT_FOUND,
+             summary="Clear latched faults; service: true also clears a welded contactor (admin)")
+async def clear_fault(station_id: int, ctx: Ctx, who: Controller, body: ClearFault | None = None) -> dict[str, Any]:
+    _known(ctx, station_id)
+    body = body or ClearFault()
+    if body.service and not allows(who.scope or "read", "admin"):
+        raise HTTPException(status_code=403, detail="a service reset needs the 'admin' scope")
+    command = {"cmd": "clear_fault", "station": station_id, "service": body.service}
+    if body.code is not None:
+        command["code"] = body.code
+    audit(ctx, who, "station.clear_fault", f"station/{station_id}", body.model_dump())
+    reply = await pilot_command(ctx, command)
+    return {"station": station_id, "cleared": reply.get("cleared", [])}
+
+
+@router.post("/{station_id}/self-test", responses=NOT_FOUND,
+             summary="Start the RCD self-test; the result arrives as a state event")
+async def self_test(station_id: int, ctx: Ctx, who: Controller) -> dict[str, Any]:
+    _known(ctx, station_id)
+    audit(ctx, who, "station.self_test", f"station/{station_id}")
+    reply = await pilot_command(ctx, {"cmd": "self_test", "station": station_id})
+    return {"station": station_id, "started": reply.get("started", True)}

@@ -1,0 +1,76 @@
+"""WebSocket /api/v1/ws: a full snapshot on connect, then state and fault events as they
+happen and a snapshot every second. Same auth as the REST reads; browsers must come from
+this appliance's own origin (the cookie alone would let any LAN page on another port in)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter, HTTPException, WebSocket, WebSocketDisconnect
+
+from appliance.supervisor.api.deps import SESSION_COOKIE, identify
+from appliance.supervisor.api.hub import Hub, Subscriber, encode
+from appliance.supervisor.api.live import LiveFeed
+from appliance.supervisor.auth.service import ANONYMOUS, Principal
+
+router = APIRouter(tags=["live"])
+POLICY_VIOLATION = 1008
+TRY_AGAIN_LATER = 1013
+
+
+def _same_origin(websocket: WebSocket) -> bool:
+    origin = websocket.headers.get("origin")
+    return origin is None or urlsplit(origin).netloc == websocket.headers.get("host")
+
+
+def _principal(websocket: WebSocket) -> Principal | None:
+    state = websocket.app.state
+    try:
+        principal = identify(state.auth, websocket.headers.get("authorization"), websocket.cookies.get(SESSION_COOKIE))
+    except HTTPException:
+        return None
+    if principal is None and state.ctx.core.settings.read_only_without_login:
+        return ANONYMOUS
+    return principal
+
+
+@router.websocket("/ws")
+async def live(websocket: WebSocket) -> None:
+    if not _same_origin(websocket) or _principal(websocket) is None:
+        await websocket.close(code=POLICY_VIOLATION, reason="log in or send an API token")
+        return
+    hub: Hub = websocket.app.state.hub
+    feed: LiveFeed = websocket.app.state.live
+    await websocket.accept()
+    subscriber = hub.subscribe()  # before the snapshot, so nothing falls between the two
+    tasks: list[asyncio.Task[object]] = []
+    try:
+        await websocket.send_text(encode(feed.snapshot()))
+        tasks = [asyncio.create_task(_pump(websocket, subscriber)), asyncio.create_task(_drain(websocket)),
+                 asyncio.create_task(subscriber.overflowed.wait())]
+        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        if tasks[2] in done:
+            await websocket.close(code=TRY_AGAIN_LATER, reason="too slow: reconnect for a fresh snapshot")
+    except (WebSocketDisconnect, RuntimeError, OSError):
+        pass  # the client went away mid-send
+    finally:
+        hub.unsubscribe(subscriber)
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect, RuntimeError, OSError):
+                await task
+
+async def _pump(websocket: WebSocket, subscriber: Subscriber) -> None:
+    while True:
+        await websocket.send_text(await subscriber.queue.get())
+
+
+async def _drain(websocket: WebSocket) -> None:
+    """Reads (and ignores) what the client sends, to notice when it leaves."""
+    while True:
+        message = await websocket.receive()
+        if message["type"] == "websocket.disconnect":
+            return

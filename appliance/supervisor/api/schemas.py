@@ -1,0 +1,180 @@
+"""Request and response bodies of the REST API.
+
+Station and site edits reuse the constraints of the supervisor's own settings models (a
+partial copy of their fields), so the API and the core can never disagree about what a valid
+value is. Every request model forbids unknown fields and non-finite numbers: a typo or a NaN
+gets a 422 naming the field instead of being stored.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
+from pydantic.fields import FieldInfo
+
+from appliance.supervisor.auth.passwords import MAX_LENGTH as PASSWORD_MAX
+from appliance.supervisor.auth.tokens import Scope
+from appliance.supervisor.settings import SiteSettings, StationSettings
+
+STRICT = ConfigDict(extra="forbid", allow_inf_nan=False)
+MAX_PRICE_SLOTS = 5000
+MAX_POWER_W = 1_000_000.0
+
+
+def _partial(name: str, model: type[BaseModel], fields: tuple[str, ...], doc: str,
+             **extra: Any) -> type[BaseModel]:
+    """`model` with only `fields`, each optional (left out = unchanged), same constraints."""
+    definitions: dict[str, Any] = {
+        field: (model.model_fields[field].annotation | None, FieldInfo.merge_field_infos(model.model_fields[field], default=None))
+        for field in fields
+    }
+    return create_model(name, __config__=STRICT, __doc__=doc, **definitions, **extra)
+
+
+StationPatch = _partial(
+    "StationPatch", StationSettings, ("name", "mode", "priority", "max_current_a", "departure", "energy_kwh"),
+    "What a user may change on a station; fields left out stay as they are, null clears departure/energy.")
+
+StationHardware = _partial(
+    "StationHardware", StationSettings, ("rating_a", "phase_rotation"),
+    "A station's installation: its rating and which line phases feed its L1, L2, L3.",
+    id=(int, Field(ge=1, le=2)))
+
+SiteUpdate = _partial(
+    "SiteUpdate", SiteSettings,
+    ("line_limit_a", "voltage_v", "price_threshold", "read_only_without_login", "telemetry_retention_days"),
+    "The site's settings; fields left out stay as they are.",
+    stations=(list[StationHardware] | None, Field(default=None, max_length=2)))  # type: ignore[valid-type]
+
+
+class ClearFault(BaseModel):
+    model_config = STRICT
+    code: str | None = Field(default=None, max_length=64, description="clear only this fault code")
+    service: bool = Field(default=False, description="service reset (ContactorWelded); needs admin")
+
+
+class PriceSlot(BaseModel):
+    model_config = STRICT
+    start: float = Field(ge=0, description="epoch seconds")
+    end: float = Field(ge=0, description="epoch seconds, after start")
+    price: float = Field(ge=-1000, le=1000, description="per kWh")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> PriceSlot:
+        if self.end <= self.start:
+            raise ValueError(f"slot end ({self.end:g}) must be after its start ({self.start:g})")
+        return self
+
+
+class Prices(BaseModel):
+    """Slots replace the stored prices over [start, end) (default: the span of the slots);
+    prices outside that range stay. No slots and a range clears the range."""
+
+    model_config = STRICT
+    slots: list[PriceSlot] = Field(max_length=MAX_PRICE_SLOTS)
+    start: float | None = Field(default=None, ge=0)
+    end: float | None = Field(default=None, ge=0)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Prices:
+        self.slots = sorted(self.slots, key=lambda s: s.start)
+        for a, b in zip(self.slots, self.slots[1:]):
+            if b.start < a.end:
+                raise ValueError(f"price slots overlap: {a.start:g}-{a.end:g} and {b.start:g}-{b.end:g}")
+        if self.start is None:
+            self.start = self.slots[0].start if self.slots else None
+        if self.end is None:
+            self.end = max((s.end for s in self.slots), default=None)
+        if self.start is None or self.end is None:
+            raise ValueError("give slots, or start and end to clear that range")
+        if self.end <= self.start:
+            raise ValueError(f"end ({self.end:g}) must be after start ({self.start:g})")
+        if self.slots and (self.slots[0].start < self.start or self.slots[-1].end > self.end):
+            raise ValueError("every slot must lie within [start, end)")
+        return self
+
+
+Watts = float
+
+
+class MeterReading(BaseModel):
+    """An external meter. Give the grid power (per line phase, or a total spread evenly), or
+    house consumption and solar production, from which grid = house - solar."""
+
+    model_config = STRICT
+    t: float | None = Field(default=None, ge=0, description="epoch seconds; default: now")
+    grid_w: tuple[Watts, Watts, Watts] | Watts | None = Field(default=None, description="positive = import")
+    house_w: Watts | None = Field(default=None, ge=0, le=MAX_POWER_W, description="house consumption incl. the chargers")
+    solar_w: Watts | None = Field(default=None, ge=0, le=MAX_POWER_W)
+
+    @model_validator(mode="after")
+    def _complete(self) -> MeterReading:
+        if self.grid_w is None and (self.house_w is None or self.solar_w is None):
+            raise ValueError("give grid_w, or both house_w and solar_w")
+        if any(abs(w) > MAX_POWER_W for w in self.per_phase()):
+            raise ValueError(f"grid power must be within ±{MAX_POWER_W:g} W per phase")
+        return self
+
+    def per_phase(self) -> tuple[float, float, float]:
+        if self.grid_w is None:
+            total = (self.house_w or 0.0) - (self.solar_w or 0.0)
+            return (total / 3, total / 3, total / 3)
+        if isinstance(self.grid_w, tuple):
+            return self.grid_w
+        return (self.grid_w / 3, self.grid_w / 3, self.grid_w / 3)
+
+
+class Password(BaseModel):
+    model_config = STRICT
+    password: str = Field(min_length=1, max_length=PASSWORD_MAX)
+
+
+class PasswordChange(BaseModel):
+    model_config = STRICT
+    current: str = Field(min_length=1, max_length=PASSWORD_MAX)
+    new: str = Field(min_length=1, max_length=PASSWORD_MAX)
+
+
+class LoginResult(BaseModel):
+    csrf_token: str = Field(description="send it back in the X-CSRF-Token header on every change")
+    expires: float
+
+
+class Me(BaseModel):
+    authenticated: bool
+    kind: Literal["user", "token", "anonymous"] | None
+    name: str | None
+    scope: Scope | None
+    csrf_token: str | None = None
+    password_set: bool
+    read_only_without_login: bool
+
+
+class TokenCreate(BaseModel):
+    model_config = STRICT
+    name: str = Field(min_length=1, max_length=40, pattern=r"^[\w .@:+-]+$", description="e.g. 'wallbox display'")
+    scope: Scope = "read"
+
+
+class TokenInfo(BaseModel):
+    id: str
+    name: str
+    scope: Scope
+    created: float
+    last_used: float | None = None
+
+
+class TokenCreated(TokenInfo):
+    token: str = Field(description="shown only in this answer; store it now")
+
+
+class SystemInfo(BaseModel):
+    version: str
+    started: float
+    uptime_s: float
+    simulated: bool
+    hat: Literal["simulated", "hardware"]
+    pilot_connected: bool
+    pilot_reconnects: int | None
+    updates_available: bool

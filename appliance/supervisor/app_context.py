@@ -1,0 +1,28 @@
+"""Everything the web layer needs from the rest of the supervisor, in one object.
+
+The API is built from this context rather than from globals so tests can build a real
+core and real storage on a temporary directory and run the same app, with or without a pilot.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from appliance.supervisor.core import SupervisorCore
+from appliance.supervisor.runtime import SupervisorRuntime
+
+
+@dataclass
+class AppContext:
+    core: SupervisorCore
+    storage: Any  # appliance.supervisor.storage facade
+    data_dir: Path
+    version: str
+    simulated: bool
+    runtime: SupervisorRuntime | None = None  # None: no pilot link (tests, or the pilot is elsewhere)
+    clock: Callable[[], float] = time.time
+    started: float = field(default_factory=time.time)
+    updater: Any | None = None  # appliance.system.update.UpdateManager when the build has one
