@@ -1,0 +1,305 @@
+// Settings: the site (line limit, price threshold and source), the stations' installation
+// (rating, phase rotation, name), API tokens (create, see once, revoke) and the password.
+
+import * as api from "./api.js";
+import { field, h, statusLine } from "./dom.js";
+import { dateTime } from "./format.js";
+import { store } from "./store.js";
+
+const ROTATIONS = [
+  [1, 2, 3],
+  [2, 3, 1],
+  [3, 1, 2],
+  [1, 3, 2],
+  [2, 1, 3],
+  [3, 2, 1],
+];
+
+function card(title, ...children) {
+  const headingId = `s-${title.toLowerCase().replace(/[^a-z]+/g, "-")}`;
+  return h("section", { class: "card", "aria-labelledby": headingId }, h("h2", { id: headingId }, title), ...children);
+}
+
+export function renderSettings(root) {
+  root.append(h("h1", { class: "visually-hidden" }, "Settings"));
+  const grid = h("div", { class: "settings" });
+  root.append(grid);
+  const site = siteCard();
+  grid.append(site.el, tokensCard(), passwordCard());
+  return () => {};
+}
+
+function numberInput(attrs) {
+  return h("input", { type: "number", inputmode: "decimal", ...attrs });
+}
+
+function siteCard() {
+  const status = statusLine();
+  const lineLimit = numberInput({ min: 6, max: 80, step: 1, required: true });
+  const voltage = numberInput({ min: 100, max: 260, step: 1 });
+  const threshold = numberInput({ step: 0.001, placeholder: "none" });
+  const readOnly = h("input", { type: "checkbox" });
+  const retention = numberInput({ min: 1, max: 3650, step: 1 });
+  const source = h("p", { class: "hint", id: "price-source" });
+  const stationRows = h("div", { class: "station-hw" });
+  const stationInputs = new Map();
+  const save = h("button", { type: "submit" }, "Save site settings");
+
+  function fill(site) {
+    lineLimit.value = site.line_limit_a;
+    voltage.value = site.voltage_v;
+    threshold.value = site.price_threshold ?? "";
+    readOnly.checked = Boolean(site.read_only_without_login);
+    retention.value = site.telemetry_retention_days ?? "";
+    stationRows.replaceChildren();
+    stationInputs.clear();
+    for (const st of site.stations || []) {
+      const name = h("input", { type: "text", maxlength: 40, value: st.name || "", placeholder: `Station ${st.id}` });
+      const rating = numberInput({ min: 6, max: 80, step: 1, value: st.rating_a });
+      const rotation = h(
+        "select",
+        null,
+        ROTATIONS.map((r) =>
+          h(
+            "option",
+            { value: r.join(","), selected: r.join(",") === (st.phase_rotation || [1, 2, 3]).join(",") },
+            `L1→${r[0]}, L2→${r[1]}, L3→${r[2]}`,
+          ),
+        ),
+      );
+      stationInputs.set(st.id, { name, rating, rotation, original: st });
+      stationRows.append(
+        h(
+          "fieldset",
+          { class: "station-fieldset" },
+          h("legend", null, `Station ${st.id}`),
+          field(`Station ${st.id} name`, name),
+          field(`Station ${st.id} rating (A)`, rating),
+          field(`Station ${st.id} phase rotation`, rotation, "which line phase feeds the station's L1, L2, L3"),
+        ),
+      );
+    }
+  }
+
+  async function load() {
+    try {
+      const [site, prices] = await Promise.all([api.get("/site"), api.get("/prices")]);
+      store.site = site;
+      fill(site);
+      const slots = api.items(prices, "slots");
+      const last = slots.length ? slots[slots.length - 1].end : null;
+      const provider = site.price_source || prices.source;
+      source.textContent =
+        (provider ? `Price source: ${provider}. ` : "Price source: pushed over the REST API (PUT /api/v1/prices). ") +
+        (slots.length ? `${slots.length} slots known, until ${dateTime(last)}.` : "No prices known yet.");
+    } catch (error) {
+      status.error(error.message);
+    }
+  }
+
+  const form = h(
+    "form",
+    {
+      "aria-label": "Site settings",
+      onsubmit: async (event) => {
+        event.preventDefault();
+        status.clear();
+        const body = {
+          line_limit_a: Number(lineLimit.value),
+          voltage_v: voltage.value === "" ? undefined : Number(voltage.value),
+          price_threshold: threshold.value === "" ? null : Number(threshold.value),
+          read_only_without_login: readOnly.checked,
+          telemetry_retention_days: retention.value === "" ? undefined : Number(retention.value),
+          stations: [...stationInputs.entries()].map(([sid, i]) => ({
+            id: sid,
+            rating_a: Number(i.rating.value),
+            phase_rotation: i.rotation.value.split(",").map(Number),
+          })),
+        };
+        save.disabled = true;
+        try {
+          const site = await api.put("/site", body);
+          for (const [sid, i] of stationInputs) {
+            if ((i.name.value || "") !== (i.original.name || "")) await api.patch(`/stations/${sid}`, { name: i.name.value });
+          }
+          store.site = site;
+          fill(site);
+          status.ok("saved");
+        } catch (error) {
+          status.error(error.message);
+        } finally {
+          save.disabled = false;
+        }
+      },
+    },
+    h(
+      "div",
+      { class: "row" },
+      field("Line limit per phase (A)", lineLimit, "the supply fuse; never exceeded"),
+      field("Voltage (V)", voltage, "phase to neutral"),
+    ),
+    h(
+      "div",
+      { class: "row" },
+      field("Price threshold (per kWh)", threshold, "low-cost charges at or under this; empty = none"),
+      field("Keep raw telemetry (days)", retention),
+    ),
+    source,
+    h("label", { class: "check" }, readOnly, " Allow reading without login (on the LAN)"),
+    stationRows,
+    h("div", { class: "actions" }, save),
+    status.el,
+  );
+  load();
+  return { el: card("Site", form) };
+}
+
+function tokensCard() {
+  const status = statusLine();
+  const body = h("tbody");
+  const name = h("input", { type: "text", maxlength: 40, required: true, pattern: "[\\w .@:+\\-]+", placeholder: "wallbox display" });
+  const scope = h(
+    "select",
+    null,
+    h("option", { value: "read" }, "read"),
+    h("option", { value: "control" }, "control"),
+    h("option", { value: "admin" }, "admin"),
+  );
+  const reveal = h("div", { class: "token-reveal", hidden: true });
+
+  async function load() {
+    try {
+      const list = api.items(await api.get("/tokens"), "tokens");
+      const live = list.filter((t) => !t.revoked);
+      body.replaceChildren(
+        ...live.map((t) =>
+          h(
+            "tr",
+            { dataset: { token: t.id } },
+            h("td", null, t.name),
+            h("td", null, t.scope || (t.scopes || []).join(", ")),
+            h("td", null, dateTime(t.created ?? t.created_t)),
+            h("td", null, dateTime(t.last_used ?? t.last_used_t)),
+            h(
+              "td",
+              null,
+              h(
+                "button",
+                {
+                  type: "button",
+                  class: "danger",
+                  "aria-label": `Revoke token ${t.name}`,
+                  onclick: async (event) => {
+                    if (!confirm(`Revoke the token "${t.name}"? Devices using it lose access at once.`)) return;
+                    event.currentTarget.disabled = true;
+                    try {
+                      await api.del(`/tokens/${encodeURIComponent(t.id)}`);
+                      status.ok(`revoked "${t.name}"`);
+                    } catch (error) {
+                      status.error(error.message);
+                    }
+                    load();
+                  },
+                },
+                "Revoke",
+              ),
+            ),
+          ),
+        ),
+      );
+      if (!live.length) body.append(h("tr", null, h("td", { colspan: 5 }, "No API tokens.")));
+    } catch (error) {
+      status.error(error.message);
+    }
+  }
+
+  const create = h(
+    "form",
+    {
+      class: "row",
+      "aria-label": "New API token",
+      onsubmit: async (event) => {
+        event.preventDefault();
+        status.clear();
+        try {
+          const created = await api.post("/tokens", { name: name.value.trim(), scope: scope.value });
+          const value = h("input", { type: "text", readonly: true, value: created.token, "aria-label": "New token", class: "mono" });
+          const copy = h(
+            "button",
+            {
+              type: "button",
+              class: "secondary",
+              onclick: async () => {
+                value.select();
+                try {
+                  await navigator.clipboard.writeText(created.token);
+                  copy.textContent = "Copied";
+                } catch {
+                  document.execCommand?.("copy");
+                  copy.textContent = "Copied";
+                }
+              },
+            },
+            "Copy",
+          );
+          reveal.replaceChildren(
+            h("p", null, h("strong", null, `Token "${created.name}" (${created.scope}). `), "Copy it now: it is shown only once."),
+            h("div", { class: "row" }, value, copy),
+            h("button", { type: "button", class: "secondary", onclick: () => ((reveal.hidden = true), reveal.replaceChildren()) }, "Done"),
+          );
+          reveal.hidden = false;
+          name.value = "";
+          load();
+        } catch (error) {
+          status.error(error.message);
+        }
+      },
+    },
+    field("Token name", name),
+    field("Scope", scope, "read: look; control: modes and faults; admin: everything"),
+    h("div", { class: "actions" }, h("button", { type: "submit" }, "Create token")),
+  );
+  load();
+  const table = h(
+    "table",
+    { class: "data", "aria-label": "API tokens" },
+    h("thead", null, h("tr", null, ["Name", "Scope", "Created", "Last used", ""].map((c) => h("th", { scope: "col" }, c)))),
+    body,
+  );
+  return card("API tokens", h("p", { class: "hint" }, "For devices and scripts: send as 'Authorization: Bearer <token>'."), create, reveal, h("div", { class: "table-wrap" }, table), status.el);
+}
+
+function passwordCard() {
+  const status = statusLine();
+  const current = h("input", { type: "password", autocomplete: "current-password", required: true });
+  const next = h("input", { type: "password", autocomplete: "new-password", required: true, minlength: 8 });
+  const repeat = h("input", { type: "password", autocomplete: "new-password", required: true, minlength: 8 });
+  const form = h(
+    "form",
+    {
+      "aria-label": "Change password",
+      onsubmit: async (event) => {
+        event.preventDefault();
+        status.clear();
+        if (next.value !== repeat.value) {
+          status.error("the new passwords differ");
+          return;
+        }
+        try {
+          await api.post("/auth/password", { current: current.value, new: next.value });
+          form.reset();
+          status.ok("password changed");
+        } catch (error) {
+          status.error(error.message);
+        }
+      },
+    },
+    field("Current password", current),
+    field("New password", next, "at least 8 characters"),
+    field("Repeat new password", repeat),
+    h("div", { class: "actions" }, h("button", { type: "submit" }, "Change password")),
+    status.el,
+  );
+  return card("Password", form);
+}
+
