@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Callable, Sequence
 
-from appliance.supervisor.allocation.allocator import MIN_A, floor_tenth, line_phases, per_line_phase
+from appliance.j1772.duty import MIN_CURRENT_A as MIN_A
+from appliance.supervisor.allocation.allocator import floor_tenth, line_phases, per_line_phase
 from appliance.supervisor.allocation.prices import ChargePlan, PriceSlot, PriceTable
 
 
