@@ -94,10 +94,10 @@ def test_bench_storage_year_history(tmp_path: Path, emit: Callable[..., None]) -
     with storage:
         year_end = T0 + YEAR_DAYS * DAY
         day_start = T0 + 200 * DAY
-        year_ms, year = _median_ms(lambda: storage.history(None, T0, year_end))
-        year_hours_ms, year_hours = _median_ms(lambda: storage.history(None, T0, year_end, "hour", max_points=10_000))
-        day_ms, day = _median_ms(lambda: storage.history(None, day_start, day_start + DAY))
-        energy_ms, days = _median_ms(lambda: storage.energy_per_day(None, T0, year_end))
+        year_ms, year = _median_ms(lambda: storage.telemetry.query(None, T0, year_end))
+        year_hours_ms, year_hours = _median_ms(lambda: storage.telemetry.query(None, T0, year_end, "hour", max_points=10_000))
+        day_ms, day = _median_ms(lambda: storage.telemetry.query(None, day_start, day_start + DAY))
+        energy_ms, days = _median_ms(lambda: storage.telemetry.energy_per_day(None, T0, year_end))
         with storage._g.read() as db:  # what the year would cost merged straight from the minute rollups
             sql, params = rollup.from_rollup("telemetry_minute", DAY, [1, 2])
             from_minutes_ms, _ = _median_ms(lambda: db.execute(sql, {**params, "start": T0, "end": year_end}).fetchall(),

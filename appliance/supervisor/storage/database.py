@@ -40,6 +40,7 @@ class Guarded:
     def __init__(self, db: Database) -> None:
         self._db = db
         self._lock = threading.RLock()
+        self._unsynced = False  # a NORMAL commit happened since the last fsync
 
     @contextmanager
     def read(self) -> Iterator[Database]:
@@ -60,9 +61,18 @@ class Guarded:
             try:
                 with self._db.atomic():
                     yield self._db
+                self._unsynced = not durable
             finally:
                 if durable:
                     self._db.execute("PRAGMA synchronous=NORMAL")
+
+    def sync(self) -> None:
+        """Make earlier NORMAL commits durable when there is no durable write to carry them
+        (a passive checkpoint fsyncs the WAL first)."""
+        with self._lock:
+            if self._unsynced:
+                self._db.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                self._unsynced = False
 
     def close(self) -> None:
         with self._lock:

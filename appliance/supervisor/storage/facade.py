@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timezone, tzinfo
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from appliance.supervisor.storage import history, validate
+from appliance.supervisor.storage import validate
 from appliance.supervisor.storage.auth import Auth
 from appliance.supervisor.storage.database import Guarded, connect
 from appliance.supervisor.storage.journal import AuditLog, Events, Faults
@@ -17,7 +16,7 @@ from appliance.supervisor.storage.pilot_logs import PilotLogs
 from appliance.supervisor.storage.prices import Prices
 from appliance.supervisor.storage.sessions import Sessions
 from appliance.supervisor.storage.settings import RAW_RETENTION_DAYS, Settings
-from appliance.supervisor.storage.telemetry import TelemetryWriter
+from appliance.supervisor.storage.telemetry import Telemetry
 
 DAY_S = 86400
 
@@ -42,7 +41,7 @@ class Storage:
             db.close()
             raise
         self._g = Guarded(db)
-        self.telemetry = TelemetryWriter(self._g)
+        self.telemetry = Telemetry(self._g)
         self.sessions = Sessions(self._g)
         self.events = Events(self._g)
         self.faults = Faults(self._g)
@@ -52,17 +51,6 @@ class Storage:
         self.settings = Settings(self._g)
         self.auth = Auth(self._g)
 
-    def history(self, station: Any, start: Any, end: Any, resolution: Any = "auto",
-                max_points: Any = history.DEFAULT_MAX_POINTS) -> history.TelemetrySeries:
-        """Telemetry over [start, end): `resolution` is auto, raw, minute, hour or day."""
-        with self._g.read() as db:
-            return history.query(db, station, start, end, resolution, max_points)
-
-    def energy_per_day(self, station: Any, start: Any, end: Any,
-                       tz: tzinfo = timezone.utc) -> list[history.DayEnergy]:
-        with self._g.read() as db:
-            return history.energy_per_day(db, station, start, end, tz)
-
     def purge(self, now: Any) -> PurgeReport:
         """Housekeeping, e.g. hourly: raw telemetry past its retention (rollups stay), expired logins."""
         now = validate.timestamp("now", now)
@@ -71,8 +59,10 @@ class Storage:
 
     def close(self) -> None:
         """Flush what is buffered, then close the connection."""
-        self.telemetry.flush()
-        self._g.close()
+        try:
+            self.telemetry.flush()
+        finally:
+            self._g.close()
 
     def __enter__(self) -> Storage:
         return self

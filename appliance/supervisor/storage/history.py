@@ -1,8 +1,8 @@
 """Reading telemetry back: the coarsest table that still gives the resolution asked for.
 
 Raw samples serve short ranges, minute rollups days, hour rollups (kept from the minute ones)
-months, and days merged from the hours years, so a query returns a bounded number of points whatever the
-range. Energy per local day comes from hour buckets grouped in the caller's time zone.
+months, and days merged from the hours years: a query returns a bounded number of points
+whatever the range. Energy per local day sums hour rollups in the caller's time zone.
 """
 
 from __future__ import annotations
@@ -83,13 +83,13 @@ def choose_resolution(start: float, end: float, resolution: str, max_points: int
         bucket = RESOLUTIONS[name]
         return math.ceil((end - math.floor(start / bucket) * bucket) / bucket)
 
+    finest = next((name for name in RESOLUTIONS if points(name) <= max_points), "day")
     if resolution == "auto":
-        return next((name for name in RESOLUTIONS if points(name) <= max_points), "day")
+        return finest
     validate.choice("resolution", resolution, ("auto", *RESOLUTIONS))
     if points(resolution) > max_points:
-        fitting = next((name for name in RESOLUTIONS if points(name) <= max_points), "day")
         raise ValueError(f"{resolution} resolution gives {points(resolution)} points per station over this range, "
-                         f"more than {max_points}: use {fitting} or a shorter range")
+                         f"more than {max_points}: use {finest} or a shorter range")
     return resolution
 
 

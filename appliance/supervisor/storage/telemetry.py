@@ -2,7 +2,8 @@
 hours) as they close.
 
 The caller `add`s each station's sample and calls `flush()` every second; the flush is one
-durable transaction, so a power cut costs at most the samples still in the buffer. A minute is
+durable transaction, so a power cut costs at most the samples still in the buffer (and the
+last second of other writes, see `Guarded.write`). A minute is
 rolled up once a later sample of the same station arrives (or `roll_up(now)` passes it), from
 the raw rows of that minute alone: nothing is ever rescanned. A late sample re-opens its
 minute, which is rolled up again at the next flush.
@@ -13,11 +14,12 @@ from __future__ import annotations
 import math
 from collections import deque
 from dataclasses import dataclass
+from datetime import timezone, tzinfo
 from typing import Any
 
 from sqlite_utils import Database
 
-from appliance.supervisor.storage import rollup, validate
+from appliance.supervisor.storage import history, rollup, validate
 from appliance.supervisor.storage.database import Guarded
 
 STATES = ("A", "B", "C", "D", "E", "F")
@@ -78,7 +80,7 @@ def _minute(t: float) -> int:
     return math.floor(t / MINUTE) * MINUTE
 
 
-class TelemetryWriter:
+class Telemetry:
     def __init__(self, guarded: Guarded) -> None:
         self._g = guarded
         self._buffer: deque[TelemetrySample] = deque(maxlen=MAX_BUFFER)
@@ -111,7 +113,8 @@ class TelemetryWriter:
         On failure the samples stay buffered for the next flush (up to MAX_BUFFER, oldest dropped).
         """
         samples = list(self._buffer)
-        if not samples:
+        if not samples:  # no telemetry (pilot away): still bound what a power cut takes
+            self._g.sync()
             return 0
         latest, dirty = dict(self._latest), dict(self._dirty)
         for s in samples:
@@ -147,6 +150,18 @@ class TelemetryWriter:
         db.execute(f"INSERT OR REPLACE INTO telemetry_hour ({rollup.OUTPUT}) {select}",
                    {**params, "start": start // HOUR * HOUR, "end": -(-upto // HOUR) * HOUR})
         dirty[station] = upto
+
+    def query(self, station: Any, start: Any, end: Any, resolution: Any = "auto",
+              max_points: Any = history.DEFAULT_MAX_POINTS) -> history.TelemetrySeries:
+        """Stored telemetry over [start, end) of one station or all (None); `resolution` is auto,
+        raw, minute, hour or day (see `history`)."""
+        with self._g.read() as db:
+            return history.query(db, station, start, end, resolution, max_points)
+
+    def energy_per_day(self, station: Any, start: Any, end: Any,
+                       tz: tzinfo = timezone.utc) -> list[history.DayEnergy]:
+        with self._g.read() as db:
+            return history.energy_per_day(db, station, start, end, tz)
 
     def purge(self, before: float) -> int:
         """Delete raw samples older than `before` (their minutes are rolled up first); returns the count."""
