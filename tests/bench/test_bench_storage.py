@@ -94,15 +94,17 @@ def test_bench_storage_year_history(tmp_path: Path, emit: Callable[..., None]) -
     with storage:
         year_end = T0 + YEAR_DAYS * DAY
         day_start = T0 + 200 * DAY
-        year_ms, year = _median_ms(lambda: storage.telemetry.query(None, T0, year_end))
-        year_hours_ms, year_hours = _median_ms(lambda: storage.telemetry.query(None, T0, year_end, "hour", max_points=10_000))
-        day_ms, day = _median_ms(lambda: storage.telemetry.query(None, day_start, day_start + DAY))
-        energy_ms, days = _median_ms(lambda: storage.telemetry.energy_per_day(None, T0, year_end))
+        query = storage.history
+        year_ms, year = _median_ms(lambda: query(None, T0, year_end))
+        year_hours_ms, year_hours = _median_ms(lambda: query(None, T0, year_end, "hour", max_points=10_000))
+        day_ms, day = _median_ms(lambda: query(None, day_start, day_start + DAY))
+        energy_ms, days = _median_ms(lambda: storage.energy_per_day(None, T0, year_end))
         with storage._g.read() as db:  # what the year would cost merged straight from the minute rollups
             sql, params = rollup.from_rollup("telemetry_minute", DAY, [1, 2])
-            from_minutes_ms, _ = _median_ms(lambda: db.execute(sql, {**params, "start": T0, "end": year_end}).fetchall(),
-                                            repeat=1)
-    emit("storage_year_history", minute_rows=minute_rows, fill_s=round(fill_s, 2), upgrade_to_hours_s=round(upgrade_s, 2),
+            window = {**params, "start": T0, "end": year_end}
+            from_minutes_ms, _ = _median_ms(lambda: db.execute(sql, window).fetchall(), repeat=1)
+    emit("storage_year_history", minute_rows=minute_rows, fill_s=round(fill_s, 2),
+         upgrade_to_hours_s=round(upgrade_s, 2),
          year_resolution=year.resolution, year_points=len(year.points), year_ms=round(year_ms, 1),
          year_hourly_points=len(year_hours.points), year_hourly_ms=round(year_hours_ms, 1),
          day_resolution=day.resolution, day_points=len(day.points), day_ms=round(day_ms, 1),

@@ -53,18 +53,18 @@ def test_batch_flush_and_raw_query_round_trip(storage: Storage) -> None:
         storage.telemetry.add(sample(T0 + i, 1, current_a=(10.0 + i, 11.0, 12.0), energy_wh=100.0 + i))
         storage.telemetry.add(sample(T0 + i, 2, state="B", offered_a=0.0, temperature_c=None))
     assert storage.telemetry.pending == 10
-    assert storage.telemetry.query(None, T0, T0 + 5, "raw").points == []  # nothing on disk before the flush
+    assert storage.history(None, T0, T0 + 5, "raw").points == []  # nothing on disk before the flush
     assert storage.telemetry.flush() == 10
     assert storage.telemetry.pending == 0
 
-    series = storage.telemetry.query(None, T0, T0 + 5, "raw")
+    series = storage.history(None, T0, T0 + 5, "raw")
     assert series.resolution == "raw" and len(series.points) == 10
     assert [(p.t, p.station) for p in series.points[:4]] == [(T0, 1), (T0, 2), (T0 + 1, 1), (T0 + 1, 2)]
     p = series.points[6]
     assert (p.station, p.n, p.state_min, p.current_a_avg, p.energy_wh) == (1, 1, "C", (13.0, 11.0, 12.0), 1.0)
     q = series.points[7]
     assert (q.station, q.state_max, q.offered_a_max, q.temperature_c_max) == (2, "B", 0.0, None)
-    assert [p.station for p in storage.telemetry.query(2, T0, T0 + 5, "raw").points] == [2] * 5
+    assert [p.station for p in storage.history(2, T0, T0 + 5, "raw").points] == [2] * 5
 
 
 def test_minute_rollup_values_are_exact(storage: Storage) -> None:
@@ -76,11 +76,11 @@ def test_minute_rollup_values_are_exact(storage: Storage) -> None:
             current_a=(15.0 if i % 2 else 17.0, 8.0, 0.0), voltage_v=(229.0, 231.0, 230.0),
             power_w=(1000.0 + i, 2000.0, 3000.0 + spike), energy_wh=1000.0 + 10 * (i + 1), temperature_c=30 + i / 10))
     storage.telemetry.flush()
-    assert storage.telemetry.query(1, T0, T0 + 60, "minute").points == []  # the minute is still open
+    assert storage.history(1, T0, T0 + 60, "minute").points == []  # the minute is still open
     storage.telemetry.add(sample(T0 + 60, energy_wh=1610.0))  # the next minute's first sample closes it
     storage.telemetry.flush()
 
-    [m] = storage.telemetry.query(1, T0, T0 + 60, "minute").points
+    [m] = storage.history(1, T0, T0 + 60, "minute").points
     assert (m.t, m.n, m.state_min, m.state_max) == (T0, 60, "B", "C")
     assert m.offered_a_avg == pytest.approx((40 * 16 + 20 * 32) / 60) and m.offered_a_max == 32.0
     assert m.current_a_avg == (16.0, 8.0, 0.0) and m.voltage_v_avg == (229.0, 231.0, 230.0)
@@ -97,7 +97,7 @@ def test_energy_survives_a_pilot_restart_inside_a_minute(storage: Storage) -> No
         storage.telemetry.add(sample(T0 + i, energy_wh=wh))
     storage.telemetry.add(sample(T0 + 60, energy_wh=20.0))
     storage.telemetry.flush()
-    [m] = storage.telemetry.query(1, T0, T0 + 60, "minute").points
+    [m] = storage.history(1, T0, T0 + 60, "minute").points
     assert m.energy_wh == pytest.approx(10 + 10 + 4 + 10)
 
 
@@ -105,10 +105,10 @@ def test_a_late_sample_reopens_its_minute(storage: Storage) -> None:
     for i in range(0, 61, 2):
         storage.telemetry.add(sample(T0 + i, power_w=(100.0, 0.0, 0.0)))
     storage.telemetry.flush()
-    assert storage.telemetry.query(1, T0, T0 + 60, "minute").points[0].n == 30
+    assert storage.history(1, T0, T0 + 60, "minute").points[0].n == 30
     storage.telemetry.add(sample(T0 + 1, power_w=(3100.0, 0.0, 0.0)))  # arrives after the minute closed
     storage.telemetry.flush()
-    [m] = storage.telemetry.query(1, T0, T0 + 60, "minute").points
+    [m] = storage.history(1, T0, T0 + 60, "minute").points
     assert (m.n, m.power_w_max[0], m.power_w_avg[0]) == (31, 3100.0, pytest.approx(6100 / 31))
 
 
@@ -117,15 +117,15 @@ def test_roll_up_closes_the_minute_of_a_station_gone_quiet(storage: Storage) -> 
         storage.telemetry.add(sample(T0 + i))
     storage.telemetry.flush()
     storage.telemetry.roll_up(T0 + 59)
-    assert storage.telemetry.query(1, T0, T0 + 60, "minute").points == []
+    assert storage.history(1, T0, T0 + 60, "minute").points == []
     storage.telemetry.roll_up(T0 + 60)
-    assert [m.n for m in storage.telemetry.query(1, T0, T0 + 60, "minute").points] == [10]
-    assert [h.n for h in storage.telemetry.query(1, T0, T0 + 60, "hour").points] == [10]
+    assert [m.n for m in storage.history(1, T0, T0 + 60, "minute").points] == [10]
+    assert [h.n for h in storage.history(1, T0, T0 + 60, "hour").points] == [10]
 
 
 def test_an_empty_database_answers_with_nothing(storage: Storage) -> None:
-    assert storage.telemetry.query(None, T0, T0 + 365 * DAY).points == []
-    assert storage.telemetry.energy_per_day(None, T0, T0 + DAY) == []
+    assert storage.history(None, T0, T0 + 365 * DAY).points == []
+    assert storage.energy_per_day(None, T0, T0 + DAY) == []
     assert storage.purge(T0).raw_rows == 0
 
 
@@ -135,49 +135,50 @@ def test_rollups_resume_after_a_restart(tmp_path: Path) -> None:
         for i in range(90):
             s.telemetry.add(sample(T0 + i, energy_wh=float(i)))
         s.telemetry.flush()
-        assert len(s.telemetry.query(1, T0, T0 + 120, "minute").points) == 1
+        assert len(s.history(1, T0, T0 + 120, "minute").points) == 1
     with Storage(path) as s:  # the open minute [T0+60, T0+120) was on disk only as raw rows
         s.telemetry.add(sample(T0 + 120, energy_wh=120.0))
         s.telemetry.flush()
-        minutes = s.telemetry.query(1, T0, T0 + 120, "minute").points
-    assert [(m.t, m.n, m.energy_wh) for m in minutes] == [(T0, 60, 59.0), (T0 + 60, 30, 30.0)]  # no step before the first sample
+        minutes = s.history(1, T0, T0 + 120, "minute").points
+    # the first minute has no step before its first sample
+    assert [(m.t, m.n, m.energy_wh) for m in minutes] == [(T0, 60, 59.0), (T0 + 60, 30, 30.0)]
 
 
 def test_resolution_follows_the_range(storage: Storage) -> None:
     charge(storage, T0, 3 * 3600 + 1, stations=(1,))
-    short = storage.telemetry.query(1, T0, T0 + 1800)
+    short = storage.history(1, T0, T0 + 1800)
     assert (short.resolution, short.bucket_s, len(short.points)) == ("raw", 1, 1800)
-    three_hours = storage.telemetry.query(1, T0, T0 + 3 * 3600)
+    three_hours = storage.history(1, T0, T0 + 3 * 3600)
     assert (three_hours.resolution, len(three_hours.points)) == ("minute", 180)
-    assert storage.telemetry.query(1, T0, T0 + 3 * 3600, max_points=100).resolution == "hour"
-    year = storage.telemetry.query(1, T0 - 365 * DAY, T0 + 3 * 3600)
+    assert storage.history(1, T0, T0 + 3 * 3600, max_points=100).resolution == "hour"
+    year = storage.history(1, T0 - 365 * DAY, T0 + 3 * 3600)
     assert year.resolution == "day" and [p.n for p in year.points] == [6360, 4440]  # UTC days: T0 is 22:14
 
     # every resolution accounts the same energy (the first sample has no step before it)
     expected_wh = (3 * 3600 - 1) * 11040 / 3600
     for resolution in ("raw", "minute", "hour", "day"):
-        points = storage.telemetry.query(1, T0, T0 + 3 * 3600, resolution, max_points=20_000).points
+        points = storage.history(1, T0, T0 + 3 * 3600, resolution, max_points=20_000).points
         assert sum(p.energy_wh for p in points) == pytest.approx(expected_wh), resolution
-    hours = storage.telemetry.query(1, T0, T0 + 3 * 3600, "hour").points
+    hours = storage.history(1, T0, T0 + 3 * 3600, "hour").points
     assert [p.n for p in hours] == [2760, 3600, 3600, 840]
     assert all(p.power_total_w_avg == pytest.approx(11040.0) for p in hours)
 
 
 def test_a_too_fine_resolution_is_refused(storage: Storage) -> None:
     with pytest.raises(ValueError, match="raw resolution gives 86400 points.*use minute"):
-        storage.telemetry.query(1, T0, T0 + DAY, "raw")
+        storage.history(1, T0, T0 + DAY, "raw")
     with pytest.raises(ValueError, match="resolution must be one of"):
-        storage.telemetry.query(1, T0, T0 + 60, "weekly")
+        storage.history(1, T0, T0 + 60, "weekly")
     with pytest.raises(ValueError, match="end .* must be after start"):
-        storage.telemetry.query(1, T0, T0, "raw")
+        storage.history(1, T0, T0, "raw")
 
 
 def test_energy_per_local_day(storage: Storage) -> None:
     start = T0 + 6360  # 00:00 UTC on 15 Nov 2023
     charge(storage, start - 1800, 3601, stations=(1,), watts=3600.0)  # 23:30 to 00:30 UTC, 1 Wh a second
-    by_utc = storage.telemetry.energy_per_day(1, start - DAY, start + DAY)
+    by_utc = storage.energy_per_day(1, start - DAY, start + DAY)
     assert [(d.day.isoformat(), round(d.energy_kwh, 3)) for d in by_utc] == [("2023-11-14", 1.799), ("2023-11-15", 1.8)]
-    berlin = storage.telemetry.energy_per_day(None, start - DAY, start + DAY, ZoneInfo("Europe/Berlin"))  # UTC+1
+    berlin = storage.energy_per_day(None, start - DAY, start + DAY, ZoneInfo("Europe/Berlin"))  # UTC+1
     assert [(d.day.isoformat(), round(d.energy_kwh, 3)) for d in berlin] == [("2023-11-15", 3.599)]
 
 
@@ -186,10 +187,10 @@ def test_purge_drops_old_raw_rows_and_keeps_rollups(storage: Storage) -> None:
     charge(storage, T0 + 40 * DAY, 120)
     report = storage.purge(T0 + 40 * DAY + 120)
     assert report.raw_rows == 2 * 600
-    assert storage.telemetry.query(None, T0, T0 + 600, "raw").points == []
-    minutes = storage.telemetry.query(None, T0, T0 + 600, "minute").points
+    assert storage.history(None, T0, T0 + 600, "raw").points == []
+    minutes = storage.history(None, T0, T0 + 600, "minute").points
     assert len(minutes) == 20 and sum(m.n for m in minutes) == 1200  # the last minute was rolled before the purge
-    assert len(storage.telemetry.query(None, T0 + 40 * DAY, T0 + 40 * DAY + 120, "raw").points) == 240
+    assert len(storage.history(None, T0 + 40 * DAY, T0 + 40 * DAY + 120, "raw").points) == 240
 
     storage.settings.set(RAW_RETENTION_DAYS, 1, T0)
     assert storage.purge(T0 + 42 * DAY).raw_rows == 240
@@ -246,7 +247,7 @@ def test_two_threads_share_one_storage(tmp_path: Path) -> None:
         thread.join()
         assert errors == []
         assert s.events.list(limit=1).total == 300
-        assert len(s.telemetry.query(1, T0, T0 + 300, "raw").points) == 300
+        assert len(s.history(1, T0, T0 + 300, "raw").points) == 300
 
 
 def test_pragmas(tmp_path: Path) -> None:
@@ -284,12 +285,14 @@ def test_session_lifecycle_survives_reopening_the_file(tmp_path: Path) -> None:
             s.sessions.open(1, T0 + 20, "on")
     with Storage(path) as s:  # a restart
         resumed = s.sessions.open_session(1)
-        assert resumed is not None and (resumed.id, resumed.mode, resumed.energy_kwh, resumed.cost) == (sid, "solar", 3.5, 1.05)
+        assert resumed is not None
+        assert (resumed.id, resumed.mode, resumed.energy_kwh, resumed.cost) == (sid, "solar", 3.5, 1.05)
         s.sessions.update(sid, 7.25, 11000.0, 2.2)
         s.sessions.close(sid, T0 + 3600)
         assert s.sessions.open_session(1) is None
         closed = s.sessions.get(sid)
-        assert (closed.end_t, closed.energy_kwh, closed.peak_power_w, closed.is_open) == (T0 + 3600, 7.25, 11000.0, False)
+        assert (closed.end_t, closed.energy_kwh, closed.peak_power_w) == (T0 + 3600, 7.25, 11000.0)
+        assert not closed.is_open
         assert s.sessions.open_session(2).id == other
         with pytest.raises(ValueError, match="already closed"):
             s.sessions.close(sid, T0 + 4000)
@@ -360,7 +363,7 @@ def test_upgrade_from_v1_to_latest(tmp_path: Path) -> None:
     with Storage(tmp_path / "live.db") as live:
         charge(live, T0, 2 * 3600 + 1)
         minutes = list(live._g._db["telemetry_minute"].rows)
-        expected = live.telemetry.query(None, T0, T0 + 2 * 3600, "hour").points
+        expected = live.history(None, T0, T0 + 2 * 3600, "hour").points
 
     old = Database(sqlite3.connect(tmp_path / "old.db"))
     assert migrate(old, target=1) == 1
@@ -370,7 +373,7 @@ def test_upgrade_from_v1_to_latest(tmp_path: Path) -> None:
 
     with Storage(tmp_path / "old.db") as s:
         assert s.schema_version == LATEST == 2
-        assert s.telemetry.query(None, T0, T0 + 2 * 3600, "hour").points == expected
+        assert s.history(None, T0, T0 + 2 * 3600, "hour").points == expected
         assert len(expected) == 6 and s.sessions.open_session(1).start_t == T0
 
 

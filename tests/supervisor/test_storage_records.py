@@ -37,7 +37,8 @@ def test_faults_history_and_active_set(storage: Storage) -> None:
     storage.faults.record(T0 + 9, 1, "RCD_DC", False, "cleared by unplug")
     storage.faults.record(T0 + 20, 1, "RCD_DC", True, "tripped again")
     active = storage.faults.active()
-    assert [(f.station, f.code, f.message) for f in active] == [(1, "RCD_DC", "tripped again"), (2, "OverTemperature", "75 C: paused")]
+    assert [(f.station, f.code, f.message) for f in active] == [
+        (1, "RCD_DC", "tripped again"), (2, "OverTemperature", "75 C: paused")]
     assert all(f.active for f in active)
     history = storage.faults.list(station=1)
     assert history.total == 3 and [f.active for f in history.items] == [True, False, True]
@@ -109,7 +110,8 @@ def test_prices_replace_a_range_and_trim_its_edges(storage: Storage) -> None:
         *[(1.5 * hour + k * 900, 1.5 * hour + (k + 1) * 900, pytest.approx(0.10 - k / 100)) for k in range(6)],
         (3 * hour, 4 * hour, 0.30)]
     storage.prices.replace(T0 + 0.5 * hour, T0 + 0.75 * hour, [])  # a hole inside one slot splits it
-    assert [(s.start - T0, s.end - T0) for s in storage.prices.slots(T0, T0 + hour)] == [(0, 0.5 * hour), (0.75 * hour, hour)]
+    split = storage.prices.slots(T0, T0 + hour)
+    assert [(s.start - T0, s.end - T0) for s in split] == [(0, 0.5 * hour), (0.75 * hour, hour)]
 
 
 def test_bad_price_slots_change_nothing(storage: Storage) -> None:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timezone, tzinfo
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from appliance.supervisor.storage import validate
+from appliance.supervisor.storage import history, validate
 from appliance.supervisor.storage.auth import Auth
 from appliance.supervisor.storage.database import Guarded, connect
 from appliance.supervisor.storage.journal import AuditLog, Events, Faults
@@ -50,6 +51,18 @@ class Storage:
         self.prices = Prices(self._g)
         self.settings = Settings(self._g)
         self.auth = Auth(self._g)
+
+    def history(self, station: Any, start: Any, end: Any, resolution: Any = "auto",
+                max_points: Any = history.DEFAULT_MAX_POINTS) -> history.TelemetrySeries:
+        """Stored telemetry over [start, end) of one station or all (None); `resolution` is auto,
+        raw, minute, hour or day (see `history`)."""
+        with self._g.read() as db:
+            return history.query(db, station, start, end, resolution, max_points)
+
+    def energy_per_day(self, station: Any, start: Any, end: Any,
+                       tz: tzinfo = timezone.utc) -> list[history.DayEnergy]:
+        with self._g.read() as db:
+            return history.energy_per_day(db, station, start, end, tz)
 
     def purge(self, now: Any) -> PurgeReport:
         """Housekeeping, e.g. hourly: raw telemetry past its retention (rollups stay), expired logins."""

@@ -56,6 +56,10 @@ COLUMNS: tuple[Column, ...] = (
 OUTPUT = "t, station, " + ", ".join(c.name for c in COLUMNS)
 
 
+def _select(kind: str) -> str:
+    return ", ".join(f"{getattr(c, kind)} AS {c.name}" for c in COLUMNS)
+
+
 def _stations(stations: Sequence[int]) -> tuple[str, dict[str, Any]]:
     names = [f"s{i}" for i in range(len(stations))]
     return ", ".join(f":{n}" for n in names), dict(zip(names, stations))
@@ -79,7 +83,7 @@ def from_raw(bucket_s: int, stations: Sequence[int]) -> tuple[str, dict[str, Any
                            ELSE energy_wh END AS energy_step
             FROM (SELECT *, LAG(energy_wh) OVER (PARTITION BY station ORDER BY t) AS prev FROM samples)
         )
-        SELECT CAST(t / {bucket_s} AS INTEGER) * {bucket_s} AS t, station, {", ".join(f"{c.raw} AS {c.name}" for c in COLUMNS)}
+        SELECT CAST(t / {bucket_s} AS INTEGER) * {bucket_s} AS t, station, {_select("raw")}
         FROM steps WHERE t >= :start
         GROUP BY station, CAST(t / {bucket_s} AS INTEGER) ORDER BY 1, station"""
     return sql, params
@@ -89,7 +93,7 @@ def from_rollup(table: str, bucket_s: int, stations: Sequence[int]) -> tuple[str
     """SELECT of `table`'s rollups in [:start, :end) merged into `bucket_s` buckets."""
     placeholders, params = _stations(stations)
     sql = f"""
-        SELECT CAST(t / {bucket_s} AS INTEGER) * {bucket_s} AS t, station, {", ".join(f"{c.merge} AS {c.name}" for c in COLUMNS)}
+        SELECT CAST(t / {bucket_s} AS INTEGER) * {bucket_s} AS t, station, {_select("merge")}
         FROM {table} WHERE station IN ({placeholders}) AND t >= :start AND t < :end
         GROUP BY station, CAST(t / {bucket_s} AS INTEGER) ORDER BY 1, station"""
     return sql, params

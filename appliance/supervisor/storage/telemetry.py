@@ -14,12 +14,11 @@ from __future__ import annotations
 import math
 from collections import deque
 from dataclasses import dataclass
-from datetime import timezone, tzinfo
 from typing import Any
 
 from sqlite_utils import Database
 
-from appliance.supervisor.storage import history, rollup, validate
+from appliance.supervisor.storage import rollup, validate
 from appliance.supervisor.storage.database import Guarded
 
 STATES = ("A", "B", "C", "D", "E", "F")
@@ -150,18 +149,6 @@ class Telemetry:
         db.execute(f"INSERT OR REPLACE INTO telemetry_hour ({rollup.OUTPUT}) {select}",
                    {**params, "start": start // HOUR * HOUR, "end": -(-upto // HOUR) * HOUR})
         dirty[station] = upto
-
-    def query(self, station: Any, start: Any, end: Any, resolution: Any = "auto",
-              max_points: Any = history.DEFAULT_MAX_POINTS) -> history.TelemetrySeries:
-        """Stored telemetry over [start, end) of one station or all (None); `resolution` is auto,
-        raw, minute, hour or day (see `history`)."""
-        with self._g.read() as db:
-            return history.query(db, station, start, end, resolution, max_points)
-
-    def energy_per_day(self, station: Any, start: Any, end: Any,
-                       tz: tzinfo = timezone.utc) -> list[history.DayEnergy]:
-        with self._g.read() as db:
-            return history.energy_per_day(db, station, start, end, tz)
 
     def purge(self, before: float) -> int:
         """Delete raw samples older than `before` (their minutes are rolled up first); returns the count."""
