@@ -1,0 +1,1 @@
+"""The appliance as a system: service start-up, first-boot settings and over-the-air updates."""

@@ -1,0 +1,260 @@
+"""First-boot settings: the `evse.toml` a user drops on the card's boot partition.
+
+    hostname = "evse"               # the UI is then at http://evse.local
+    admin_password = "..."          # web UI admin, at least 10 characters
+    line_limit_a = 32               # per-phase limit of the supply line (its fuse)
+    simulate = false                # demo: run on the simulated HAT
+    [wifi]
+    ssid = "home"
+    password = "..."                # WPA2 passphrase (8-63 characters); leave out for an open network
+    country = "DE"                  # required for Wi-Fi: the radio stays off without it
+
+evse-firstboot.service applies it as root before the network and the appliance start. A bad
+file is rejected as a whole with the line and key at fault, written to `evse-firstboot.txt`
+beside it; a good one is applied and deleted, because it holds secrets on a FAT partition
+anyone with the card can read. The admin password reaches the supervisor only as a hash, in
+<data>/firstboot.json (0600, owner evse), which the supervisor imports and deletes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pwd
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tomllib
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from appliance.pilot.config import PilotConfig, load_pilot_config
+from appliance.scenario.loader import locate
+from appliance.system.passwords import hash_password
+
+REPORT_NAME = "evse-firstboot.txt"
+HANDOVER_NAME = "firstboot.json"
+_HOSTNAME = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+_HEX64 = re.compile(r"^[0-9a-fA-F]{64}$")
+
+
+class FirstBootError(ValueError):
+    pass
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+def _no_control_chars(value: str, what: str) -> str:
+    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in value):
+        raise ValueError(f"{what} must not contain control characters or line breaks")
+    return value
+
+
+class Wifi(_Strict):
+    ssid: str
+    password: str | None = None
+    country: str
+
+    @field_validator("ssid")
+    @classmethod
+    def _ssid(cls, v: str) -> str:
+        if not 1 <= len(v.encode()) <= 32:
+            raise ValueError("the network name must be 1 to 32 bytes long")
+        return _no_control_chars(v, "the network name")
+
+    @field_validator("password")
+    @classmethod
+    def _psk(cls, v: str | None) -> str | None:
+        if v is None or _HEX64.match(v):
+            return v
+        if not 8 <= len(v) <= 63 or not all(0x20 <= ord(c) <= 0x7E for c in v):
+            raise ValueError("a WPA2 passphrase is 8 to 63 printable ASCII characters (or 64 hex digits)")
+        return v
+
+    @field_validator("country")
+    @classmethod
+    def _country(cls, v: str) -> str:
+        if not re.fullmatch(r"[A-Za-z]{2}", v):
+            raise ValueError('use the two-letter country code, e.g. "DE": the radio stays off without it')
+        return v.upper()
+
+
+class FirstBoot(_Strict):
+    hostname: str | None = None
+    admin_password: str | None = Field(default=None, min_length=10, max_length=256)
+    line_limit_a: float | None = None
+    simulate: bool | None = None
+    wifi: Wifi | None = None
+
+    @field_validator("hostname")
+    @classmethod
+    def _hostname(cls, v: str | None) -> str | None:
+        if v is None:
+            return v
+        v = v.lower()
+        if not _HOSTNAME.match(v):
+            raise ValueError("a hostname is 1 to 63 letters, digits or '-', not starting or ending with '-'")
+        return v
+
+    @field_validator("line_limit_a")
+    @classmethod
+    def _line_limit(cls, v: float | None) -> float | None:
+        if v is not None:
+            try:
+                PilotConfig(line_limit_a=v)  # the pilot's own bounds, so the two never disagree
+            except ValidationError as exc:
+                raise ValueError(exc.errors()[0]["msg"]) from None
+        return v
+
+
+def _message(err: dict) -> str:  # type: ignore[type-arg]
+    if err["type"] == "extra_forbidden":
+        return "unknown setting (allowed: " + ", ".join(FirstBoot.model_fields) + ", and [wifi] ssid, password, country)"
+    if err["type"] == "missing":
+        return "missing: this setting is required here"
+    msg = str(err["msg"]).removeprefix("Value error, ")
+    return msg.replace("Input should be", "must be").replace("String should have", "must have")
+
+
+def parse_firstboot(text: str, name: str = "evse.toml") -> FirstBoot:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise FirstBootError(f"{name}: not valid TOML: {exc}") from exc
+    try:
+        return FirstBoot.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = tuple(err["loc"])
+        line = locate(text, loc)
+        where = f"line {line}, " if line else ""
+        key = ".".join(str(p) for p in loc) or "file"
+        raise FirstBootError(f"{name}: {where}{key}: {_message(err)}") from exc
+
+
+# ---------------------------------------------------------------------------------- applying
+Run = Callable[[list[str]], object]
+
+
+def _replace_line(path: Path, pattern: str, line: str, *, before: str | None = None) -> None:
+    """Replace the first line matching `pattern`, or insert `line` (before the first line matching
+    `before`, else at the end)."""
+    lines = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
+    for i, old in enumerate(lines):
+        if re.match(pattern, old):
+            lines[i] = line
+            break
+    else:
+        at = next((i for i, old in enumerate(lines) if before and re.match(before, old)), len(lines))
+        lines.insert(at, line)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def _keyfile_value(value: str) -> str:
+    """Escape a value for NetworkManager's GLib key file."""
+    escaped = value.replace("\\", "\\\\")
+    return "\\s" + escaped[1:] if escaped.startswith(" ") else escaped
+
+
+def _write_private(path: Path, text: str, owner: tuple[int, int] | None = None) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(text)
+    os.chmod(path, 0o600)
+    if owner is not None:
+        os.chown(path, *owner)
+
+
+def _apply_hostname(name: str, root: Path, live: bool) -> None:
+    (root / "etc/hostname").write_text(name + "\n", encoding="utf-8")
+    _replace_line(root / "etc/hosts", r"^127\.0\.1\.1\s", f"127.0.1.1\t{name}")
+    if live:
+        socket.sethostname(name)
+
+
+def _apply_wifi(wifi: Wifi, root: Path, live: bool, run: Run) -> None:
+    if live and shutil.which("raspi-config"):
+        run(["raspi-config", "nonint", "do_wifi_country", wifi.country])  # also unblocks the radio
+    else:
+        (root / "etc/modprobe.d").mkdir(parents=True, exist_ok=True)
+        (root / "etc/modprobe.d/evse-wifi-country.conf").write_text(
+            f"options cfg80211 ieee80211_regdom={wifi.country}\n", encoding="utf-8")
+    lines = ["[connection]", "id=evse-wifi", f"uuid={uuid.uuid4()}", "type=wifi", "autoconnect=true",
+             "", "[wifi]", "mode=infrastructure", f"ssid={_keyfile_value(wifi.ssid)}"]
+    if wifi.password is not None:
+        lines += ["", "[wifi-security]", "key-mgmt=wpa-psk", f"psk={_keyfile_value(wifi.password)}"]
+    lines += ["", "[ipv4]", "method=auto", "", "[ipv6]", "method=auto", ""]
+    _write_private(root / "etc/NetworkManager/system-connections/evse-wifi.nmconnection", "\n".join(lines))
+
+
+def apply_firstboot(settings: FirstBoot, root: Path, *, data_dir: Path, owner: tuple[int, int] | None,
+                    live: bool, run: Run = subprocess.run) -> list[str]:
+    """Write the settings into the system under `root`; `live` also changes the running system.
+    Returns what was done, without secrets, for the report on the boot partition."""
+    done = []
+    if settings.hostname is not None:
+        _apply_hostname(settings.hostname, root, live)
+        done.append(f"hostname: {settings.hostname} (web UI at http://{settings.hostname}.local)")
+    if settings.wifi is not None:
+        _apply_wifi(settings.wifi, root, live, run)
+        done.append(f"Wi-Fi: {settings.wifi.ssid} ({settings.wifi.country})")
+    if settings.simulate is not None:
+        _replace_line(root / "etc/evse/evse.env", r"^EVSE_SIM=", f"EVSE_SIM={int(settings.simulate)}")
+        done.append("simulated HAT: " + ("on (demonstration)" if settings.simulate else "off"))
+    handover: dict[str, object] = {}
+    if settings.line_limit_a is not None:
+        pilot_toml = root / "etc/evse/pilot.toml"
+        _replace_line(pilot_toml, r"^line_limit_a\s*=", f"line_limit_a = {settings.line_limit_a:g}",
+                      before=r"^\s*\[")
+        load_pilot_config(pilot_toml)  # never leave the pilot a file it would refuse
+        handover["line_limit_a"] = settings.line_limit_a
+        done.append(f"line limit: {settings.line_limit_a:g} A per phase")
+    if settings.admin_password is not None:
+        handover["admin_password_hash"] = hash_password(settings.admin_password)
+        done.append("admin password: set")
+    if handover:
+        _write_private(data_dir / HANDOVER_NAME, json.dumps(handover, indent=2) + "\n", owner)
+    return done
+
+
+def run_firstboot(path: Path, root: Path = Path("/"), data_dir: Path = Path("/var/lib/evse"),
+                  user: str = "evse", live: bool = True) -> int:
+    """Apply `path`, report on the boot partition beside it, delete it on success."""
+    report = path.with_name(REPORT_NAME)
+    try:
+        text = path.read_text(encoding="utf-8")
+        settings = parse_firstboot(text, path.name)
+        try:
+            entry = pwd.getpwnam(user)
+            owner: tuple[int, int] | None = (entry.pw_uid, entry.pw_gid)
+        except KeyError:
+            owner = None
+        done = apply_firstboot(settings, root, data_dir=data_dir, owner=owner, live=live)
+    except (FirstBootError, OSError, UnicodeDecodeError, ValueError) as exc:
+        report.write_text(f"{path.name} was NOT applied; fix it and restart the charger:\n{exc}\n", encoding="utf-8")
+        print(f"evse firstboot: {exc}", file=sys.stderr)
+        return 1
+    report.write_text(f"{path.name} applied and deleted:\n" + "".join(f"  {d}\n" for d in done), encoding="utf-8")
+    path.unlink()
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 1:
+        print("usage: python -m appliance.system.firstboot /boot/firmware/evse.toml", file=sys.stderr)
+        return 2
+    return run_firstboot(Path(args[0]))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,408 @@
+"""Over-the-air updates: stage a signed bundle, install it beside the running version, switch
+atomically, health-check the new version and roll back by itself when it does not come up.
+
+Layout under `root` ("/" on the appliance):
+
+    opt/evse/versions/<version>/venv    one venv per installed version (current and previous)
+    opt/evse/current -> versions/<v>    what the services run (see /usr/lib/evse/evse-python)
+    var/lib/evse/update/                the supervisor's staging area (user evse)
+        staged/        a verified bundle, unpacked
+        request.json   "install staged/": evse-update.path starts the root installer
+        status.json    state and progress for the UI
+
+Who does what: the supervisor (unprivileged) calls `stage()` with the upload, then `request()`,
+which refuses while a car charges unless forced. evse-update.service (root) calls `run()`: it
+checks the staged files again, installs, switches `current`, restarts the services (the
+supervisor too, which is why it cannot do this itself) and waits for the new version to answer.
+The pilot keeps cars safe while the supervisor restarts; restarting the pilot opens the
+contactors, hence the rule in `can_update`. The data partition is never touched.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import BinaryIO
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from appliance.system.bundle import BundleError, Manifest, unpack_bundle, verify_unpacked
+from appliance.system.signing import release_keys
+
+MAX_BUNDLE_BYTES = 512 * 1024 * 1024
+PROGRESS_EVERY_S = 0.5
+HEALTH_URL = "http://127.0.0.1:8080/api/v1/system"
+SERVICES = ("evse-pilot.service", "evse-supervisor.service")
+# Where an update can be when the installer stops (a power cut): resumed at the next boot.
+UNFINISHED = ("switching", "checking")
+
+
+class UpdateRefused(Exception):
+    """A valid update that must not run now (a car is charging); `decision.warning` says why."""
+
+    def __init__(self, decision: UpdateDecision) -> None:
+        super().__init__(decision.warning)
+        self.decision = decision
+
+
+# ------------------------------------------------------------------------- the charging rule
+@dataclass(frozen=True)
+class UpdateDecision:
+    allowed: bool
+    warning: str | None = None
+    charging: tuple[int, ...] = ()
+
+
+def charging_stations(status: Mapping[str, object]) -> tuple[int, ...]:
+    """Stations with a car drawing power (state C/D, a closed contactor), from the supervisor's
+    snapshot ({"stations": [{"id": 1, "state": "C", "contactor": true}, ...]}) or a mapping by id."""
+    stations = status.get("stations") or {}
+    if isinstance(stations, Mapping):
+        items = [(k, v) for k, v in stations.items()]
+    else:
+        items = [(s.get("id"), s) for s in stations]  # type: ignore[union-attr]
+    return tuple(sorted(int(k) for k, s in items
+                        if s.get("contactor") or s.get("charging") or s.get("state") in ("C", "D")))
+
+
+def can_update(status: Mapping[str, object], force: bool = False) -> UpdateDecision:
+    """An update restarts the pilot, which opens the contactors: never without a warning."""
+    charging = charging_stations(status)
+    if not charging:
+        return UpdateDecision(True)
+    names = " and ".join(f"station {s}" for s in charging)
+    warning = (f"{names} {'is' if len(charging) == 1 else 'are'} charging: the update restarts the pilot "
+               "process, which stops charging for about half a minute (some cars need to be unplugged "
+               "and plugged in again to resume). Wait until charging ends, or confirm to update anyway.")
+    return UpdateDecision(force, warning, charging)
+
+
+# ------------------------------------------------------------------------------ bookkeeping
+@dataclass(frozen=True)
+class UpdateStatus:
+    state: str = "idle"  # idle receiving staged requested installing switching checking done rolled_back failed rejected
+    progress: float = 0.0  # 0..1 over the whole update, for the UI's progress bar
+    message: str = ""
+    version: str | None = None  # the version being installed
+    previous: str | None = None  # the version it replaces (the rollback target)
+    running: str | None = None  # what `current` points to now
+    updated: float = field(default_factory=time.time)
+
+    def to_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class StagedUpdate:
+    version: str
+    path: Path
+    manifest: Manifest
+
+
+class _LimitedReader:
+    """The upload, counted for the progress bar and cut off past the size limit."""
+
+    def __init__(self, stream: BinaryIO, limit: int, on_read: Callable[[int], None]) -> None:
+        self._stream, self._limit, self._on_read, self.count = stream, limit, on_read, 0
+
+    def read(self, n: int = -1) -> bytes:
+        data = self._stream.read(n)
+        self.count += len(data)
+        if self.count > self._limit:
+            raise BundleError(f"the upload is larger than {self._limit // (1024 * 1024)} MiB: not an update bundle")
+        self._on_read(self.count)
+        return data
+
+
+def _clean_env() -> dict[str, str]:
+    """pip sees the bundle's wheels and nothing else: no index, no local configuration."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PIP_")}
+    env["PIP_CONFIG_FILE"] = os.devnull
+    return env
+
+
+def _run(cmd: list[str | Path], cwd: Path) -> str:
+    done = subprocess.run([str(c) for c in cmd], capture_output=True, text=True, env=_clean_env(), cwd=cwd)
+    if done.returncode != 0:
+        raise OSError(f"{Path(str(cmd[0])).name} {' '.join(map(str, cmd[1:3]))}: "
+                      f"{(done.stderr or done.stdout).strip()[-500:]}")
+    return done.stdout
+
+
+def install_venv(wheels: Path, venv: Path) -> str:
+    """A venv at `venv` holding the bundle's wheels; returns the installed appliance version.
+
+    System site packages stay visible for the OS's hardware bindings (lgpio on Raspberry Pi OS)."""
+    _run([sys.executable, "-m", "venv", "--system-site-packages", "--without-pip", venv], venv.parent)
+    _run([sys.executable, "-m", "pip", "--python", venv / "bin/python", "install", "--quiet", "--no-index",
+          "--no-cache-dir", "--disable-pip-version-check", "--find-links", wheels, *sorted(wheels.glob("*.whl"))],
+         venv.parent)
+    return _run([venv / "bin/python", "-I", "-c", "import importlib.metadata as m; print(m.version('evse-appliance'))"],
+                venv.parent).strip()
+
+
+def restart_services() -> None:
+    subprocess.run(["systemctl", "restart", *SERVICES], check=True, capture_output=True, timeout=300)
+
+
+def http_health(url: str = HEALTH_URL) -> Callable[[str], bool]:
+    """Healthy = both services active and the API reports the expected version."""
+    def check(version: str) -> bool:
+        if subprocess.run(["systemctl", "is-active", "--quiet", *SERVICES]).returncode != 0:
+            return False
+        with urllib.request.urlopen(url, timeout=5) as reply:
+            return json.load(reply).get("version") == version
+
+    return check
+
+
+# ------------------------------------------------------------------------------ the manager
+class UpdateManager:
+    def __init__(
+        self,
+        root: Path = Path("/"),
+        *,
+        keys: list[Ed25519PublicKey] | None = None,
+        installer: Callable[[Path, Path], str] = install_venv,
+        restart: Callable[[], None] = restart_services,
+        health: Callable[[str], bool] | None = None,
+        health_timeout_s: float = 180.0,
+        poll_s: float = 3.0,
+        max_bundle_bytes: int = MAX_BUNDLE_BYTES,
+    ) -> None:
+        self.root = Path(root)
+        self.keys = release_keys() if keys is None else keys
+        self.installer, self.restart = installer, restart
+        self.health = http_health() if health is None else health
+        self.health_timeout_s, self.poll_s, self.max_bundle_bytes = health_timeout_s, poll_s, max_bundle_bytes
+        self.software = self.root / "opt/evse"
+        self.current = self.software / "current"
+        self.versions = self.software / "versions"
+        self.spool = self.root / "var/lib/evse/update"
+        self.staged = self.spool / "staged"
+        self.request_file = self.spool / "request.json"
+        self.status_file = self.spool / "status.json"
+
+    # ---- reading
+    def running_version(self) -> str | None:
+        try:
+            return Path(os.readlink(self.current)).name
+        except OSError:
+            return None
+
+    def status(self) -> UpdateStatus:
+        try:
+            data = json.loads(self.status_file.read_text(encoding="utf-8"))
+            status = UpdateStatus(**data)
+        except (OSError, ValueError, TypeError):
+            status = UpdateStatus(updated=0.0)
+        return replace(status, running=self.running_version())
+
+    # ---- the supervisor's part (user evse)
+    def stage(self, upload: BinaryIO, size: int | None = None) -> StagedUpdate:
+        """Receive and verify a bundle; on success it waits in staged/ for `request()`."""
+        last = [0.0]
+
+        def received(count: int) -> None:
+            now = time.monotonic()
+            if size and now - last[0] >= PROGRESS_EVERY_S:  # the status file is on the SD card
+                last[0] = now
+                self._set(state="receiving", progress=round(0.3 * min(count / size, 1.0), 3),
+                          message=f"receiving the update: {count // 1024} of {size // 1024} KiB")
+
+        with self._lock():
+            self._set(state="receiving", progress=0.0, message="receiving the update", version=None, previous=None)
+            incoming = self.spool / "staged.new"
+            shutil.rmtree(incoming, ignore_errors=True)
+            try:
+                manifest = unpack_bundle(_LimitedReader(upload, self.max_bundle_bytes, received), incoming, self.keys)
+                if manifest.version == self.running_version():
+                    raise BundleError(f"version {manifest.version} is already running")
+            except BundleError as exc:
+                shutil.rmtree(incoming, ignore_errors=True)
+                self._set(state="rejected", progress=0.0, message=f"update refused: {exc}")
+                raise
+            shutil.rmtree(self.staged, ignore_errors=True)
+            incoming.rename(self.staged)
+            self._set(state="staged", progress=0.3, version=manifest.version, previous=self.running_version(),
+                      message=f"version {manifest.version} verified, ready to install")
+            return StagedUpdate(manifest.version, self.staged, manifest)
+
+    def request(self, staged: StagedUpdate, status: Mapping[str, object], force: bool = False) -> UpdateDecision:
+        """Ask the root installer to install `staged`; refused while a car charges unless `force`."""
+        decision = can_update(status, force)
+        if not decision.allowed:
+            raise UpdateRefused(decision)
+        self._write_json(self.request_file, {"version": staged.version, "force": force})
+        self._set(state="requested", progress=0.3, version=staged.version, previous=self.running_version(),
+                  message=f"installing {staged.version} shortly")
+        return decision
+
+    # ---- the installer's part (root, evse-update.service)
+    def run(self) -> UpdateStatus:
+        """Install what was requested, or finish an update a power cut interrupted."""
+        if self.request_file.exists():
+            self.request_file.unlink()  # consumed first: the path unit must not start us again
+            return self.apply()
+        status = self.status()
+        if status.state in UNFINISHED and status.version and status.previous:
+            with self._lock():
+                if status.running == status.version:
+                    return self._check(status.version, status.previous)
+                return self._set(state="failed", progress=0.0,
+                                 message=f"the update to {status.version} was interrupted; still running {status.running}")
+        return status
+
+    def apply(self) -> UpdateStatus:
+        """Install staged/ beside the running version, switch, check, roll back if needed."""
+        with self._lock():
+            previous = self.running_version()
+            work = self.software / "incoming"
+            try:
+                manifest = self._take_staged(work)
+                version = manifest.version
+                if version == previous:
+                    raise BundleError(f"version {version} is already running")
+                self._set(state="installing", progress=0.4, version=version, previous=previous,
+                          message=f"installing {version} beside {previous}")
+                self._install(work / "wheels", version)
+            except (BundleError, OSError) as exc:
+                return self._set(state="failed", progress=0.0, message=f"not installed, still running {previous}: {exc}")
+            finally:
+                shutil.rmtree(work, ignore_errors=True)
+                shutil.rmtree(self.staged, ignore_errors=True)
+            if previous is None:
+                self._switch(version)
+                return self._set(state="done", progress=1.0, message=f"installed {version}")
+            # Recorded before the switch, so the next boot can finish or undo it after a power cut.
+            self._set(state="switching", progress=0.7, message=f"switching to {version}")
+            self._switch(version)
+            return self._check(version, previous)
+
+    # ---- steps
+    def _take_staged(self, work: Path) -> Manifest:
+        """Copy staged/ (written by the unprivileged supervisor) somewhere only root writes, then
+        check it there: what is installed is exactly what was verified."""
+        if not self.staged.is_dir():
+            raise BundleError("no update has been uploaded")
+        shutil.rmtree(work, ignore_errors=True)
+        shutil.copytree(self.staged, work, symlinks=False)
+        return verify_unpacked(work, self.keys)
+
+    def _install(self, wheels: Path, version: str) -> None:
+        target = self.versions / version
+        if (target / ".installed").exists():
+            return  # still here from before (e.g. going back to the previous version)
+        shutil.rmtree(target, ignore_errors=True)
+        target.mkdir(parents=True)
+        try:
+            installed = self.installer(wheels, target / "venv")
+            if installed != version:
+                raise OSError(f"the bundle installed version {installed!r}, not {version}")
+        except BaseException:
+            shutil.rmtree(target, ignore_errors=True)
+            raise
+        (target / ".installed").write_text(version + "\n", encoding="utf-8")
+
+    def _switch(self, version: str) -> None:
+        """Point `current` at `version` in one rename: the services see the old or the new, never half."""
+        link = self.current.with_name(f".current.{os.getpid()}")
+        link.unlink(missing_ok=True)
+        os.symlink(f"versions/{version}", link)
+        os.replace(link, self.current)
+        _fsync_dir(self.software)
+
+    def _check(self, version: str, previous: str) -> UpdateStatus:
+        self._set(state="checking", progress=0.8, version=version, previous=previous,
+                  message=f"restarting on {version} and waiting for it to answer")
+        if self._restart_and_wait(version):
+            self._prune(keep={version, previous})
+            return self._set(state="done", progress=1.0, message=f"updated from {previous} to {version}")
+        self._switch(previous)
+        back = self._restart_and_wait(previous)
+        shutil.rmtree(self.versions / version, ignore_errors=True)
+        why = f"version {version} did not come up within {self.health_timeout_s:g} s"
+        if back:
+            return self._set(state="rolled_back", progress=0.0, message=f"{why}; rolled back to {previous}")
+        return self._set(state="failed", progress=0.0,
+                         message=f"{why}; rolled back to {previous}, which does not answer either")
+
+    def _restart_and_wait(self, version: str) -> bool:
+        with contextlib.suppress(Exception):  # whether it came up is for the health check to say
+            self.restart()
+        deadline = time.monotonic() + self.health_timeout_s
+        while True:
+            try:
+                if self.health(version):
+                    return True
+            except Exception:  # a service still starting refuses connections: keep polling
+                pass
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(self.poll_s)
+
+    def _prune(self, keep: set[str]) -> None:
+        for old in self.versions.iterdir():
+            if old.name not in keep:
+                shutil.rmtree(old, ignore_errors=True)
+
+    # ---- files
+    @contextlib.contextmanager
+    def _lock(self) -> Iterator[None]:
+        """One update at a time, across the supervisor and the root installer."""
+        self.spool.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.spool / ".lock", os.O_RDONLY | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)
+
+    def _set(self, **changes: object) -> UpdateStatus:
+        status = replace(self.status(), updated=time.time(), **changes)  # type: ignore[arg-type]
+        self._write_json(self.status_file, {k: v for k, v in status.to_dict().items() if k != "running"})
+        return replace(status, running=self.running_version())
+
+    def _write_json(self, path: Path, data: Mapping[str, object]) -> None:
+        """Atomic and symlink-safe: a fresh temporary file (O_EXCL), renamed over the old one."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(data, f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if args != ["run"]:
+        print("usage: python -m appliance.system.update run   (as root, from evse-update.service)", file=sys.stderr)
+        return 2
+    status = UpdateManager().run()
+    print(f"evse update: {status.state}: {status.message}")
+    return 1 if status.state in ("failed", "rolled_back") else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,231 @@
+"""Over-the-air updates on a real directory tree with real venvs: good bundles install beside the
+running version and switch; forged, truncated and failing ones leave the old version running and
+the data untouched."""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+import subprocess
+import tarfile
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from appliance.system.bundle import BundleError, create_bundle
+from appliance.system.update import UpdateManager, UpdateRefused, can_update, charging_stations
+from tests.system.wheels import make_wheel
+
+RELEASE_KEY = Ed25519PrivateKey.generate()
+IDLE = {"stations": {"1": {"state": "A", "contactor": False}, "2": {"state": "B", "contactor": False}}}
+CHARGING = {"stations": {"1": {"state": "C", "contactor": True}, "2": {"state": "A", "contactor": False}}}
+DATA = b"sessions and telemetry that must survive every update\n"
+
+
+def running_version(root: Path) -> str | None:
+    """Ask the code `current` points to which version it is, as the services would run it."""
+    python = root / "opt/evse/current/venv/bin/python"
+    done = subprocess.run([python, "-I", "-c", "import appliance; print(appliance.__version__)"],
+                          capture_output=True, text=True)
+    return done.stdout.strip() if done.returncode == 0 else None
+
+
+class Services:
+    """Stands in for systemd: counts restarts; 'healthy' = the switched-to code starts and says its version."""
+
+    def __init__(self, root: Path) -> None:
+        self.root, self.restarts = root, 0
+
+    def restart(self) -> None:
+        self.restarts += 1
+
+    def health(self, version: str) -> bool:
+        return running_version(self.root) == version
+
+
+def manager(root: Path, services: Services, **kw: object) -> UpdateManager:
+    options: dict = {"keys": [RELEASE_KEY.public_key()], "restart": services.restart, "health": services.health,
+                     "health_timeout_s": 0.5, "poll_s": 0.1, **kw}
+    return UpdateManager(root, **options)
+
+
+def bundle_bytes(tmp: Path, version: str, *, key: Ed25519PrivateKey = RELEASE_KEY, starts: bool = True) -> bytes:
+    wheels = tmp / f"wheels-{version}"
+    make_wheel(wheels, version, starts=starts)
+    out = tmp / f"evse-{version}.bundle"
+    create_bundle(sorted(wheels.glob("*.whl")), version, key, out)
+    return out.read_bytes()
+
+
+@pytest.fixture(scope="module")
+def installed_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A root with version 0.1.0 installed the way the first update would install it."""
+    root = tmp_path_factory.mktemp("template")
+    services = Services(root)
+    m = manager(root, services)
+    m.stage(io.BytesIO(bundle_bytes(tmp_path_factory.mktemp("b"), "0.1.0")))
+    assert m.apply().state == "done"
+    return root
+
+
+@pytest.fixture
+def root(installed_template: Path, tmp_path: Path) -> Path:
+    root = tmp_path / "root"
+    shutil.copytree(installed_template, root, symlinks=True)
+    (root / "var/lib/evse/evse.db").write_bytes(DATA)
+    return root
+
+
+def assert_untouched(root: Path) -> None:
+    assert running_version(root) == "0.1.0"
+    assert (root / "var/lib/evse/evse.db").read_bytes() == DATA
+
+
+def test_good_bundle_installs_beside_the_running_version_and_switches(root: Path, tmp_path: Path) -> None:
+    services = Services(root)
+    m = manager(root, services)
+    staged = m.stage(io.BytesIO(bundle_bytes(tmp_path, "0.2.0")))
+    assert (staged.version, m.status().state, m.status().running) == ("0.2.0", "staged", "0.1.0")
+    m.request(staged, IDLE)
+    assert (root / "var/lib/evse/update/request.json").exists()
+
+    status = m.run()
+
+    assert (status.state, status.progress, status.running) == ("done", 1.0, "0.2.0")
+    assert running_version(root) == "0.2.0"
+    assert sorted(p.name for p in (root / "opt/evse/versions").iterdir()) == ["0.1.0", "0.2.0"]
+    assert services.restarts == 1
+    assert not (root / "var/lib/evse/update/request.json").exists()
+    assert not (root / "var/lib/evse/update/staged").exists()
+    assert (root / "var/lib/evse/evse.db").read_bytes() == DATA
+    saved = json.loads((root / "var/lib/evse/update/status.json").read_text())
+    assert saved["state"] == "done" and saved["previous"] == "0.1.0"
+
+
+def test_a_bundle_signed_with_another_key_is_refused(root: Path, tmp_path: Path) -> None:
+    m = manager(root, Services(root))
+    forged = bundle_bytes(tmp_path, "0.2.0", key=Ed25519PrivateKey.generate())
+    with pytest.raises(BundleError, match="signature"):
+        m.stage(io.BytesIO(forged))
+    assert m.status().state == "rejected" and "signature" in m.status().message
+    assert not (root / "var/lib/evse/update/staged").exists()
+    assert m.run().state == "rejected"  # nothing requested, nothing installed
+    assert_untouched(root)
+
+
+@pytest.mark.parametrize("keep", [0.0, 0.05, 0.2, 0.5, 0.9, 0.999])
+def test_a_truncated_upload_is_refused(root: Path, tmp_path: Path, keep: float) -> None:
+    m = manager(root, Services(root))
+    whole = bundle_bytes(tmp_path, "0.2.0")
+    with tarfile.open(fileobj=io.BytesIO(whole)) as tar:
+        last = tar.getmembers()[-1]
+        content_end = last.offset_data + last.size  # what follows is the tar's zero padding
+    with pytest.raises(BundleError, match="incomplete|cut short"):
+        m.stage(io.BytesIO(whole[: int(content_end * keep)]))
+    assert not (root / "var/lib/evse/update/staged").exists()
+    assert_untouched(root)
+
+
+def test_a_payload_changed_after_signing_is_refused(root: Path, tmp_path: Path) -> None:
+    whole = bytearray(bundle_bytes(tmp_path, "0.2.0"))
+    at = whole.index(b'__version__ = "0.2.0"')  # inside the (stored, uncompressed) wheel
+    whole[at: at + 11] = b"__evil__ = "
+    with pytest.raises(BundleError, match="signed hash"):
+        manager(root, Services(root)).stage(io.BytesIO(bytes(whole)))
+    assert_untouched(root)
+
+
+def test_a_version_that_does_not_come_up_is_rolled_back(root: Path, tmp_path: Path) -> None:
+    services = Services(root)
+    m = manager(root, services)
+    m.request(m.stage(io.BytesIO(bundle_bytes(tmp_path, "0.3.0", starts=False))), IDLE)
+
+    status = m.run()
+
+    assert status.state == "rolled_back"
+    assert "0.3.0 did not come up" in status.message and "rolled back to 0.1.0" in status.message
+    assert services.restarts == 2  # onto the new version, then back
+    assert not (root / "opt/evse/versions/0.3.0").exists()
+    assert_untouched(root)
+
+
+def test_an_update_cut_off_after_the_switch_is_finished_at_the_next_boot(root: Path, tmp_path: Path) -> None:
+    def power_cut() -> None:
+        raise SystemExit("power cut")
+
+    services = Services(root)
+    m = manager(root, services, restart=power_cut)
+    m.request(m.stage(io.BytesIO(bundle_bytes(tmp_path, "0.3.0", starts=False))), IDLE)
+    with pytest.raises(SystemExit):
+        m.run()
+    assert running_version(root) is None  # switched to the broken version, then the lights went out
+
+    status = manager(root, services).run()  # evse-update.service at the next boot
+
+    assert status.state == "rolled_back"
+    assert_untouched(root)
+
+
+def test_a_bundle_whose_dependencies_are_missing_is_not_installed(root: Path, tmp_path: Path) -> None:
+    wheel = make_wheel(tmp_path / "w", "0.2.0", requires=("not-in-the-bundle",))
+    create_bundle([wheel], "0.2.0", RELEASE_KEY, tmp_path / "b")
+    services = Services(root)
+    m = manager(root, services)
+    m.request(m.stage((tmp_path / "b").open("rb")), IDLE)
+
+    status = m.run()
+
+    assert status.state == "failed" and "still running 0.1.0" in status.message
+    assert services.restarts == 0
+    assert not (root / "opt/evse/versions/0.2.0").exists()
+    assert_untouched(root)
+
+
+def test_the_running_version_is_not_installed_again(root: Path, tmp_path: Path) -> None:
+    with pytest.raises(BundleError, match="already running"):
+        manager(root, Services(root)).stage(io.BytesIO(bundle_bytes(tmp_path, "0.1.0")))
+    assert_untouched(root)
+
+
+def test_an_update_waits_for_charging_to_end_unless_forced(root: Path, tmp_path: Path) -> None:
+    m = manager(root, Services(root))
+    staged = m.stage(io.BytesIO(bundle_bytes(tmp_path, "0.2.0")))
+    with pytest.raises(UpdateRefused) as refused:
+        m.request(staged, CHARGING)
+    assert refused.value.decision.charging == (1,)
+    assert "station 1 is charging" in str(refused.value)
+    assert not (root / "var/lib/evse/update/request.json").exists()
+
+    decision = m.request(staged, CHARGING, force=True)
+    assert decision.allowed and decision.warning
+    assert (root / "var/lib/evse/update/request.json").exists()
+
+
+@pytest.mark.parametrize(("status", "charging"), [
+    (IDLE, ()),
+    (CHARGING, (1,)),
+    ({"stations": [{"id": 2, "state": "D"}, {"id": 1, "state": "B", "contactor": True}]}, (1, 2)),
+    ({}, ()),
+])
+def test_charging_stations(status: dict, charging: tuple[int, ...]) -> None:
+    assert charging_stations(status) == charging
+    assert can_update(status).allowed == (not charging)
+
+
+def test_upload_progress_reaches_the_status(root: Path, tmp_path: Path) -> None:
+    seen: list[float] = []
+    m = manager(root, Services(root))
+    whole = bundle_bytes(tmp_path, "0.2.0")
+    real_set: Callable = m._set
+
+    def spy(**changes: object):  # type: ignore[no-untyped-def]
+        status = real_set(**changes)
+        seen.append(status.progress)
+        return status
+
+    m._set = spy  # type: ignore[method-assign]
+    m.stage(io.BytesIO(whole), size=len(whole))
+    assert seen[0] == 0.0 and seen[-1] == 0.3 and seen == sorted(seen)
