@@ -9,10 +9,13 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from appliance.supervisor.core import SupervisorCore
 from appliance.supervisor.runtime import SupervisorRuntime
+
+if TYPE_CHECKING:
+    from appliance.system.update import UpdateManager
 
 
 @dataclass
@@ -25,4 +28,4 @@ class AppContext:
     runtime: SupervisorRuntime | None = None  # None: no pilot link (tests, or the pilot is elsewhere)
     clock: Callable[[], float] = time.time
     started: float = field(default_factory=time.time)
-    updater: Any | None = None  # appliance.system.update.UpdateManager when the build has one
+    updater: UpdateManager | None = None  # None: this build cannot update itself (simulation, development)

@@ -45,7 +45,7 @@ def create_app(ctx: AppContext, web_dir: Path = WEB_DIR) -> FastAPI:
     app.state.backoff = LoginBackoff(time.monotonic)
     app.state.hub = feed.hub
     app.state.live = feed
-    errors.install(app)
+    errors.install(app, unlimited=frozenset({f"{API_PREFIX}{system.router.prefix}{system.UPLOAD_PATH}"}))
     persist.restore(ctx)
     for module in ROUTERS:
         app.include_router(module.router, prefix=API_PREFIX)

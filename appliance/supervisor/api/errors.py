@@ -42,9 +42,10 @@ async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     return SafeJSONResponse({"detail": "internal error; the details are in the supervisor's log"}, status_code=500)
 
 
-def install(app: FastAPI) -> None:
+def install(app: FastAPI, unlimited: frozenset[str] = frozenset()) -> None:
+    """`unlimited`: paths whose handler enforces its own size limit (the update upload)."""
     app.add_exception_handler(Exception, _unexpected)
-    app.add_middleware(BodyLimit)
+    app.add_middleware(BodyLimit, unlimited=unlimited)
 
 
 class BodyTooLarge(HTTPException):
@@ -55,12 +56,13 @@ class BodyTooLarge(HTTPException):
 class BodyLimit:
     """Refuse oversized bodies before they fill a Pi's memory, declared or chunked."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int = MAX_BODY_BYTES) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int = MAX_BODY_BYTES, unlimited: frozenset[str] = frozenset()) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.unlimited = unlimited
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or scope["path"] in self.unlimited:
             await self.app(scope, receive, send)
             return
         declared = dict(scope["headers"]).get(b"content-length", b"0")

@@ -1,8 +1,10 @@
 """The user's settings and prices survive a restart: saved to storage on every change and
-put back into the core when the app is built."""
+put back into the core when the app is built. The first-boot handover (admin password hash,
+line limit) is imported once and deleted."""
 
 from __future__ import annotations
 
+import json
 import logging
 
 from pydantic import ValidationError
@@ -10,6 +12,7 @@ from pydantic import ValidationError
 from appliance.supervisor.app_context import AppContext
 from appliance.supervisor.settings import SiteSettings
 from appliance.supervisor.storage import RAW_RETENTION_DAYS
+from appliance.system.firstboot import HANDOVER_NAME
 
 log = logging.getLogger(__name__)
 SITE_KEY = "supervisor.site"
@@ -18,6 +21,7 @@ AHEAD_S = 366 * 86400.0  # ...and whatever is published ahead
 
 
 def restore(ctx: AppContext) -> None:
+    """Saved settings and prices into the core, then the first-boot handover if there is one."""
     saved = ctx.storage.settings.get_value(SITE_KEY)
     if saved is not None:
         try:
@@ -30,6 +34,29 @@ def restore(ctx: AppContext) -> None:
     slots = stored_prices(ctx)
     if slots:  # else keep what the core was built with (a scenario's prices)
         ctx.core.set_prices(slots)
+    import_firstboot(ctx)
+
+
+def import_firstboot(ctx: AppContext) -> None:
+    """<data>/firstboot.json from the SD card's setup file: whoever holds the card is the owner,
+    so its password replaces any other. Kept (and logged) if it cannot be read."""
+    path = ctx.data_dir / HANDOVER_NAME
+    if not path.exists():
+        return
+    try:
+        handover = dict(json.loads(path.read_text(encoding="utf-8")))
+        settings = ctx.core.settings
+        if "line_limit_a" in handover:
+            settings = SiteSettings.model_validate({**settings.model_dump(), "line_limit_a": handover["line_limit_a"]})
+        if "admin_password_hash" in handover:
+            ctx.storage.auth.set_admin_password_hash(handover["admin_password_hash"], ctx.clock())
+    except (OSError, ValueError, TypeError) as exc:
+        log.warning("cannot import the first-boot settings in %s: %s", path, exc)
+        return
+    ctx.core.update_site(settings)
+    save_site(ctx)
+    path.unlink()
+    log.info("imported the first-boot settings (%s)", ", ".join(sorted(handover)))
 
 
 def check_stations(settings: SiteSettings, expected: set[int]) -> None:

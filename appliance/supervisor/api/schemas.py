@@ -13,7 +13,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
 from pydantic.fields import FieldInfo
 
-from appliance.supervisor.auth.passwords import MAX_LENGTH as PASSWORD_MAX
+from appliance.supervisor.auth.service import PASSWORD_MAX
 from appliance.supervisor.auth.tokens import Scope
 from appliance.supervisor.settings import SiteSettings, StationSettings
 

@@ -1,17 +1,27 @@
-"""The appliance itself: version, uptime, simulated or real HAT, pilot link, software updates."""
+"""The appliance itself: version, uptime, simulated or real HAT, pilot link, software updates.
+
+An update is a signed bundle uploaded as the request body; the UpdateManager verifies and stages
+it, then asks the root installer to switch. Because that restarts the pilot (which opens the
+contactors), it is refused while a car charges unless the caller passes force=true.
+"""
 
 from __future__ import annotations
 
+import tempfile
 from typing import Any
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, HTTPException, Request
+from starlette.concurrency import run_in_threadpool
 
 from appliance.supervisor.api.deps import Admin, Ctx, Reader, audit
 from appliance.supervisor.api.schemas import SystemInfo
 from appliance.supervisor.app_context import AppContext
 
 router = APIRouter(prefix="/system", tags=["system"])
+UPLOAD_PATH = "/update"  # checked against the updater's own size limit while it arrives
 NO_UPDATES = {503: {"description": "updates not available in this build"}}
+BUNDLE = {"content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}
+SPOOL_IN_RAM = 8 * 1024 * 1024  # larger uploads go to a file in the data directory
 
 
 @router.get("", response_model=SystemInfo)
@@ -30,8 +40,35 @@ def _updater(ctx: AppContext) -> Any:
     return ctx.updater
 
 
-@router.post("/update", responses=NO_UPDATES, summary="Start a software update")
-async def update(ctx: Ctx, who: Admin) -> dict[str, Any]:
+@router.get("/update", responses=NO_UPDATES, summary="Progress of the current or last update")
+async def update_status(ctx: Ctx, _: Reader) -> dict[str, Any]:
+    return _updater(ctx).status().to_dict()
+
+
+@router.post(UPLOAD_PATH, responses=NO_UPDATES, openapi_extra={"requestBody": {"required": True, "content": BUNDLE["content"]}},
+             summary="Upload a signed update bundle and install it; force=true even while a car charges")
+async def update(request: Request, ctx: Ctx, who: Admin, force: bool = False) -> dict[str, Any]:
+    # Imported here: the updater (and its crypto library) exists only in appliance builds.
+    from appliance.system.bundle import BundleError
+    from appliance.system.update import UpdateRefused
+
     updater = _updater(ctx)
-    audit(ctx, who, "system.update", "system")
-    return {"started": True, "status": updater}
+    audit(ctx, who, "system.update", "system", {"force": force})
+    with tempfile.SpooledTemporaryFile(SPOOL_IN_RAM, dir=ctx.data_dir) as upload:
+        async for chunk in request.stream():
+            if upload.tell() + len(chunk) > updater.max_bundle_bytes:
+                raise HTTPException(status_code=413, detail=f"larger than {updater.max_bundle_bytes} bytes: "
+                                                            "not an update bundle")
+            await run_in_threadpool(upload.write, chunk)
+        size = upload.tell()
+        upload.seek(0)
+        try:
+            staged = await run_in_threadpool(updater.stage, upload, size)
+        except BundleError as exc:
+            raise HTTPException(status_code=422, detail=f"update refused: {exc}") from None
+    try:
+        decision = updater.request(staged, ctx.core.snapshot(), force)
+    except UpdateRefused as exc:
+        raise HTTPException(status_code=409, detail={"message": exc.decision.warning,
+                                                     "charging": list(exc.decision.charging)}) from None
+    return {"version": staged.version, "warning": decision.warning, "status": updater.status().to_dict()}
