@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from appliance import __version__
+from appliance.j1772.faults import POLICY
 from appliance.pilot import protocol as p
 from appliance.pilot.engine import CommandRejected, PilotEngine
 from appliance.pilot.events import Event, FaultChanged, OutputChanged, StateChanged
@@ -39,7 +40,8 @@ def station_snapshot(st: StationMachine) -> dict[str, Any]:
         "cable_a": st.cable_a,
         "max_current_a": st.cfg.max_current_a,
         "phase_rotation": list(st.cfg.phase_rotation),
-        "faults": [{"code": c.value, "message": f.message, "since": round(f.since, 3)} for c, f in st.faults.items()],
+        "faults": [{"code": c.value, "message": f.message, "since": round(f.since, 3), "blocking": POLICY[c].blocks_charging}
+                   for c, f in st.faults.items()],
         "voltage_v": [round(v, 1) for v in m.voltage_v] if m else [0.0, 0.0, 0.0],
         "current_a": [round(i, 2) for i in m.current_a] if m else [0.0, 0.0, 0.0],
         "power_w": [round(w, 1) for w in m.power_w] if m else [0.0, 0.0, 0.0],

@@ -1,4 +1,4 @@
-"""Play a scenario: simulated HAT, real drivers, pilot engine and allocation on one clock.
+"""Play a scenario: simulated HAT, real drivers, pilot engine and supervisor on one clock.
 
 Stepped (speed 0) a simulated hour takes seconds and every run is the same; paced (speed > 0)
 the loop runs on the wall clock like the pilot process does.
@@ -18,9 +18,9 @@ from appliance.pilot.controller import PilotController
 from appliance.pilot.engine import PilotEngine
 from appliance.pilot.events import FaultChanged, StateChanged
 from appliance.pilot.service import PilotService
-from appliance.scenario.allocation import FixedAllocation
 from appliance.scenario.player import ScenarioPlayer
 from appliance.scenario.schema import Scenario
+from appliance.scenario.supervised import InProcessSupervisor
 from appliance.simulator.clock import SimClock
 from appliance.simulator.hat import SimulatedHat
 from appliance.simulator.station_model import HardwareEvent
@@ -72,8 +72,8 @@ class ScenarioRunner:
         self.engine = PilotEngine(self.config, weld_voltage_v=self.board.contactor.weld_voltage_v)
         self.controller = PilotController(self.hat.drivers(), self.engine, self.board, self.clock)
         self.service = PilotService(self.engine, self.clock.now, simulated=True)
-        self.allocation = FixedAllocation(self.service, {sid: scenario.setup(sid).mode for sid in (1, 2)})
-        self.player = ScenarioPlayer(scenario.event, self.hat, self.service, self.allocation)
+        self.supervisor = InProcessSupervisor(scenario, self.service)
+        self.player = ScenarioPlayer(scenario.event, self.hat, self.service, self.supervisor)
         self.period = self.config.timing.loop_period_s
         self._tick = 0
         self._next_policy, self._next_sample = 0.0, 1.0
@@ -95,7 +95,7 @@ class ScenarioRunner:
             self._engine_events()
             now = self.clock.now()
             if now >= self._next_policy:
-                self.allocation.update(now)
+                self.supervisor.update(now)
                 self._next_policy += 1.0
             if now >= self._next_sample:
                 self._sample(self._next_sample)
@@ -141,7 +141,7 @@ class ScenarioRunner:
             stations[str(sid)] = {
                 "state": st.state.value, "offered_a": round(st.offered_a, 2),
                 "current_a": [round(c, 2) for c in currents], "contactor": sim.contacts,
-                "mode": self.allocation.modes.get(sid, "on"), "reason": self.allocation.reasons.get(sid, ""),
+                "mode": self.supervisor.mode(sid), "reason": self.supervisor.reason(sid),
                 "energy_kwh": round(sim.car.energy_wh / 1000, 4) if sim.car else 0.0,
             }
         self.report.samples.append({"t": round(t, 3), "line_limit_a": self.engine.line_limit_a,

@@ -125,7 +125,8 @@ class SupervisorCore:
         limit = min(self.settings.line_limit_a, self.pilot_line_limit_a or math.inf)
         if self.pilot_line_limit_a is not None and abs(self.pilot_line_limit_a - limit) > 1e-6:
             commands.append({"cmd": "set_line_limit", "line_limit_a": limit})
-        decisions = self.policy.decide(now, self.settings, self.live, self.prices, self.grid, limit)
+        delivered = {sid: session.energy_kwh for sid, session in self.sessions.open.items()}
+        decisions = self.policy.decide(now, self.settings, self.live, self.prices, self.grid, limit, delivered)
         for sid, decision in decisions.items():
             if decision.reason != self.decisions[sid].reason:
                 self.recorder.event(now, "decision", sid, decision.reason)
@@ -172,6 +173,7 @@ class SupervisorCore:
             "cable_a": live.cable_a, "voltage_v": live.voltage_v, "current_a": live.current_a, "power_w": live.power_w,
             "power_total_w": round(live.power_total_w, 1), "faults": live.faults, "charging": live.charging,
             "target_a": decision.target_a if decision else 0.0, "reason": decision.reason if decision else "",
+            "plan": [{"start": p.start, "end": p.end, "price": p.price} for p in decision.plan] if decision else [],
             "session": None if session is None else {
                 "start": session.start, "energy_kwh": round(session.energy_kwh, 3),
                 "peak_power_w": round(session.peak_power_w, 1), "cost": round(session.cost, 4), "mode": session.mode,

@@ -32,6 +32,10 @@ class LiveStation:
         return self.state in ("B", "C", "D")
 
     @property
+    def blocking_faults(self) -> list[dict[str, Any]]:
+        return [f for f in self.faults if f.get("blocking", True)]
+
+    @property
     def charging(self) -> bool:
         return self.contactor and max(self.current_a) > CHARGING_THRESHOLD_A
 

@@ -1,5 +1,5 @@
 """SPEC §3 timing requirements, asserted in simulated time on the full stack:
-simulated HAT, real drivers, pilot engine, stand-in allocation."""
+simulated HAT, real drivers, pilot engine and the supervisor core."""
 
 from __future__ import annotations
 

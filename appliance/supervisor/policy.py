@@ -1,0 +1,121 @@
+"""One decision per second: each station's mode, then load sharing across the line.
+
+Binds the supervisor's live picture and the user's settings to the pure decision logic in
+`allocation/`: modes say whether and how much a station may charge, the allocator shares
+the line among the stations that may.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Callable, Mapping, Sequence
+
+from appliance.supervisor.allocation import (
+    Allocator,
+    LowCost,
+    ModeDecision,
+    ModeLogic,
+    PriceSlot,
+    PriceTable,
+    Site,
+    StationDemand,
+    per_line_phase,
+    solar_surplus_a,
+)
+from appliance.supervisor.live import LiveStation
+from appliance.supervisor.settings import SiteSettings
+
+if TYPE_CHECKING:
+    from appliance.supervisor.core import GridReading
+
+GRID_READING_MAX_AGE_S = 30.0
+
+
+@dataclass(frozen=True)
+class Decision:
+    target_a: float
+    reason: str
+    plan: tuple[PriceSlot, ...] = ()
+
+
+def local_hhmm(t: float) -> str:
+    return time.strftime("%H:%M", time.localtime(t))
+
+
+class Policy:
+    def __init__(self, format_time: Callable[[float], str] = local_hhmm) -> None:
+        self.allocator = Allocator()
+        self.format_time = format_time
+        self.modes: dict[int, ModeLogic] = {}
+        self.charging_since: dict[int, float] = {}
+
+    def decide(self, now: float, settings: SiteSettings, live: dict[int, LiveStation],
+               prices: Sequence[tuple[float, float, float]], grid: GridReading | None,
+               line_limit_a: float, delivered_kwh: Mapping[int, float]) -> dict[int, Decision]:
+        table = PriceTable([PriceSlot(s, e, p) for s, e, p in prices])
+        fresh_grid = grid if grid is not None and now - grid.t <= GRID_READING_MAX_AGE_S else None
+        mode_decisions: dict[int, ModeDecision] = {}
+        demands = []
+        for sid, st in sorted(live.items()):
+            cfg = settings.station(sid)
+            logic = self.modes.setdefault(sid, ModeLogic(format_time=self.format_time))
+            surplus = None
+            if fresh_grid is not None:
+                surplus = solar_surplus_a(list(fresh_grid.power_w), st.current_a, cfg.phase_rotation,
+                                          st.car_phases(), settings.voltage_v)
+            low_cost = LowCost(threshold=settings.price_threshold, departure=cfg.departure,
+                               energy_kwh=_missing(cfg.energy_kwh, delivered_kwh.get(sid, 0.0)),
+                               power_w=cfg.max_current_a * settings.voltage_v * st.car_phases())
+            decision = logic.decide(now, cfg.mode, prices=table, low_cost=low_cost, surplus_a=surplus)
+            mode_decisions[sid] = decision
+            if st.charging:
+                self.charging_since.setdefault(sid, now)
+            elif not st.plugged:
+                self.charging_since.pop(sid, None)
+            caps = [cfg.max_current_a, st.max_current_a] + [c for c in (st.cable_a, decision.cap_a) if c is not None]
+            demands.append(StationDemand(
+                station=sid,
+                active=st.plugged and not st.blocking_faults and decision.allowed,
+                max_a=min(caps),
+                priority=cfg.priority,
+                phase_rotation=cfg.phase_rotation,
+                car_phases=st.car_phases() if st.phases_seen else None,
+                measured_a=tuple(st.current_a) if st.contactor else None,  # type: ignore[arg-type]
+                offered_a=st.offered_a,
+                charging_since=self.charging_since.get(sid),
+            ))
+        allocations = self.allocator.allocate(now, Site(line_limit_a, self._external(fresh_grid, live, settings)), demands)
+        out = {}
+        for sid, st in live.items():
+            mode, alloc = mode_decisions[sid], allocations[sid]
+            out[sid] = Decision(alloc.target_a, self._reason(st, mode, alloc.reason), mode.plan)
+        return out
+
+    @staticmethod
+    def _reason(st: LiveStation, mode: ModeDecision, allocator_reason: str) -> str:
+        if st.blocking_faults:
+            fault = st.blocking_faults[0]
+            return f"fault: {fault.get('code')} — {fault.get('message', '')}"
+        if not st.plugged:
+            return "no car connected"
+        if not mode.allowed:
+            return mode.reason
+        return allocator_reason
+
+    @staticmethod
+    def _external(grid: GridReading | None, live: dict[int, LiveStation], settings: SiteSettings) -> tuple[float, float, float]:
+        """House load per line phase: grid import minus what the stations draw."""
+        if grid is None:
+            return (0.0, 0.0, 0.0)
+        own = [0.0, 0.0, 0.0]
+        for sid, st in live.items():
+            for i, amps in enumerate(per_line_phase(settings.station(sid).phase_rotation, st.current_a)):
+                own[i] += amps
+        v = settings.voltage_v
+        return tuple(max(0.0, w / v - own[i]) for i, w in enumerate(grid.power_w))  # type: ignore[return-value]
+
+
+def _missing(wanted_kwh: float | None, delivered_kwh: float) -> float | None:
+    """Energy still to deliver before departure in this session."""
+    return None if wanted_kwh is None else max(0.0, wanted_kwh - delivered_kwh)
