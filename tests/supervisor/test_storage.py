@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -40,7 +41,7 @@ def charge(storage: Storage, start: float, seconds: int, stations: tuple[int, ..
 
 
 @pytest.fixture
-def storage() -> Storage:
+def storage() -> Iterator[Storage]:
     with Storage(":memory:") as s:
         yield s
 
@@ -180,6 +181,8 @@ def test_energy_per_local_day(storage: Storage) -> None:
     assert [(d.day.isoformat(), round(d.energy_kwh, 3)) for d in by_utc] == [("2023-11-14", 1.799), ("2023-11-15", 1.8)]
     berlin = storage.energy_per_day(None, start - DAY, start + DAY, ZoneInfo("Europe/Berlin"))  # UTC+1
     assert [(d.day.isoformat(), round(d.energy_kwh, 3)) for d in berlin] == [("2023-11-15", 3.599)]
+    with pytest.raises(ValueError, match="tz must be a time zone"):
+        storage.energy_per_day(None, start - DAY, start + DAY, "Europe/Berlin")  # type: ignore[arg-type]
 
 
 def test_purge_drops_old_raw_rows_and_keeps_rollups(storage: Storage) -> None:
@@ -293,7 +296,7 @@ def test_session_lifecycle_survives_reopening_the_file(tmp_path: Path) -> None:
         closed = s.sessions.get(sid)
         assert (closed.end_t, closed.energy_kwh, closed.peak_power_w) == (T0 + 3600, 7.25, 11000.0)
         assert not closed.is_open
-        assert s.sessions.open_session(2).id == other
+        assert s.sessions.open_session(2) == s.sessions.get(other)
         with pytest.raises(ValueError, match="already closed"):
             s.sessions.close(sid, T0 + 4000)
         with pytest.raises(ValueError, match="before the session's start"):
@@ -367,14 +370,14 @@ def test_upgrade_from_v1_to_latest(tmp_path: Path) -> None:
 
     old = Database(sqlite3.connect(tmp_path / "old.db"))
     assert migrate(old, target=1) == 1
-    old["telemetry_minute"].insert_all(minutes)
-    old["sessions"].insert({"station": 1, "start_t": T0, "mode": "on"})
+    old.table("telemetry_minute").insert_all(minutes)
+    old.table("sessions").insert({"station": 1, "start_t": T0, "mode": "on"})
     old.close()
 
     with Storage(tmp_path / "old.db") as s:
         assert s.schema_version == LATEST == 2
         assert s.history(None, T0, T0 + 2 * 3600, "hour").points == expected
-        assert len(expected) == 6 and s.sessions.open_session(1).start_t == T0
+        assert len(expected) == 6 and s.sessions.open_session(1) == s.sessions.get(1)
 
 
 def test_a_newer_database_is_refused(tmp_path: Path) -> None:

@@ -43,11 +43,15 @@ def test_token_lifecycle(tmp_path: Path) -> None:
         s.auth.revoke_token("000000000002")
         assert [t.id for t in s.auth.tokens()] == ["000000000001"]
         assert [t.revoked for t in s.auth.tokens(include_revoked=True)] == [False, True]
-        assert s.auth.token("000000000001").last_used_t == T0 + 60
-        assert s.auth.token_by_hash("h2").revoked is True
+        used, revoked = s.auth.token("000000000001"), s.auth.token_by_hash("h2")
+        assert used is not None and used.last_used_t == T0 + 60
+        assert revoked is not None and revoked.revoked
         assert s.auth.token_by_hash("nope") is None
         with pytest.raises(NotFound):
             s.auth.revoke_token("ffffffffffff")
+        with pytest.raises(ValueError, match="refused by the database: UNIQUE constraint failed: api_tokens.token_hash"):
+            s.auth.create_token("000000000004", "copy", ["read"], "h1", T0)
+        assert len(s.auth.tokens(include_revoked=True)) == 2
         with pytest.raises(ValueError, match="scopes must be a non-empty list"):
             s.auth.create_token("000000000003", "x", "read", "h4", T0)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 
 from appliance.supervisor.storage import PriceSlot, Setting, Storage
@@ -10,7 +12,7 @@ T0 = 1_700_000_040.0
 
 
 @pytest.fixture
-def storage() -> Storage:
+def storage() -> Iterator[Storage]:
     with Storage(":memory:") as s:
         yield s
 
@@ -132,7 +134,7 @@ def test_settings_defaults_types_and_raw_values(storage: Storage) -> None:
     storage.settings.set(threshold, 1, T0)  # an int is a fine float
     assert storage.settings.get(threshold) == 1.0 and isinstance(storage.settings.get(threshold), float)
     with pytest.raises(ValueError, match="setting auth.public_read must be bool, not str"):
-        storage.settings.set(public_read, "yes", T0)
+        storage.settings.set(public_read, "yes", T0)  # type: ignore[misc]
     with pytest.raises(ValueError, match="must be int, not bool"):
         storage.settings.set(Setting("x.count", int, 0), True, T0)
     storage.settings.set_value("site", {"line_limit_a": 32, "stations": [1, 2]}, T0)

@@ -61,7 +61,7 @@ class Auth:
     def set_admin_password_hash(self, password_hash: Any, t: Any) -> None:
         row = {"id": 1, "password_hash": _hash("password_hash", password_hash), "set_t": validate.timestamp("t", t)}
         with self._g.write() as db:
-            db["admin"].upsert(row, pk="id")
+            db.table("admin").upsert(row, pk="id")
 
     # -- API tokens
     def create_token(self, token_id: Any, name: Any, scopes: Any, token_hash: Any, t: Any) -> None:
@@ -71,7 +71,7 @@ class Auth:
         with self._g.write() as db:
             if db.execute("SELECT 1 FROM api_tokens WHERE id = ?", [row["id"]]).fetchone():
                 raise ValueError(f"a token with id {row['id']} exists already")
-            db["api_tokens"].insert(row)
+            db.table("api_tokens").insert(row)
 
     def token(self, token_id: Any) -> ApiToken | None:
         token_id = validate.text("token id", token_id, 64)
@@ -87,7 +87,7 @@ class Auth:
     def tokens(self, include_revoked: bool = False) -> list[ApiToken]:
         where = None if validate.flag("include_revoked", include_revoked) else "revoked = 0"
         with self._g.read() as db:
-            return [_token(r) for r in db["api_tokens"].rows_where(where, order_by="created_t, id")]
+            return [_token(r) for r in db.table("api_tokens").rows_where(where, order_by="created_t, id")]
 
     def touch_token(self, token_id: Any, t: Any) -> None:
         """Note a use (shown in the token list as "last used")."""
@@ -101,11 +101,11 @@ class Auth:
         with self._g.write() as db:
             if db.execute("SELECT 1 FROM api_tokens WHERE id = ?", [token_id]).fetchone() is None:
                 raise NotFound(f"no token {token_id}")
-            db["api_tokens"].update(token_id, values)
+            db.table("api_tokens").update(token_id, values)
 
     @staticmethod
     def _one(db: Database, where: str, value: str) -> ApiToken | None:
-        row = next(db["api_tokens"].rows_where(where, [value]), None)
+        row = next(db.table("api_tokens").rows_where(where, [value]), None)
         return None if row is None else _token(row)
 
     # -- browser sessions (the id is a hash of the cookie's value)
@@ -114,13 +114,13 @@ class Auth:
         row = {"id_hash": _hash("id_hash", id_hash), "csrf_token": validate.text("csrf_token", csrf_token, 500),
                "created_t": created, "expires_t": expires}
         with self._g.write() as db:
-            db["browser_sessions"].insert(row, replace=True)
+            db.table("browser_sessions").insert(row, replace=True)
 
     def browser_session(self, id_hash: Any, now: Any) -> BrowserSession | None:
         """The session if it exists and has not expired at `now`."""
         id_hash, now = _hash("id_hash", id_hash), validate.timestamp("now", now)
         with self._g.read() as db:
-            row = next(db["browser_sessions"].rows_where("id_hash = ? AND expires_t > ?", [id_hash, now]), None)
+            row = next(db.table("browser_sessions").rows_where("id_hash = ? AND expires_t > ?", [id_hash, now]), None)
         return None if row is None else BrowserSession(**row)
 
     def delete_browser_session(self, id_hash: Any) -> None:

@@ -16,6 +16,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from sqlite_utils import Database
 
@@ -32,6 +33,14 @@ def connect(path: str | Path) -> Database:
     db.execute("PRAGMA foreign_keys=ON")
     db.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_S * 1000)}")
     return db
+
+
+def insert(db: Database, table: str, row: dict[str, Any]) -> int:
+    """Insert one row; returns its id."""
+    rowid = db.table(table).insert(row).last_rowid
+    if rowid is None:
+        raise RuntimeError(f"SQLite reported no row inserted into {table}")
+    return rowid
 
 
 class Guarded:
@@ -51,6 +60,7 @@ class Guarded:
     def write(self, durable: bool = False) -> Iterator[Database]:
         """One transaction: everything inside commits together or not at all.
 
+        A constraint violation rolls everything back and becomes a ValueError, like any bad input.
         `durable` commits with synchronous=FULL, i.e. with an fsync of the WAL. That fsync also
         covers every NORMAL commit before it, so one durable write a second (the telemetry
         flush) bounds what a power cut can take, in every table, to the last second.
@@ -62,6 +72,8 @@ class Guarded:
                 with self._db.atomic():
                     yield self._db
                 self._unsynced = not durable
+            except sqlite3.IntegrityError as exc:  # a constraint caught what the checks let through
+                raise ValueError(f"refused by the database: {exc}") from None
             finally:
                 if durable:
                     self._db.execute("PRAGMA synchronous=NORMAL")

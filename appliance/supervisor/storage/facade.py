@@ -8,9 +8,10 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from appliance.supervisor.storage import history, validate
+from appliance.supervisor.storage import validate
 from appliance.supervisor.storage.auth import Auth
 from appliance.supervisor.storage.database import Guarded, connect
+from appliance.supervisor.storage.history import DEFAULT_MAX_POINTS, DayEnergy, TelemetrySeries, energy_per_day, query
 from appliance.supervisor.storage.journal import AuditLog, Events, Faults
 from appliance.supervisor.storage.migrations import migrate
 from appliance.supervisor.storage.pilot_logs import PilotLogs
@@ -53,16 +54,16 @@ class Storage:
         self.auth = Auth(self._g)
 
     def history(self, station: Any, start: Any, end: Any, resolution: Any = "auto",
-                max_points: Any = history.DEFAULT_MAX_POINTS) -> history.TelemetrySeries:
+                max_points: Any = DEFAULT_MAX_POINTS) -> TelemetrySeries:
         """Stored telemetry over [start, end) of one station or all (None); `resolution` is auto,
-        raw, minute, hour or day (see `history`)."""
+        raw, minute, hour or day (see `history.py`)."""
         with self._g.read() as db:
-            return history.query(db, station, start, end, resolution, max_points)
+            return query(db, station, start, end, resolution, max_points)
 
     def energy_per_day(self, station: Any, start: Any, end: Any,
-                       tz: tzinfo = timezone.utc) -> list[history.DayEnergy]:
+                       tz: tzinfo = timezone.utc) -> list[DayEnergy]:
         with self._g.read() as db:
-            return history.energy_per_day(db, station, start, end, tz)
+            return energy_per_day(db, station, start, end, tz)
 
     def purge(self, now: Any) -> PurgeReport:
         """Housekeeping, e.g. hourly: raw telemetry past its retention (rollups stay), expired logins."""

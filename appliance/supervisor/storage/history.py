@@ -11,7 +11,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from datetime import date, datetime, timezone, tzinfo
-from typing import Any
+from typing import Any, cast
 
 from sqlite_utils import Database
 
@@ -45,7 +45,7 @@ class TelemetryBucket:
     @classmethod
     def from_row(cls, row: Sequence[Any]) -> TelemetryBucket:
         """From a row in `rollup.OUTPUT` order (a per-phase field takes its three columns)."""
-        return cls(*[row[k] for k in _LAYOUT])
+        return cls(*cast(list[Any], [row[k] for k in _LAYOUT]))
 
 
 def _layout() -> list[int | slice]:
@@ -126,6 +126,8 @@ def energy_per_day(db: Database, station: Any, start: Any, end: Any, tz: tzinfo 
     whole-hour offsets, i.e. nearly all)."""
     station = validate.optional_station(station)
     start, end = validate.time_range(start, end)
+    if not isinstance(tz, tzinfo):
+        raise ValueError(f"tz must be a time zone, not {type(tz).__name__}")
     totals: dict[tuple[date, int], float] = {}
     stations = _stations(db, "hour", station)
     placeholders = ", ".join("?" * len(stations))

@@ -9,7 +9,7 @@ from typing import Any
 
 
 from appliance.supervisor.storage import validate
-from appliance.supervisor.storage.database import Guarded
+from appliance.supervisor.storage.database import Guarded, insert
 from appliance.supervisor.storage.paging import Page, Where, paged
 
 
@@ -57,7 +57,7 @@ class Events:
                "kind": validate.identifier("kind", kind), "message": validate.text("message", message),
                "data": validate.optional_json_text("data", data)}
         with self._g.write() as db:
-            return int(db["events"].insert(row).last_pk)
+            return insert(db, "events", row)
 
     def list(self, station: Any = None, kind: Any = None, start: Any = None, end: Any = None,
              limit: Any = 100, offset: Any = 0) -> Page[Event]:
@@ -80,7 +80,7 @@ class Faults:
                "code": validate.text("code", code, 64), "active": validate.flag("active", active),
                "message": validate.text("message", message)}
         with self._g.write() as db:
-            return int(db["faults"].insert(row).last_pk)
+            return insert(db, "faults", row)
 
     def active(self) -> list[Fault]:
         """Faults whose latest change raised them, per station and code."""
@@ -114,7 +114,7 @@ class AuditLog:
                "action": validate.text("action", action, 200), "target": validate.optional_text("target", target, 200),
                "details": validate.optional_json_text("details", details)}
         with self._g.write() as db:
-            return int(db["audit_log"].insert(row).last_pk)
+            return insert(db, "audit_log", row)
 
     def list(self, actor: Any = None, start: Any = None, end: Any = None, limit: Any = 100,
              offset: Any = 0) -> Page[AuditEntry]:

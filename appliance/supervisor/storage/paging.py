@@ -46,6 +46,6 @@ class Where:
 def paged(db: Database, table: str, where: Where, order: str, limit: Any, offset: Any,
           make: Callable[[dict[str, Any]], T]) -> Page[T]:
     limit, offset = validate.page(limit, offset)
-    total = db[table].count_where(where.sql, where.params)
-    rows = db[table].rows_where(where.sql, where.params, order_by=order, limit=limit, offset=offset)
+    total = db.table(table).count_where(where.sql, where.params)
+    rows = db.table(table).rows_where(where.sql, where.params, order_by=order, limit=limit, offset=offset)
     return Page([make(row) for row in rows], total)

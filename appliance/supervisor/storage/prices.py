@@ -51,12 +51,12 @@ class Prices:
                        "WHERE start < :end AND end > :end", edge)
             db.execute("UPDATE prices SET end = :start WHERE start < :start AND end > :start", edge)
             db.execute("DELETE FROM prices WHERE start >= :start AND start < :end", edge)
-            db["prices"].insert_all(({"start": s.start, "end": s.end, "price": s.price} for s in new))
+            db.table("prices").insert_all(({"start": s.start, "end": s.end, "price": s.price} for s in new))
         return len(new)
 
     def slots(self, start: Any, end: Any) -> list[PriceSlot]:
         """Slots overlapping [start, end), in time order."""
         start, end = validate.time_range(start, end)
         with self._g.read() as db:
-            rows = db["prices"].rows_where("end > ? AND start < ?", [start, end], order_by="start")
+            rows = db.table("prices").rows_where("end > ? AND start < ?", [start, end], order_by="start")
             return [PriceSlot(**r) for r in rows]

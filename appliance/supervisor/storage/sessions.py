@@ -14,7 +14,7 @@ from sqlite_utils import Database
 from sqlite_utils.db import NotFoundError
 
 from appliance.supervisor.storage import validate
-from appliance.supervisor.storage.database import Guarded
+from appliance.supervisor.storage.database import Guarded, insert
 from appliance.supervisor.storage.errors import NotFound
 from appliance.supervisor.storage.paging import Page, Where, paged
 
@@ -47,13 +47,14 @@ class Sessions:
         self._g = guarded
 
     def open(self, station: Any, start_t: Any, mode: Any) -> int:
-        row = {"station": validate.station(station), "start_t": validate.timestamp("start_t", start_t),
+        station = validate.station(station)
+        row = {"station": station, "start_t": validate.timestamp("start_t", start_t),
                "mode": validate.identifier("mode", mode)}
         with self._g.write() as db:
-            existing = self._open_row(db, row["station"])
+            existing = self._open_row(db, station)
             if existing is not None:
-                raise ValueError(f"station {row['station']} already has open session {existing['id']}")
-            return int(db["sessions"].insert(row).last_pk)
+                raise ValueError(f"station {station} already has open session {existing['id']}")
+            return insert(db, "sessions", row)
 
     def update(self, session_id: Any, energy_kwh: Any, peak_power_w: Any, cost: Any = None) -> None:
         values = {"energy_kwh": validate.non_negative("energy_kwh", energy_kwh),
@@ -61,7 +62,7 @@ class Sessions:
                   "cost": validate.optional_number("cost", cost)}
         with self._g.write() as db:
             self._get(db, session_id)
-            db["sessions"].update(session_id, values)
+            db.table("sessions").update(session_id, values)
 
     def close(self, session_id: Any, end_t: Any) -> None:
         end_t = validate.timestamp("end_t", end_t)
@@ -71,7 +72,7 @@ class Sessions:
                 raise ValueError(f"session {session.id} is already closed")
             if end_t < session.start_t:
                 raise ValueError(f"end_t ({end_t}) is before the session's start ({session.start_t})")
-            db["sessions"].update(session.id, {"end_t": end_t})
+            db.table("sessions").update(session.id, {"end_t": end_t})
 
     def get(self, session_id: Any) -> Session:
         with self._g.read() as db:
@@ -100,7 +101,7 @@ class Sessions:
         after = -1
         while True:
             with self._g.read() as db:
-                rows = list(db["sessions"].rows_where(f"{where.sql} AND id > ?", [*where.params, after],
+                rows = list(db.table("sessions").rows_where(f"{where.sql} AND id > ?", [*where.params, after],
                                                       order_by="id", limit=_EXPORT_PAGE))
             for row in rows:
                 s = Session(**row)
@@ -123,12 +124,12 @@ class Sessions:
 
     @staticmethod
     def _open_row(db: Database, station: int) -> dict[str, Any] | None:
-        return next(db["sessions"].rows_where("station = ? AND end_t IS NULL", [station]), None)
+        return next(db.table("sessions").rows_where("station = ? AND end_t IS NULL", [station]), None)
 
     @staticmethod
     def _get(db: Database, session_id: Any) -> Session:
         session_id = validate.integer("session id", session_id, minimum=1)
         try:
-            return Session(**db["sessions"].get(session_id))
+            return Session(**db.table("sessions").get(session_id))
         except NotFoundError:
             raise NotFound(f"no session {session_id}") from None

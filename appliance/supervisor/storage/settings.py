@@ -54,7 +54,7 @@ class Settings:
         row = {"key": validate.identifier("key", key), "value": validate.json_text("value", value),
                "updated_t": validate.timestamp("t", t)}
         with self._g.write() as db:
-            db["settings"].upsert(row, pk="key")
+            db.table("settings").upsert(row, pk="key")
 
     def delete(self, key: Any) -> None:
         """Back to the default."""

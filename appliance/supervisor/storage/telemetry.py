@@ -120,7 +120,7 @@ class Telemetry:
             latest[s.station] = max(latest.get(s.station, s.t), s.t)
             dirty[s.station] = min(dirty.get(s.station, s.t), s.t)
         with self._g.write(durable=True) as db:
-            db["telemetry_raw"].insert_all((s.row() for s in samples), replace=True)
+            db.table("telemetry_raw").insert_all((s.row() for s in samples), replace=True)
             for station in {s.station for s in samples}:
                 self._roll(db, dirty, station, _minute(latest[station]))
         self._latest, self._dirty = latest, dirty
