@@ -49,7 +49,7 @@ def test_token_lifecycle(tmp_path: Path) -> None:
         assert s.auth.token_by_hash("nope") is None
         with pytest.raises(NotFound):
             s.auth.revoke_token("ffffffffffff")
-        with pytest.raises(ValueError, match="refused by the database: UNIQUE constraint failed: api_tokens.token_hash"):
+        with pytest.raises(ValueError, match="refused by the database: UNIQUE constraint failed: api_tokens.token"):
             s.auth.create_token("000000000004", "copy", ["read"], "h1", T0)
         assert len(s.auth.tokens(include_revoked=True)) == 2
         with pytest.raises(ValueError, match="scopes must be a non-empty list"):
