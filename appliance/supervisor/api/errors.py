@@ -10,6 +10,7 @@ from typing import Any
 
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -37,6 +38,11 @@ def unprocessable(exc: ValidationError | ValueError) -> HTTPException:
     return HTTPException(status_code=422, detail=detail)
 
 
+async def _invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+    """FastAPI's 422 body, but safe when the rejected input was NaN (it echoes the input)."""
+    return SafeJSONResponse({"detail": jsonable_encoder(exc.errors())}, status_code=422)
+
+
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.error("unhandled error in %s %s", request.method, request.url.path, exc_info=exc)
     return SafeJSONResponse({"detail": "internal error; the details are in the supervisor's log"}, status_code=500)
@@ -44,6 +50,7 @@ async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
 
 def install(app: FastAPI, unlimited: frozenset[str] = frozenset()) -> None:
     """`unlimited`: paths whose handler enforces its own size limit (the update upload)."""
+    app.add_exception_handler(RequestValidationError, _invalid_request)
     app.add_exception_handler(Exception, _unexpected)
     app.add_middleware(BodyLimit, unlimited=unlimited)
 

@@ -1,0 +1,64 @@
+"""POST /system/update against a real UpdateManager on a temporary root: a signed bundle is
+staged and requested, a forged one refused, and a charging car stops it unless forced."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from fastapi.testclient import TestClient
+
+from appliance.supervisor.app_context import AppContext
+from appliance.system.bundle import create_bundle
+from appliance.system.update import UpdateManager
+from tests.supervisor.conftest import API
+from tests.system.wheels import make_wheel
+
+KEY = Ed25519PrivateKey.generate()
+
+
+@pytest.fixture
+def updater(ctx: AppContext, tmp_path: Path) -> UpdateManager:
+    ctx.updater = UpdateManager(tmp_path / "root", keys=[KEY.public_key()], restart=lambda: None,
+                                health=lambda version: True)
+    return ctx.updater
+
+
+def _bundle(tmp: Path, version: str) -> bytes:
+    make_wheel(tmp / "wheels", version)
+    out = tmp / "update.bundle"
+    create_bundle(sorted((tmp / "wheels").glob("*.whl")), version, KEY, out)
+    return out.read_bytes()
+
+
+def test_signed_bundle_is_staged_and_requested(client: TestClient, admin, updater, tmp_path: Path) -> None:
+    answer = client.post(f"{API}/system/update", content=_bundle(tmp_path, "0.2.0"),
+                         headers={**admin, "content-type": "application/octet-stream"})
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["version"] == "0.2.0" and answer.json()["status"]["state"] == "requested"
+    assert client.get(f"{API}/system/update").json()["state"] == "requested"
+    assert client.get(f"{API}/system").json()["updates_available"] is True
+
+
+def test_forged_bundle_is_422_and_reported(client: TestClient, admin, updater) -> None:
+    answer = client.post(f"{API}/system/update", content=b"not a bundle at all", headers=admin)
+    assert answer.status_code == 422 and answer.json()["detail"].startswith("update refused")
+    assert client.get(f"{API}/system/update").json()["state"] == "rejected"
+
+
+def test_charging_car_needs_force(client: TestClient, admin, updater, ctx: AppContext, tmp_path: Path) -> None:
+    ctx.core.on_pilot_message({"event": "state", "station": 1, "state": "C", "contactor": True}, time.time())
+    bundle = _bundle(tmp_path, "0.3.0")
+    refused = client.post(f"{API}/system/update", content=bundle, headers=admin)
+    assert refused.status_code == 409
+    assert refused.json()["detail"]["charging"] == [1] and "station 1 is charging" in refused.json()["detail"]["message"]
+    forced = client.post(f"{API}/system/update", params={"force": True}, content=bundle, headers=admin)
+    assert forced.status_code == 200 and forced.json()["warning"]
+
+
+def test_upload_larger_than_the_updater_allows_is_413(client: TestClient, admin, updater) -> None:
+    updater.max_bundle_bytes = 1000
+    answer = client.post(f"{API}/system/update", content=b"x" * 5000, headers=admin)
+    assert answer.status_code == 413
