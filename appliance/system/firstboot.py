@@ -35,6 +35,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from appliance.pilot.config import PilotConfig, load_pilot_config
 from appliance.scenario.loader import locate
+from appliance.system.files import replace_line, set_hostname
 from appliance.system.passwords import hash_password
 
 REPORT_NAME = "evse-firstboot.txt"
@@ -143,21 +144,6 @@ def parse_firstboot(text: str, name: str = "evse.toml") -> FirstBoot:
 Run = Callable[[list[str]], object]
 
 
-def _replace_line(path: Path, pattern: str, line: str, *, before: str | None = None) -> None:
-    """Replace the first line matching `pattern`, or insert `line` (before the first line matching
-    `before`, else at the end)."""
-    lines = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
-    for i, old in enumerate(lines):
-        if re.match(pattern, old):
-            lines[i] = line
-            break
-    else:
-        at = next((i for i, old in enumerate(lines) if before and re.match(before, old)), len(lines))
-        lines.insert(at, line)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-
-
 def _keyfile_value(value: str) -> str:
     """Escape a value for NetworkManager's GLib key file."""
     escaped = value.replace("\\", "\\\\")
@@ -172,13 +158,6 @@ def _write_private(path: Path, text: str, owner: tuple[int, int] | None = None) 
     os.chmod(path, 0o600)
     if owner is not None:
         os.chown(path, *owner)
-
-
-def _apply_hostname(name: str, root: Path, live: bool) -> None:
-    (root / "etc/hostname").write_text(name + "\n", encoding="utf-8")
-    _replace_line(root / "etc/hosts", r"^127\.0\.1\.1\s", f"127.0.1.1\t{name}")
-    if live:
-        socket.sethostname(name)
 
 
 def _apply_wifi(wifi: Wifi, root: Path, live: bool, run: Run) -> None:
@@ -202,18 +181,20 @@ def apply_firstboot(settings: FirstBoot, root: Path, *, data_dir: Path, owner: t
     Returns what was done, without secrets, for the report on the boot partition."""
     done = []
     if settings.hostname is not None:
-        _apply_hostname(settings.hostname, root, live)
+        set_hostname(root, settings.hostname)
+        if live:
+            socket.sethostname(settings.hostname)
         done.append(f"hostname: {settings.hostname} (web UI at http://{settings.hostname}.local)")
     if settings.wifi is not None:
         _apply_wifi(settings.wifi, root, live, run)
         done.append(f"Wi-Fi: {settings.wifi.ssid} ({settings.wifi.country})")
     if settings.simulate is not None:
-        _replace_line(root / "etc/evse/evse.env", r"^EVSE_SIM=", f"EVSE_SIM={int(settings.simulate)}")
+        replace_line(root / "etc/evse/evse.env", r"^EVSE_SIM=", f"EVSE_SIM={int(settings.simulate)}")
         done.append("simulated HAT: " + ("on (demonstration)" if settings.simulate else "off"))
     handover: dict[str, object] = {}
     if settings.line_limit_a is not None:
         pilot_toml = root / "etc/evse/pilot.toml"
-        _replace_line(pilot_toml, r"^line_limit_a\s*=", f"line_limit_a = {settings.line_limit_a:g}",
+        replace_line(pilot_toml, r"^line_limit_a\s*=", f"line_limit_a = {settings.line_limit_a:g}",
                       before=r"^\s*\[")
         load_pilot_config(pilot_toml)  # never leave the pilot a file it would refuse
         handover["line_limit_a"] = settings.line_limit_a

@@ -1,0 +1,1 @@
+"""Building the SD-card image: the customisation, the disk layout and the build command."""

@@ -1,0 +1,37 @@
+# Shell helpers shared by the image scripts (sourced, not run).
+# shellcheck shell=bash
+
+IMAGE_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO_DIR=$(dirname "$IMAGE_DIR")
+# Downloads, the stand-in base and the wheelhouse are cached outside the repository.
+CACHE_DIR=${EVSE_IMAGE_CACHE:-/var/cache/evse-image}
+
+log() { printf '==> %s\n' "$*" >&2; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+require_root() {
+    [ "$(id -u)" -eq 0 ] || die "run as root: it mounts images and runs arm64 programs in a chroot"
+}
+
+require_tools() {
+    local tool missing=()
+    for tool in "$@"; do command -v "$tool" >/dev/null || missing+=("$tool"); done
+    [ ${#missing[@]} -eq 0 ] || die "missing tools: ${missing[*]} (apt-get install mmdebstrap qemu-user-static \
+binfmt-support dosfstools mtools fdisk e2fsprogs device-tree-compiler xz-utils qemu-system-arm)"
+}
+
+# arm64 programs run on this machine through qemu-user-static's binfmt_misc handler.
+enable_binfmt() {
+    if [ "$(uname -m)" = aarch64 ]; then return; fi
+    if [ ! -e /proc/sys/fs/binfmt_misc/register ]; then
+        mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc
+    fi
+    if ! grep -qs enabled /proc/sys/fs/binfmt_misc/qemu-aarch64; then
+        update-binfmts --enable qemu-aarch64
+    fi
+    grep -qs enabled /proc/sys/fs/binfmt_misc/qemu-aarch64 || die "cannot enable qemu-aarch64 in binfmt_misc"
+}
+
+human_size() { numfmt --to=iec-i --suffix=B "$(stat -c %s "$1")"; }
+
+elapsed() { local s=$(( $(date +%s) - $1 )); printf '%dm%02ds' $((s / 60)) $((s % 60)); }
