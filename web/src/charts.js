@@ -4,6 +4,19 @@ import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
 import { h } from "./dom.js";
 
+const hm = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
+const hms = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23" });
+const dayFmt = new Intl.DateTimeFormat(undefined, { month: "short", day: "numeric" });
+const dayTime = new Intl.DateTimeFormat(undefined, {
+  month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23",
+});
+
+/** 24-hour tick labels; the day where ticks are a day or more apart. */
+function timeTicks(u, splits, axisIdx, space, incr) {
+  const fmt = incr >= 86400 ? dayFmt : incr < 60 ? hms : hm;
+  return splits.map((v) => (v == null ? "" : fmt.format(new Date(v * 1000))));
+}
+
 export const COLORS = ["#0b6e4f", "#d9480f", "#5c7cfa", "#868e96"];
 
 /** Shaded time ranges behind the series: [{start, end, color}] in x-scale units. */
@@ -42,14 +55,16 @@ function bandsPlugin(getBands) {
 export function chart(options) {
   const plot = h("div", { class: "plot" });
   const summary = h("p", { class: "chart-summary" });
-  const caption = h("figcaption", null, options.caption);
+  const caption = h("figcaption", { class: options.showCaption ? "" : "visually-hidden" }, options.caption);
   const figure = h("figure", { class: "chart", dataset: { points: 0 } }, caption, plot, summary);
   let instance = null;
   let data = [[], ...options.series.map(() => [])];
   let pendingSize = null;
 
   const series = [
-    {},
+    {
+      value: (u, v) => (v == null ? "–" : (options.days ? dayFmt : dayTime).format(new Date(v * 1000))),
+    },
     ...options.series.map((s, i) => {
       const color = s.color || COLORS[i % COLORS.length];
       const out = {
@@ -67,6 +82,13 @@ export function chart(options) {
     }),
   ];
 
+  function isZoomed(u) {
+    const xs = data[0];
+    if (!xs.length) return false;
+    const { min, max } = u.scales.x;
+    return min > xs[0] + 1e-6 || max < xs[xs.length - 1] - 1e-6;
+  }
+
   function scales() {
     const x = { time: options.time !== false };
     const y = {};
@@ -82,7 +104,12 @@ export function chart(options) {
       series,
       scales: scales(),
       axes: [
-        { stroke: "#495057", grid: { stroke: "#e9ecef" }, ticks: { stroke: "#dee2e6" } },
+        {
+          stroke: "#495057",
+          grid: { stroke: "#e9ecef" },
+          ticks: { stroke: "#dee2e6" },
+          values: options.time === false ? undefined : timeTicks,
+        },
         {
           stroke: "#495057",
           grid: { stroke: "#e9ecef" },
@@ -94,6 +121,13 @@ export function chart(options) {
       cursor: { drag: { x: options.zoom !== false, y: false, setScale: options.zoom !== false } },
       legend: { live: true },
       plugins: options.bands ? [bandsPlugin(options.bands)] : [],
+      hooks: {
+        setScale: [
+          (u, key) => {
+            if (key === "x") figure.dataset.zoomed = String(isZoomed(u));
+          },
+        ],
+      },
     };
   }
 
@@ -137,9 +171,7 @@ export function chart(options) {
       if (instance) instance.setData(data, true);
     },
     isZoomed() {
-      if (!instance || !data[0].length) return false;
-      const { min, max } = instance.scales.x;
-      return min > data[0][0] + 1 || max < data[0][data[0].length - 1] - 1;
+      return instance ? isZoomed(instance) : false;
     },
     destroy() {
       resize.disconnect();

@@ -160,7 +160,11 @@ function energyPanel() {
     yLabel: "kWh",
     height: 200,
     zoom: false,
-    xRange: (u, min, max) => [min - DAY * 0.6, max + DAY * 0.6],
+    days: true,
+    xRange: (u, min, max) => {
+      if (min == null || max == null) return [serverNow() - 14 * DAY, serverNow()];
+      return [min - DAY * 0.6, max + DAY * 0.6];
+    },
     yRange: (u, min, max) => [0, Math.max(1, max * 1.15)],
   });
   const status = statusLine();
@@ -311,7 +315,7 @@ function sessionsPanel() {
             null,
             h("td", null, stationName(s.station)),
             h("td", null, dateTime(start)),
-            h("td", null, end == null ? "charging…" : duration(end - start)),
+            h("td", null, end == null ? `${duration(serverNow() - start)} so far` : duration(end - start)),
             h("td", { class: "num" }, kwh(s.energy_kwh)),
             h("td", { class: "num" }, peak == null ? "–" : watts(peak)),
             h("td", { class: "num" }, s.cost == null ? "–" : s.cost.toFixed(2)),

@@ -91,6 +91,7 @@ function showSetup() {
         }
       },
     },
+    h("input", { type: "text", name: "username", autocomplete: "username", value: "admin", hidden: true }),
     field("New password", password, "at least 8 characters"),
     field("Repeat password", repeat),
     submit,
@@ -123,6 +124,7 @@ function showLogin(me) {
         }
       },
     },
+    h("input", { type: "text", name: "username", autocomplete: "username", value: "admin", hidden: true }),
     field("Password", password),
     submit,
     status.el,

@@ -294,6 +294,7 @@ function passwordCard() {
         }
       },
     },
+    h("input", { type: "text", name: "username", autocomplete: "username", value: "admin", hidden: true }),
     field("Current password", current),
     field("New password", next, "at least 8 characters"),
     field("Repeat new password", repeat),
