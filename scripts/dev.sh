@@ -39,13 +39,26 @@ setup_venv() {
     fi
 }
 
+build_web() {
+    # The web UI: web/ is built into appliance/supervisor/web/ when that is missing or older than its sources.
+    local out=appliance/supervisor/web/index.html
+    if [ ! -f "$out" ] || [ -n "$(find web/index.html web/src web/public web/package.json web/package-lock.json \
+            web/vite.config.js -newer "$out" -print -quit)" ]; then
+        command -v npm >/dev/null || { echo "dev.sh: building the web UI needs Node.js >= 20 with npm" >&2; exit 1; }
+        echo "==> building the web UI"
+        (cd web && npm ci --no-audit --no-fund && npm run build)
+    fi
+}
+
 case "$cmd" in
     sim)
+        build_web
         setup_venv dev
         exec "$venv/bin/evse" sim "$@"
         ;;
     test)
         install_debian_packages
+        build_web
         setup_venv test
         set +e
         "$venv/bin/python" -m pytest "$@"
