@@ -6,6 +6,10 @@ const SAFE = new Set(["GET", "HEAD", "OPTIONS"]);
 let csrfToken = null;
 const unauthorizedHandlers = [];
 
+export function csrf() {
+  return csrfToken;
+}
+
 export function setCsrf(token) {
   csrfToken = token || null;
 }

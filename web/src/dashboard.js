@@ -33,7 +33,7 @@ export function stateWords(station) {
 }
 
 function stateClass(station) {
-  if (station.faults && station.faults.length) return "fault";
+  if ((station.faults || []).some((f) => f.blocking !== false)) return "fault";
   return { A: "idle", B: "connected", C: "charging", D: "charging", E: "fault", F: "fault" }[station.state] || "idle";
 }
 
@@ -224,8 +224,14 @@ function renderFaults(list, sid, faults) {
       }
       return h(
         "li",
-        { class: "fault" },
-        h("strong", null, `${help.title} `, h("code", null, fault.code)),
+        { class: fault.blocking === false ? "fault warning" : "fault" },
+        h(
+          "strong",
+          null,
+          `${help.title} `,
+          h("code", null, fault.code),
+          h("span", { class: "pill" }, fault.blocking === false ? "warning" : "blocks charging"),
+        ),
         fault.message ? h("p", null, fault.message) : null,
         h("p", { class: "todo" }, h("span", { class: "todo-label" }, "What to do: "), help.todo),
         button,

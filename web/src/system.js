@@ -1,7 +1,7 @@
 // System: version, uptime, hardware or simulated HAT, the pilot link, software update.
 
 import * as api from "./api.js";
-import { h, setText, statusLine } from "./dom.js";
+import { field, h, setText, statusLine } from "./dom.js";
 import { dateTime, duration } from "./format.js";
 import { on, store } from "./store.js";
 
@@ -65,85 +65,132 @@ export function renderSystem(root) {
   };
 }
 
-/** POST /system/update starts it; its progress comes back in the answer and in GET /system/update. */
+const FINISHED = new Set(["idle", "done", "rolled_back", "failed", "rejected"]);
+const FAILED = new Set(["rolled_back", "failed", "rejected"]);
+
+/** Upload a signed bundle with XHR (for the upload's own progress), then follow GET /system/update. */
+function upload(file, force, onProgress) {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open("POST", api.url("/system/update", { force: force ? "true" : undefined }));
+    xhr.setRequestHeader("Content-Type", "application/octet-stream");
+    xhr.setRequestHeader("Accept", "application/json");
+    if (api.csrf()) xhr.setRequestHeader("X-CSRF-Token", api.csrf());
+    xhr.upload.onprogress = (event) => event.lengthComputable && onProgress(event.loaded / event.total);
+    xhr.onerror = () => reject(new api.ApiError(0, "the upload failed (network error)"));
+    xhr.onload = () => {
+      let data = null;
+      try {
+        data = JSON.parse(xhr.responseText);
+      } catch {
+        data = xhr.responseText;
+      }
+      if (xhr.status >= 200 && xhr.status < 300) resolve(data);
+      else reject(new api.ApiError(xhr.status, api.describe(data?.detail ?? data, xhr.status)));
+    };
+    xhr.send(file);
+  });
+}
+
 function updatePanel(reload) {
   const status = statusLine();
   const bar = h("progress", { max: 100, value: 0, "aria-label": "Update progress" });
-  const text = h("p", { class: "hint" });
-  const button = h("button", { type: "button" }, "Update software");
+  const text = h("p", { class: "hint", role: "status" });
   const wrap = h("div", { class: "update-progress", hidden: true }, bar, text);
-  let timer = null;
-
-  function progressOf(state) {
-    const raw = state?.progress ?? state?.percent ?? state?.progress_pct;
-    if (typeof raw !== "number") return null;
-    return raw <= 1 && !("percent" in state) && !("progress_pct" in state) ? raw * 100 : raw;
-  }
-
-  function showState(state) {
-    if (!state || typeof state !== "object") return false;
-    const pct = progressOf(state);
-    wrap.hidden = false;
-    if (pct == null) bar.removeAttribute("value");
-    else bar.value = Math.max(0, Math.min(100, pct));
-    const phase = state.state || state.status || state.phase || "";
-    text.textContent = [phase, state.message].filter(Boolean).join(": ") || (pct == null ? "" : `${pct.toFixed(0)} %`);
-    const done = ["done", "finished", "succeeded", "failed", "error", "idle"].includes(phase) || pct >= 100;
-    if (phase === "failed" || phase === "error") status.error(state.message || "the update failed");
-    else if (done) status.ok(state.message || "update finished");
-    return !done;
-  }
-
-  async function poll() {
-    try {
-      const state = await api.get("/system/update");
-      if (showState(state)) timer = setTimeout(poll, 1000);
-      else {
-        button.disabled = false;
-        reload();
-      }
-    } catch (error) {
-      button.disabled = false;
-      status.error(error.message);
-    }
-  }
-
-  button.addEventListener("click", async () => {
-    if (!confirm("Install the latest software now? Charging continues; the supervisor restarts at the end.")) return;
-    status.clear();
-    button.disabled = true;
-    bar.value = 0;
-    wrap.hidden = false;
-    text.textContent = "starting…";
-    try {
-      const state = await api.post("/system/update", {});
-      if (showState(state)) timer = setTimeout(poll, 1000);
-      else button.disabled = false;
-    } catch (error) {
-      button.disabled = false;
-      wrap.hidden = true;
-      status.error(error.message);
-    }
-  });
-
+  const file = h("input", { type: "file", accept: ".tar,.tar.gz,.tgz,.bundle,application/octet-stream" });
+  const force = h("input", { type: "checkbox" });
+  const button = h("button", { type: "submit" }, "Upload and install");
   const available = h("p", { class: "hint" });
+  let timer = null;
+  let stopped = false;
+
+  function show(state) {
+    wrap.hidden = false;
+    const pct = Math.max(0, Math.min(100, (state.progress ?? 0) * 100));
+    bar.value = pct;
+    text.textContent = `${state.state}${state.message ? `: ${state.message}` : ""} (${pct.toFixed(0)} %)`;
+    if (FAILED.has(state.state)) status.error(state.message || `update ${state.state}`);
+    else if (state.state === "done") status.ok(state.message || "updated");
+  }
+
+  async function follow(failures = 0) {
+    if (stopped) return;
+    let state;
+    try {
+      state = await api.get("/system/update");
+    } catch (error) {
+      // the supervisor restarts at the end of an update: keep asking for a while
+      if (failures < 60) timer = setTimeout(() => follow(failures + 1), 2000);
+      else status.error(error.message);
+      return;
+    }
+    show(state);
+    if (FINISHED.has(state.state)) {
+      button.disabled = false;
+      reload();
+    } else {
+      timer = setTimeout(() => follow(0), 1000);
+    }
+  }
+
+  const form = h(
+    "form",
+    {
+      "aria-label": "Software update",
+      onsubmit: async (event) => {
+        event.preventDefault();
+        status.clear();
+        const bundle = file.files && file.files[0];
+        if (!bundle) {
+          status.error("choose an update bundle first");
+          return;
+        }
+        button.disabled = true;
+        show({ state: "uploading", progress: 0, message: bundle.name });
+        try {
+          const answer = await upload(bundle, force.checked, (f) => show({ state: "uploading", progress: 0.3 * f, message: bundle.name }));
+          if (answer?.warning) status.ok(answer.warning);
+          if (answer?.status) show(answer.status);
+          follow();
+        } catch (error) {
+          button.disabled = false;
+          status.error(error.message);
+        }
+      },
+    },
+    field("Update bundle", file, "a signed bundle from the project's releases"),
+    h("label", { class: "check" }, force, " Install even while a car charges (charging stops for a moment)"),
+    h("div", { class: "actions" }, button),
+  );
+
   const el = h(
     "section",
     { class: "card", "aria-labelledby": "upd-title" },
     h("h2", { id: "upd-title" }, "Software update"),
     available,
-    button,
+    form,
     wrap,
     status.el,
   );
   return {
     el,
     setAvailable(system) {
-      available.textContent = system.updates_available
-        ? "An update is available."
-        : "No update is known to be available; updating checks again.";
+      const can = Boolean(system.updates_available);
+      form.hidden = !can;
+      available.textContent = can
+        ? `Running ${system.version}. Upload a signed bundle to install another version; a failed update rolls back by itself.`
+        : `Running ${system.version}. Software updates are not available in this build (a development or simulated install updates through git and pip).`;
+      if (can && !timer) {
+        api.get("/system/update").then((state) => {
+          if (state && state.state && state.state !== "idle") {
+            show(state);
+            if (!FINISHED.has(state.state)) follow();
+          }
+        }).catch(() => {});
+      }
     },
     stop() {
+      stopped = true;
       clearTimeout(timer);
     },
   };
