@@ -132,13 +132,15 @@ function powerPanel() {
   range.addEventListener("change", load);
   reset.addEventListener("click", () => power.resetZoom());
   load();
+  // long ranges are not extended live: fetch them again now and then (unless zoomed in)
+  const timer = setInterval(() => Number(range.value) > LIVE_MAX_RANGE && !power.isZoomed() && load(), 60000);
   const el = panel(
     "Power",
     h("div", { class: "toolbar" }, field("Range", range), reset, h("small", { class: "hint" }, "Drag across the chart to zoom.")),
     power.el,
     status.el,
   );
-  return { el, cleanup: () => (off(), power.destroy()) };
+  return { el, cleanup: () => (off(), clearInterval(timer), power.destroy()) };
 }
 
 // ---------------------------------------------------------------- energy per day

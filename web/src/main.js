@@ -23,7 +23,17 @@ let live = null;
 let cleanupView = null;
 let shell = null;
 
+let dropped = 0;
+
 function liveStatus(state) {
+  if (state === "live") dropped = 0;
+  if (state === "reconnecting") {
+    dropped += 1;
+    // a session that expired looks like a dropped socket: ask who we are before trying on
+    if (dropped === 3 && !document.body.classList.contains("read-only")) {
+      api.get("/auth/me").then((me) => !me.authenticated && boot()).catch(() => {});
+    }
+  }
   store.live = state;
   emit("live", state);
   if (shell) {
@@ -142,7 +152,9 @@ function logo() {
 
 function showApp({ readOnly = false } = {}) {
   stopApp();
-  const links = Object.entries(VIEWS).map(([key, [label]]) => h("a", { href: `#/${key}`, dataset: { view: key } }, label));
+  const links = Object.entries(VIEWS)
+    .filter(([key]) => !(readOnly && key === "settings"))
+    .map(([key, [label]]) => h("a", { href: `#/${key}`, dataset: { view: key } }, label));
   const liveEl = h("span", { class: "pill", role: "status", "aria-label": "Live updates" }, "Connecting…");
   const logout = readOnly
     ? h("button", { type: "button", class: "secondary", onclick: () => boot() }, "Log in")
@@ -207,7 +219,8 @@ function stopApp() {
 function route() {
   if (!shell) return;
   const key = (location.hash.match(/^#\/(\w+)/) || [])[1];
-  const view = VIEWS[key] ? key : "dashboard";
+  const readOnly = document.body.classList.contains("read-only");
+  const view = VIEWS[key] && !(readOnly && key === "settings") ? key : "dashboard";
   if (cleanupView) cleanupView();
   shell.main.replaceChildren();
   shell.links.forEach((a) => (a.dataset.view === view ? a.setAttribute("aria-current", "page") : a.removeAttribute("aria-current")));
