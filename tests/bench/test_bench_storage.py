@@ -19,8 +19,17 @@ from tests.bench.conftest import percentile
 
 T0 = 1_672_531_200  # 2023-01-01 00:00 UTC
 DAY = 86400
-INGEST_HOURS = 6  # 21,600 flushes, 360 minute and 6 hour rollups per station; a day takes ~4x as long
+INGEST_HOURS = 2  # 7,200 durable flushes: each waits for an fsync, so a busy disk stretches the run
 YEAR_DAYS = 365
+
+
+def _disk_writes() -> int | None:
+    """Bytes this process has sent to the block layer (Linux): what an SD card would wear."""
+    try:
+        text = Path("/proc/self/io").read_text()
+    except OSError:
+        return None
+    return next(int(line.split()[1]) for line in text.splitlines() if line.startswith("write_bytes:"))
 
 
 def _db_bytes(path: Path) -> int:
@@ -32,6 +41,7 @@ def test_bench_storage_ingest(tmp_path: Path, emit: Callable[..., None]) -> None
     seconds = INGEST_HOURS * 3600
     flush_ms: list[float] = []
     with Storage(path) as storage:
+        written_before = _disk_writes()
         started = time.perf_counter()
         for i in range(seconds):
             for station in (1, 2):
@@ -44,11 +54,14 @@ def test_bench_storage_ingest(tmp_path: Path, emit: Callable[..., None]) -> None
             storage.telemetry.flush()
             flush_ms.append((time.perf_counter() - t) * 1000)
         elapsed = time.perf_counter() - started
+        written_after = _disk_writes()
     rows = 2 * seconds
+    written = None if written_before is None or written_after is None else written_after - written_before
     emit("storage_ingest", simulated_hours=INGEST_HOURS, rows=rows, seconds=round(elapsed, 2),
          rows_per_s=round(rows / elapsed), realtime_factor=round(seconds / elapsed),
          flush_ms_p50=round(percentile(flush_ms, 50), 3), flush_ms_p99=round(percentile(flush_ms, 99), 3),
-         flush_ms_max=round(max(flush_ms), 2), db_bytes_per_raw_row=round(_db_bytes(path) / rows))
+         flush_ms_max=round(max(flush_ms), 2), db_bytes_per_raw_row=round(_db_bytes(path) / rows),
+         disk_kb_written_per_flush=None if written is None else round(written / seconds / 1024, 1))
 
 
 def _minutes(stations: tuple[int, ...]) -> Iterator[tuple[Any, ...]]:
