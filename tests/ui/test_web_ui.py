@@ -278,10 +278,12 @@ def test_screenshots_desktop_and_phone(ui: UI) -> None:
     expect(ui.station(2)).to_be_visible()
     page.wait_for_timeout(1200)  # one more live snapshot, so the numbers are current
     page.screenshot(path=ARTIFACTS / "desktop-dashboard.png")
+    page.evaluate("window.scrollTo(0, 0)")
     page.screenshot(path=ARTIFACTS / "desktop-dashboard-full.png", full_page=True)
     ui.go("History")
     expect(page.get_by_role("figure", name="Power over time")).to_have_attribute("data-points", re.compile(r"^[1-9]"))
     page.wait_for_timeout(500)
+    page.evaluate("window.scrollTo(0, 0)")
     page.screenshot(path=ARTIFACTS / "desktop-history.png", full_page=True)
 
     page.set_viewport_size(PHONE)
@@ -291,11 +293,13 @@ def test_screenshots_desktop_and_phone(ui: UI) -> None:
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= PHONE["width"], f"the dashboard scrolls sideways at phone width ({width} px)"
         page.wait_for_timeout(500)
+        page.evaluate("window.scrollTo(0, 0)")
         page.screenshot(path=ARTIFACTS / "phone-dashboard.png", full_page=True)
         ui.go("History")
         page.wait_for_timeout(500)
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= PHONE["width"], f"the history scrolls sideways at phone width ({width} px)"
+        page.evaluate("window.scrollTo(0, 0)")
         page.screenshot(path=ARTIFACTS / "phone-history.png", full_page=True)
     finally:
         page.set_viewport_size(DESKTOP)

@@ -39,7 +39,8 @@ function bandsPlugin(getBands) {
             const y0 = band.bottom ? top + height * (1 - band.bottom) : top;
             const hgt = band.bottom ? height * band.bottom : height;
             ctx.fillStyle = band.color;
-            ctx.fillRect(x0, y0, Math.max(1, x1 - x0), hgt);
+            const px = band.px ? band.px * devicePixelRatio : Math.max(1, x1 - x0);
+            ctx.fillRect(band.px ? x0 - px / 2 : x0, y0, px, hgt);
           }
           ctx.restore();
         },

@@ -228,7 +228,9 @@ function pricesPanel() {
     h("span", { class: "swatch cheap" }),
     " cheap (at or under the threshold)  ",
     h("span", { class: "swatch planned" }),
-    " planned charging",
+    " planned charging  ",
+    h("span", { class: "swatch now" }),
+    " now",
   );
   const list = h("ul", { class: "slot-list", "aria-label": "Cheap and planned slots" });
   const status = statusLine();
@@ -239,6 +241,7 @@ function pricesPanel() {
     bands = [
       ...cheap.map((s) => ({ start: s.start, end: s.end, color: "rgba(47, 158, 68, 0.18)" })),
       ...planned.map((s) => ({ start: s.start, end: s.end, color: "rgba(92, 124, 250, 0.55)", bottom: 0.12 })),
+      { start: serverNow(), end: serverNow(), color: "rgba(201, 42, 42, 0.8)", px: 2 },
     ];
     const xs = [];
     const ys = [];
