@@ -154,13 +154,25 @@ def main(argv: list[str] | None = None) -> None:
     standin.add_argument("out", type=Path)
     standin.add_argument("--root-label", default="RASPIROOT")
     standin.add_argument("--firmware-label", default="RASPIFIRM")
+    grow = sub.add_parser("grow", help="grow the root partition and add the data partition; "
+                                       "prints the partitions' byte offsets and sizes for the shell")
+    grow.add_argument("image", type=Path)
+    grow.add_argument("--root-grow-mib", type=int, default=1024)
+    grow.add_argument("--data-mib", type=int, default=256)
     pad = sub.add_parser("pad", help="grow an image file to the next power of two (for QEMU)")
     pad.add_argument("image", type=Path)
+    show = sub.add_parser("offsets", help="print the partitions' byte offsets and sizes for the shell")
+    show.add_argument("image", type=Path)
     args = parser.parse_args(argv)
     if args.cmd == "assemble":
         assemble(args.out, args.firmware, args.root, args.root_label, args.firmware_label)
-    else:
+    elif args.cmd == "pad":
         print(pad_to_power_of_two(args.image))
+    else:
+        table = add_data_partition(args.image, args.root_grow_mib, args.data_mib) if args.cmd == "grow" \
+            else read_table(args.image)
+        for name, part in zip(("BOOT", "ROOT", "DATA"), table.partitions):
+            print(f"{name}_OFFSET={part.start * SECTOR} {name}_SIZE={part.size * SECTOR}")
 
 
 if __name__ == "__main__":

@@ -35,3 +35,13 @@ enable_binfmt() {
 human_size() { numfmt --to=iec-i --suffix=B "$(stat -c %s "$1")"; }
 
 elapsed() { local s=$(( $(date +%s) - $1 )); printf '%dm%02ds' $((s / 60)) $((s % 60)); }
+
+# The appliance's own wheel from the sources as they are now (pure Python, built on this machine).
+# The web UI ships inside it, so it must have been built (scripts/dev.sh does that).
+build_app_wheel() {
+    local py=$1 out=$2
+    [ -f "$REPO_DIR/appliance/supervisor/web/index.html" ] \
+        || die "the web UI is not built: (cd web && npm ci && npm run build), or run bash scripts/dev.sh test"
+    rm -f "$out"/evse_appliance-*.whl
+    "$py" -m pip wheel --quiet --no-deps -w "$out" "$REPO_DIR"
+}

@@ -42,7 +42,8 @@ from appliance.system.signing import release_keys
 
 MAX_BUNDLE_BYTES = 512 * 1024 * 1024
 PROGRESS_EVERY_S = 0.5
-HEALTH_URL = "http://127.0.0.1:8080/api/v1/system"
+# Needs no login and exists only once the API is fully built: its info.version is the running version.
+HEALTH_URL = "http://127.0.0.1:8080/openapi.json"
 SERVICES = ("evse-pilot.service", "evse-supervisor.service")
 # Where an update can be when the installer stops (a power cut): resumed at the next boot.
 UNFINISHED = ("switching", "checking")
@@ -156,13 +157,13 @@ def restart_services() -> None:
     subprocess.run(["systemctl", "restart", *SERVICES], check=True, capture_output=True, timeout=300)
 
 
-def http_health(url: str = HEALTH_URL) -> Callable[[str], bool]:
-    """Healthy = both services active and the API reports the expected version."""
+def http_health(url: str = HEALTH_URL, units: tuple[str, ...] = SERVICES) -> Callable[[str], bool]:
+    """Healthy = the services active and the API reports the expected version."""
     def check(version: str) -> bool:
-        if subprocess.run(["systemctl", "is-active", "--quiet", *SERVICES]).returncode != 0:
+        if units and subprocess.run(["systemctl", "is-active", "--quiet", *units]).returncode != 0:
             return False
-        with urllib.request.urlopen(url, timeout=5) as reply:
-            return json.load(reply).get("version") == version
+        with urllib.request.urlopen(url, timeout=10) as reply:
+            return json.load(reply).get("info", {}).get("version") == version
 
     return check
 

@@ -4,11 +4,13 @@ the data untouched."""
 
 from __future__ import annotations
 
+import http.server
 import io
 import json
 import shutil
 import subprocess
 import tarfile
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -16,7 +18,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from appliance.system.bundle import BundleError, create_bundle
-from appliance.system.update import UpdateManager, UpdateRefused, can_update, charging_stations
+from appliance.system.update import UpdateManager, UpdateRefused, can_update, charging_stations, http_health
 from tests.system.wheels import make_wheel
 
 RELEASE_KEY = Ed25519PrivateKey.generate()
@@ -229,3 +231,22 @@ def test_upload_progress_reaches_the_status(root: Path, tmp_path: Path) -> None:
     m._set = spy  # type: ignore[method-assign]
     m.stage(io.BytesIO(whole), size=len(whole))
     assert seen[0] == 0.0 and seen[-1] == 0.3 and seen == sorted(seen)
+
+
+def test_the_default_health_check_reads_the_version_the_api_publishes() -> None:
+    class OpenApi(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 (the http.server API)
+            body = json.dumps({"openapi": "3.1.0", "info": {"title": "EVSE appliance", "version": "0.2.0"}}).encode()
+            self.send_response(200 if self.path == "/openapi.json" else 404)
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None: ...
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), OpenApi)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        check = http_health(f"http://127.0.0.1:{server.server_address[1]}/openapi.json", units=())
+        assert check("0.2.0") and not check("0.1.0")
+    finally:
+        server.shutdown()

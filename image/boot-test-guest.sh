@@ -1,0 +1,45 @@
+#!/bin/sh
+# Runs inside the booted test image (installed there by image/boot-test.sh only): waits for the
+# appliance to answer, reports what it sees on the serial console, then powers off.
+say() { echo "EVSE-BOOTTEST $*" > /dev/console; }
+get() {  # URL -> "STATUS BODY…", or nothing
+    /usr/lib/evse/evse-python -I -c 'import sys, urllib.request as u
+r = u.urlopen(sys.argv[1], timeout=20); print(r.status, r.read().decode(errors="replace")[:400].replace("\n", " "))' "$1" 2>/dev/null
+}
+version() {
+    /usr/lib/evse/evse-python -I -c 'import json, sys, urllib.request as u
+print(json.load(u.urlopen(sys.argv[1], timeout=30))["info"]["version"])' "$1" 2>/dev/null
+}
+
+say "guest up $(cut -d' ' -f1 /proc/uptime) s after boot; waiting for the API"
+deadline=$(( $(cut -d. -f1 /proc/uptime) + 1500 ))
+answer=""
+while [ "$(cut -d. -f1 /proc/uptime)" -lt "$deadline" ]; do
+    answer=$(get http://127.0.0.1:8080/api/v1/auth/me) && [ -n "$answer" ] && break
+    sleep 10
+done
+say "API answered $(cut -d' ' -f1 /proc/uptime) s after boot"
+for u in evse-firstboot.service evse-growdata.service pigpiod.service evse-pilot.service evse-supervisor.service \
+         evse-http.socket evse-update.path avahi-daemon.service; do
+    say "unit $u: $(systemctl show -p ActiveState -p SubState -p Result --value "$u" | tr '\n' ' ')"
+done
+say "GET http://127.0.0.1:8080/api/v1/auth/me -> ${answer:-no answer}"
+v8080=$(version http://127.0.0.1:8080/openapi.json)
+v80=$(version http://127.0.0.1/openapi.json)
+say "GET /openapi.json info.version: port 8080 -> ${v8080:-none}, port 80 -> ${v80:-none}"
+socket=$(stat -c '%a %U:%G' /run/evse/pilot.sock 2>/dev/null)
+say "pilot socket /run/evse/pilot.sock: ${socket:-missing}"
+say "pilot: $(journalctl -u evse-pilot.service -o cat --no-pager | grep -m1 'serving')"
+say "data partition: $(df -h --output=source,size,used,target /var/lib/evse | tail -1)"
+say "hostname: $(hostname); EVSE_SIM in evse.env: $(grep ^EVSE_SIM= /etc/evse/evse.env)"
+say "first boot: $(tr '\n' ' ' < /boot/firmware/evse-firstboot.txt 2>/dev/null)"
+say "evse user: $(id evse)"
+
+ok=1
+systemctl -q is-active evse-pilot.service || ok=0
+systemctl -q is-active evse-supervisor.service || ok=0
+case $answer in 200\ *) ;; *) ok=0 ;; esac
+[ -n "$v8080" ] || ok=0
+[ "$socket" = "660 evse:evse" ] || ok=0
+if [ $ok = 1 ]; then say "RESULT PASS"; else say "RESULT FAIL"; fi
+systemctl poweroff
