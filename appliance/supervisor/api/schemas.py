@@ -8,7 +8,7 @@ gets a 422 naming the field instead of being stored.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
 from pydantic.fields import FieldInfo
@@ -95,7 +95,7 @@ class Prices(BaseModel):
         return self
 
 
-Watts = float
+Watts = Annotated[float, Field(ge=-MAX_POWER_W, le=MAX_POWER_W)]
 
 
 class MeterReading(BaseModel):
@@ -105,15 +105,13 @@ class MeterReading(BaseModel):
     model_config = STRICT
     t: float | None = Field(default=None, ge=0, description="epoch seconds; default: now")
     grid_w: tuple[Watts, Watts, Watts] | Watts | None = Field(default=None, description="positive = import")
-    house_w: Watts | None = Field(default=None, ge=0, le=MAX_POWER_W, description="house consumption incl. the chargers")
-    solar_w: Watts | None = Field(default=None, ge=0, le=MAX_POWER_W)
+    house_w: Watts | None = Field(default=None, ge=0, description="house consumption incl. the chargers")
+    solar_w: Watts | None = Field(default=None, ge=0)
 
     @model_validator(mode="after")
     def _complete(self) -> MeterReading:
         if self.grid_w is None and (self.house_w is None or self.solar_w is None):
             raise ValueError("give grid_w, or both house_w and solar_w")
-        if any(abs(w) > MAX_POWER_W for w in self.per_phase()):
-            raise ValueError(f"grid power must be within ±{MAX_POWER_W:g} W per phase")
         return self
 
     def per_phase(self) -> tuple[float, float, float]:

@@ -3,9 +3,9 @@ the actions that go to the pilot (clear a fault, RCD self-test)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, HTTPException, Path
 
 from appliance.supervisor.api import persist
 from appliance.supervisor.api.deps import Controller, Ctx, Live, Reader, audit
@@ -17,6 +17,7 @@ from appliance.supervisor.auth.tokens import allows
 
 router = APIRouter(prefix="/stations", tags=["stations"])
 NOT_FOUND = {404: {"description": "no such station"}}
+StationId = Annotated[int, Path(ge=1, le=99, description="the station's id (1 or 2 on this appliance)")]
 
 
 def _known(ctx: AppContext, station_id: int) -> None:
@@ -30,13 +31,13 @@ async def stations(ctx: Ctx, _: Reader) -> list[dict[str, Any]]:
 
 
 @router.get("/{station_id}", responses=NOT_FOUND)
-async def station(station_id: int, ctx: Ctx, _: Reader) -> dict[str, Any]:
+async def station(station_id: StationId, ctx: Ctx, _: Reader) -> dict[str, Any]:
     _known(ctx, station_id)
     return ctx.core.station_view(station_id)
 
 
 @router.patch("/{station_id}", responses=NOT_FOUND, summary="Change mode, priority, current cap, name, departure plan")
-async def update_station(station_id: int, body: StationPatch, ctx: Ctx, who: Controller, live: Live) -> dict[str, Any]:
+async def update_station(station_id: StationId, body: StationPatch, ctx: Ctx, who: Controller, live: Live) -> dict[str, Any]:
     _known(ctx, station_id)
     changes = body.model_dump(exclude_unset=True)
     if changes:
@@ -50,7 +51,7 @@ async def update_station(station_id: int, body: StationPatch, ctx: Ctx, who: Con
 
 @router.post("/{station_id}/clear-fault", responses=NOT_FOUND,
              summary="Clear latched faults; service: true also clears a welded contactor (admin)")
-async def clear_fault(station_id: int, ctx: Ctx, who: Controller, body: ClearFault | None = None) -> dict[str, Any]:
+async def clear_fault(station_id: StationId, ctx: Ctx, who: Controller, body: ClearFault | None = None) -> dict[str, Any]:
     _known(ctx, station_id)
     body = body or ClearFault()
     if body.service and not allows(who.scope or "read", "admin"):
@@ -65,7 +66,7 @@ async def clear_fault(station_id: int, ctx: Ctx, who: Controller, body: ClearFau
 
 @router.post("/{station_id}/self-test", responses=NOT_FOUND,
              summary="Start the RCD self-test; the result arrives as a state event")
-async def self_test(station_id: int, ctx: Ctx, who: Controller) -> dict[str, Any]:
+async def self_test(station_id: StationId, ctx: Ctx, who: Controller) -> dict[str, Any]:
     _known(ctx, station_id)
     audit(ctx, who, "station.self_test", f"station/{station_id}")
     reply = await pilot_command(ctx, {"cmd": "self_test", "station": station_id})
