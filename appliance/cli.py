@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging
 import signal
 import sys
 from importlib import resources
@@ -28,6 +29,12 @@ def _parser() -> argparse.ArgumentParser:
     pilot.add_argument("--cpu", type=int, help="pin the process to this CPU")
     pilot.add_argument("--scenario", type=Path, help="with --sim: play this scenario's car events in real time")
 
+    sup = sub.add_parser("supervisor", help="run the supervisor: load sharing, storage, REST API, web UI")
+    sup.add_argument("--socket", help="pilot socket path (default: $EVSE_PILOT_SOCKET or a per-user path)")
+    sup.add_argument("--data-dir", help="data directory (default: $EVSE_DATA_DIR or a per-user directory)")
+    sup.add_argument("--host", default="127.0.0.1")
+    sup.add_argument("--port", type=int, default=8080)
+
     sim = sub.add_parser("sim", help="run on the simulated HAT: a scenario, or the real-time demo")
     sim.add_argument("--scenario", type=Path, help="scenario file (TOML); default: the built-in demo in real time")
     sim.add_argument("--speed", type=float, default=None, help="1 = real time, 0 = as fast as possible")
@@ -46,6 +53,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "pilot":
             return _pilot(args)
+        if args.command == "supervisor":
+            return _supervisor(args)
         return _sim(args)
     except KeyboardInterrupt:
         return 130
@@ -54,23 +63,27 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
 
+def _supervisor(args: argparse.Namespace) -> int:
+    from appliance import paths
+    from appliance.supervisor.main import build, serve
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    serve(build(paths.pilot_socket(args.socket), paths.data_dir(args.data_dir)), args.host, args.port)
+    return 0
+
+
 def _sim(args: argparse.Namespace) -> int:
-    from appliance.scenario.loader import load_scenario, parse_scenario
+    from appliance.scenario.loader import load_scenario
     from appliance.scenario.runner import ScenarioRunner
 
-    if args.scenario is not None:
-        scenario = load_scenario(args.scenario)
-        speed = 0.0 if args.speed is None else args.speed
-        until = args.until if args.until is not None else max([e.at for e in scenario.event] + [0.0]) + 60.0
-    else:
-        text = resources.files("appliance.scenario").joinpath("demo.toml").read_text(encoding="utf-8")
-        scenario = parse_scenario(text, "demo.toml")
-        speed = 1.0 if args.speed is None else args.speed
-        until = args.until if args.until is not None else 4 * 3600.0
-        print(f"evse: demo on the simulated HAT at speed {speed:g} (Ctrl-C to stop)", flush=True)
+    if args.scenario is None:
+        return _demo(args)
+    scenario = load_scenario(args.scenario)
+    speed = 0.0 if args.speed is None else args.speed
+    until = args.until if args.until is not None else max([e.at for e in scenario.event] + [0.0]) + 60.0
     if speed < 0 or until < 0:
         raise ValueError("--speed and --until must not be negative")
-    echo = None if args.scenario is not None and not args.speed else _print_event
+    echo = _print_event if speed > 0 else None
     runner = ScenarioRunner(scenario, speed=speed, seed=args.seed, noise_v=args.noise, on_event=echo)
     try:
         report = runner.run(until)
@@ -85,6 +98,41 @@ def _sim(args: argparse.Namespace) -> int:
 
 def _print_event(event: dict) -> None:
     print(json.dumps(event), flush=True)
+
+
+def _demo(args: argparse.Namespace) -> int:
+    """The whole appliance on the simulated HAT: a pilot process playing the demo's cars, and the
+    supervisor with its UI and API, talking over the real socket."""
+    import subprocess
+    import tempfile
+    import time
+
+    from appliance import paths
+    from appliance.scenario.loader import parse_scenario
+    from appliance.scenario.supervised import site_settings
+    from appliance.supervisor.main import build, serve
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    text = resources.files("appliance.scenario").joinpath("demo.toml").read_text(encoding="utf-8")
+    scenario = parse_scenario(text, "demo.toml")
+    data_dir = paths.data_dir(args.data_dir)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    socket_path = Path(tempfile.mkdtemp(prefix="evse-")) / "pilot.sock"
+    scenario_file = socket_path.parent / "demo.toml"
+    scenario_file.write_text(text, encoding="utf-8")
+    pilot = subprocess.Popen([sys.executable, "-m", "appliance", "pilot", "--sim", "--socket", str(socket_path),
+                              "--scenario", str(scenario_file)])
+    start = time.time()
+    prices = [(start + p.start, start + p.end, p.price) for p in scenario.site.prices]
+    print(f"evse: simulated HAT, pilot process and supervisor; open http://{args.host}:{args.port}/ "
+          f"(data in {data_dir})", flush=True)
+    try:
+        serve(build(socket_path, data_dir, simulated=True, settings=site_settings(scenario), prices=prices),
+              args.host, args.port)
+    finally:
+        pilot.terminate()
+        pilot.wait(timeout=10)
+    return 0
 
 
 def _pilot(args: argparse.Namespace) -> int:

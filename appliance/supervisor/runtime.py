@@ -21,7 +21,8 @@ log = logging.getLogger(__name__)
 
 class SupervisorRuntime:
     def __init__(self, core: SupervisorCore, socket_path: Path, clock: Callable[[], float] = time.time,
-                 on_cycle: Callable[[float], None] | None = None, on_logs: Callable[[list[dict[str, Any]]], None] | None = None,
+                 on_cycle: Callable[[float], None] | None = None,
+                 on_logs: Callable[[list[dict[str, Any]], int, str | None], int] | None = None,
                  period_s: float = 1.0, log_period_s: float = 10.0) -> None:
         self.core = core
         self.clock = clock
@@ -31,6 +32,7 @@ class SupervisorRuntime:
         self.log_period_s = log_period_s
         self.link = PilotLink(socket_path, self._message, self._connected)
         self.log_seq = 0
+        self.pilot_boot: str | None = None
         self._tasks: list[asyncio.Task[None]] = []
 
     async def start(self) -> None:
@@ -50,7 +52,9 @@ class SupervisorRuntime:
         return await self.link.request(command)
 
     def _connected(self, hello: dict[str, Any]) -> None:
-        self.log_seq = 0  # a (re)started pilot numbers its log from 1 again; storage keeps what it has
+        if hello.get("boot_id") != self.pilot_boot:
+            self.pilot_boot = hello.get("boot_id")
+            self.log_seq = 0  # a (re)started pilot numbers its log from 1 again; storage ignores repeats
         self.core.on_connected(hello, self.clock())
 
     def _message(self, message: dict[str, Any]) -> None:
@@ -85,6 +89,4 @@ class SupervisorRuntime:
             with contextlib.suppress(PilotUnavailable, asyncio.TimeoutError):
                 reply = await self.link.request({"cmd": "fetch_logs", "since": self.log_seq, "limit": 1000})
                 if reply.get("ok"):
-                    self.log_seq = reply.get("last_seq", self.log_seq)
-                    if reply["entries"]:
-                        self.on_logs(reply["entries"])
+                    self.log_seq = self.on_logs(reply["entries"], reply.get("last_seq", self.log_seq), self.pilot_boot)

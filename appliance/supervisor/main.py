@@ -1,0 +1,56 @@
+"""`evse supervisor`: storage, core, pilot link and the web app under uvicorn."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from pathlib import Path
+
+import uvicorn
+
+from appliance import __version__
+from appliance.supervisor.api.app import create_app
+from appliance.supervisor.app_context import AppContext
+from appliance.supervisor.core import SupervisorCore
+from appliance.supervisor.recorder import StorageRecorder
+from appliance.supervisor.runtime import SupervisorRuntime
+from appliance.supervisor.settings import SiteSettings
+from appliance.supervisor.storage import Storage
+
+log = logging.getLogger(__name__)
+
+
+def build(socket_path: Path, data_dir: Path, simulated: bool = False,
+          settings: SiteSettings | None = None, prices: list[tuple[float, float, float]] | None = None) -> AppContext:
+    """Everything `evse supervisor` runs, wired but not started (tests use it too)."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    storage = Storage(data_dir / "evse.db")
+    recorder = StorageRecorder(storage)
+    core = SupervisorCore(settings or SiteSettings(), recorder)
+    if prices:
+        core.set_prices(prices)
+    recorder.resume_sessions(core.sessions, sorted(core.live))
+    runtime = SupervisorRuntime(core, socket_path, on_cycle=recorder.tick, on_logs=recorder.pilot_logs)
+    return AppContext(core=core, storage=storage, data_dir=data_dir, version=__version__, simulated=simulated,
+                      runtime=runtime, clock=time.time)
+
+
+def serve(ctx: AppContext, host: str, port: int) -> None:
+    """Run the web app and the pilot link until SIGINT/SIGTERM."""
+    app = create_app(ctx)
+    runtime = ctx.runtime
+
+    async def main() -> None:
+        config = uvicorn.Config(app, host=host, port=port, log_level="info", lifespan="on")
+        server = uvicorn.Server(config)
+        if runtime is not None:
+            await runtime.start()
+        try:
+            await server.serve()
+        finally:
+            if runtime is not None:
+                await runtime.stop()
+            ctx.storage.close()
+
+    asyncio.run(main())
