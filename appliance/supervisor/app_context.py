@@ -2,6 +2,7 @@
 
 The API is built from this context rather than from globals so tests can build a real
 core and real storage on a temporary directory and run the same app, with or without a pilot.
+The app's lifespan starts and stops the runtime (it must live in the server's event loop).
 """
 
 from __future__ import annotations

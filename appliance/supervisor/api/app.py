@@ -31,10 +31,15 @@ def create_app(ctx: AppContext, web_dir: Path = WEB_DIR) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        """The pilot link and the once-a-second cycle run in the server's own event loop."""
         feed.start()
+        if ctx.runtime is not None:
+            await ctx.runtime.start()
         try:
             yield
         finally:
+            if ctx.runtime is not None:
+                await ctx.runtime.stop()
             await feed.stop()
 
     app = FastAPI(title="EVSE appliance", version=ctx.version, lifespan=lifespan, docs_url="/docs",
