@@ -27,15 +27,20 @@ fi
 
 work=$(mktemp -d "$CACHE_DIR/wheels.XXXXXX")
 trap 'rm -rf "$work"' EXIT
-mkdir -p "$work/chroot" "$out"
+mkdir -p "$work/chroot"
 tar -C "$work/chroot" -xf "$builder"
 cp /etc/resolv.conf "$work/chroot/etc/resolv.conf"
+# This machine's CA bundle, so a site's TLS proxy is trusted inside the chroot as it is outside.
+cp "${PIP_CERT:-/etc/ssl/certs/ca-certificates.crt}" "$work/chroot/etc/ssl/build-host-ca.crt"
 log "appliance wheel"
 build_app_wheel "$py" "$work/chroot/src"
 log "arm64 wheels of its dependencies (pip under emulation)"
-chroot "$work/chroot" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root /bin/sh -euc '
+chroot "$work/chroot" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root \
+        PIP_CERT=/etc/ssl/build-host-ca.crt PIP_DEFAULT_TIMEOUT=180 /bin/sh -euc '
     python3 -m venv /opt/pip
     /opt/pip/bin/pip wheel --quiet --disable-pip-version-check --wheel-dir /out /src/*.whl pip'
-cp "$work/chroot/out/"*.whl "$out/"
+rm -rf "$out"
+mkdir -p "$(dirname "$out")"
+mv "$work/chroot/out" "$out"   # complete or not there at all: the image build caches it by name
 ls "$out"
 echo "wheelhouse: $out ($(ls "$out" | wc -l) wheels)"

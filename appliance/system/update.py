@@ -251,8 +251,9 @@ class UpdateManager:
         return decision
 
     # ---- the installer's part (root, evse-update.service)
-    def run(self) -> UpdateStatus:
-        """Install what was requested, or finish an update a power cut interrupted."""
+    def run(self) -> UpdateStatus | None:
+        """Install what was requested, or finish an update a power cut interrupted; None when
+        there is nothing to do (the usual case at boot)."""
         if self.request_file.exists():
             self.request_file.unlink()  # consumed first: the path unit must not start us again
             return self.apply()
@@ -263,7 +264,7 @@ class UpdateManager:
                     return self._check(status.version, status.previous)
                 return self._set(state="failed", progress=0.0,
                                  message=f"the update to {status.version} was interrupted; still running {status.running}")
-        return status
+        return None
 
     def apply(self) -> UpdateStatus:
         """Install staged/ beside the running version, switch, check, roll back if needed."""
@@ -387,6 +388,13 @@ class UpdateManager:
         os.replace(tmp, path)
 
 
+def installed_manager(root: Path = Path("/")) -> UpdateManager | None:
+    """The manager when this process runs from an installed version (an
+    opt/evse/versions/<v>/venv), else None: on a laptop there is nothing to update."""
+    versions = (root / "opt/evse/versions").resolve()
+    return UpdateManager(root) if Path(sys.prefix).resolve().parent.parent == versions else None
+
+
 def _fsync_dir(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:
@@ -401,6 +409,9 @@ def main(argv: list[str] | None = None) -> int:
         print("usage: python -m appliance.system.update run   (as root, from evse-update.service)", file=sys.stderr)
         return 2
     status = UpdateManager().run()
+    if status is None:
+        print("evse update: nothing to do")
+        return 0
     print(f"evse update: {status.state}: {status.message}")
     return 1 if status.state in ("failed", "rolled_back") else 0
 

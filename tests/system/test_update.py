@@ -9,6 +9,7 @@ import io
 import json
 import shutil
 import subprocess
+import sys
 import tarfile
 import threading
 from collections.abc import Callable
@@ -18,12 +19,14 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from appliance.system.bundle import BundleError, create_bundle
-from appliance.system.update import UpdateManager, UpdateRefused, can_update, charging_stations, http_health
+from appliance.system.update import (UpdateManager, UpdateRefused, can_update, charging_stations, http_health,
+                                     installed_manager)
 from tests.system.wheels import make_wheel
 
 RELEASE_KEY = Ed25519PrivateKey.generate()
 IDLE = {"stations": {"1": {"state": "A", "contactor": False}, "2": {"state": "B", "contactor": False}}}
 CHARGING = {"stations": {"1": {"state": "C", "contactor": True}, "2": {"state": "A", "contactor": False}}}
+REPO = Path(__file__).resolve().parents[2]
 DATA = b"sessions and telemetry that must survive every update\n"
 
 
@@ -114,7 +117,7 @@ def test_a_bundle_signed_with_another_key_is_refused(root: Path, tmp_path: Path)
         m.stage(io.BytesIO(forged))
     assert m.status().state == "rejected" and "signature" in m.status().message
     assert not (root / "var/lib/evse/update/staged").exists()
-    assert m.run().state == "rejected"  # nothing requested, nothing installed
+    assert m.run() is None  # nothing requested, nothing installed
     assert_untouched(root)
 
 
@@ -250,3 +253,14 @@ def test_the_default_health_check_reads_the_version_the_api_publishes() -> None:
         assert check("0.2.0") and not check("0.1.0")
     finally:
         server.shutdown()
+
+
+def test_only_an_installed_version_updates_itself(root: Path) -> None:
+    assert installed_manager(root) is None  # this test runs from the development venv
+    venv = (root / "opt/evse/current/venv").resolve()
+    probe = subprocess.run([venv / "bin/python", "-I", "-c", f"""
+import sys; sys.path[:0] = {[str(REPO), *sys.path]!r}  # this test's code, run by the installed venv
+from pathlib import Path
+from appliance.system.update import installed_manager
+print(installed_manager(Path({str(root)!r})) is not None)"""], capture_output=True, text=True)
+    assert probe.stdout.strip() == "True", probe.stderr
