@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 import time
 from collections.abc import Callable, Iterator
@@ -271,11 +272,43 @@ def test_settings_and_system_views(ui: UI) -> None:
     expect(page.locator("[data-key=uptime]")).not_to_have_text("–")
 
 
+def test_both_stations_change_state_as_the_demo_runs(ui: UI) -> None:
+    """From the card colours the page showed since it opened: each car arrives and charges.
+
+    Car 1 plugs in 3 s after the pilot starts; should the page have opened later than that (a
+    slow machine), its arrival is checked in the UI's event log instead.
+    """
+    ui.logged_in()
+    ui.go("Dashboard")
+    touched = ui.marks.get("mode_switch", float("inf"))
+
+    def arrived_and_charged(sid: int) -> bool:
+        states = [e for e in ui.state_log() if e["station"] == sid]
+        if sid == 1:  # only what the demo did, not the mode switch of the test above
+            states = [e for e in states if e["t"] < touched]
+        seen = [e["state"] for e in states]
+        return "C" in seen and seen.index("C") > 0
+
+    try:
+        wait_for(lambda: arrived_and_charged(2), STATE_TIMEOUT_S, "station 2's car to arrive and charge")
+    finally:
+        (ARTIFACTS / "states.json").write_text(json.dumps(ui.state_log(), indent=1), encoding="utf-8")
+    expect(ui.station(2).get_by_role("status", name="Station 2 state")).to_have_text(re.compile(r"^[BC] · "))
+    if not arrived_and_charged(1):
+        ui.go("History")
+        ui.page.get_by_label("Show").select_option("state")
+        rows = ui.page.get_by_role("table", name="Events").locator("tbody tr")
+        station_1 = rows.filter(has=ui.page.locator("td:nth-child(2)", has_text=re.compile(r"^1$")))
+        expect(station_1.filter(has_text=re.compile(r"A -> B"))).not_to_have_count(0)
+        expect(station_1.filter(has_text=re.compile(r"B -> C"))).not_to_have_count(0)
+
+
 def test_screenshots_desktop_and_phone(ui: UI) -> None:
     ui.logged_in()
     page = ui.page
     ui.go("Dashboard")
-    expect(ui.station(2)).to_be_visible()
+    for sid in (1, 2):  # both cars draw power (the demo's second car arrives at 40 s)
+        expect(ui.station(sid).locator("[data-kpi=power]")).not_to_have_text(re.compile(r"^(0 W|–)$"), timeout=30000)
     page.wait_for_timeout(1200)  # one more live snapshot, so the numbers are current
     page.screenshot(path=ARTIFACTS / "desktop-dashboard.png")
     page.evaluate("window.scrollTo(0, 0)")
@@ -305,25 +338,3 @@ def test_screenshots_desktop_and_phone(ui: UI) -> None:
         page.set_viewport_size(DESKTOP)
     for name in ("desktop-dashboard.png", "phone-dashboard.png"):
         assert (ARTIFACTS / name).stat().st_size > 10_000
-
-
-def test_both_stations_change_state_as_the_demo_runs(ui: UI) -> None:
-    """From the card colours the page showed since it opened: each car arrives and charges."""
-    ui.logged_in()
-    ui.go("Dashboard")
-    touched = ui.marks.get("mode_switch", float("inf"))
-
-    def arrived_and_charged(sid: int) -> bool:
-        states = [e for e in ui.state_log() if e["station"] == sid]
-        if sid == 1:  # only what the demo did, not the mode switch of the test above
-            states = [e for e in states if e["t"] < touched]
-        seen = [e["state"] for e in states]
-        return "C" in seen and seen.index("C") > 0
-
-    wait_for(lambda: arrived_and_charged(2), STATE_TIMEOUT_S, "station 2's car to arrive and charge")
-    log = ui.state_log()
-    assert arrived_and_charged(1), f"station 1 was not seen changing to C before the mode switch: {log}"
-    for sid in (1, 2):
-        seen = [e["state"] for e in log if e["station"] == sid]
-        assert len(set(seen)) >= 2, f"station {sid} showed only {seen}"
-    expect(ui.station(2).get_by_role("status", name="Station 2 state")).to_have_text(re.compile(r"^[BC] · "))

@@ -110,6 +110,7 @@ export function chart(options) {
           grid: { stroke: "#e9ecef" },
           ticks: { stroke: "#dee2e6" },
           values: options.time === false ? undefined : timeTicks,
+          ...(options.xSplits ? { splits: options.xSplits } : {}),
         },
         {
           stroke: "#495057",

@@ -144,9 +144,11 @@ function powerPanel() {
 }
 
 // ---------------------------------------------------------------- energy per day
-function localMidnight(isoDay) {
-  const [y, m, d] = isoDay.split("-").map(Number);
-  return new Date(y, m - 1, d).getTime() / 1000;
+const ENERGY_DAYS = 14;
+
+function isoDay(date) {
+  const pad = (n) => String(n).padStart(2, "0");
+  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}`;
 }
 
 function energyPanel() {
@@ -163,9 +165,15 @@ function energyPanel() {
     height: 200,
     zoom: false,
     days: true,
-    xRange: (u, min, max) => {
-      if (min == null || max == null) return [serverNow() - 14 * DAY, serverNow()];
-      return [min - DAY * 0.6, max + DAY * 0.6];
+    // one bar group per day at local noon, labelled under the bars (every n-th day when narrow)
+    xRange: (u) => {
+      const xs = u.data[0];
+      return xs.length ? [xs[0] - DAY / 2, xs[xs.length - 1] + DAY / 2] : [serverNow() - ENERGY_DAYS * DAY, serverNow()];
+    },
+    xSplits: (u) => {
+      const xs = u.data[0];
+      const step = Math.max(1, Math.ceil((xs.length * 64) / Math.max(1, u.bbox.width / devicePixelRatio)));
+      return xs.filter((_, i) => (xs.length - 1 - i) % step === 0);
     },
     yRange: (u, min, max) => [0, Math.max(1, max * 1.15)],
   });
@@ -173,17 +181,23 @@ function energyPanel() {
   const tz = Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
 
   async function load() {
-    const end = serverNow();
-    const start = end - 14 * DAY;
+    const days = [];
+    for (let back = ENERGY_DAYS - 1; back >= 0; back -= 1) {
+      const d = new Date();
+      d.setHours(12, 0, 0, 0);
+      d.setDate(d.getDate() - back);
+      days.push(d);
+    }
+    const start = new Date(days[0]).setHours(0, 0, 0, 0) / 1000;
     try {
-      const res = await api.get("/energy/daily", { start: Math.floor(start), end: Math.ceil(end) + 1, tz });
+      const res = await api.get("/energy/daily", { start, end: Math.ceil(serverNow()) + 1, tz });
       const rows = api.items(res, "days");
-      const days = [...new Set(rows.map((r) => r.day))].sort();
-      const xs = days.map(localMidnight);
-      const data = [xs, ...ids.map((sid) => days.map((d) => rows.find((r) => r.day === d && r.station === sid)?.energy_kwh ?? 0))];
+      const value = (key, sid) => rows.find((r) => r.day === key && r.station === sid)?.energy_kwh ?? 0;
+      const data = [days.map((d) => d.getTime() / 1000), ...ids.map((sid) => days.map((d) => value(isoDay(d), sid)))];
       const total = rows.reduce((a, r) => a + (r.energy_kwh || 0), 0);
+      const today = ids.map((sid) => `${stationName(sid)} ${kwh(value(isoDay(days[days.length - 1]), sid))}`);
       energy.setData(data, {
-        summary: days.length ? `${kwh(total)} over ${days.length} day(s)` : "no energy recorded yet",
+        summary: rows.length ? `today: ${today.join(", ")}; ${kwh(total)} over ${ENERGY_DAYS} days` : "no energy recorded yet",
       });
     } catch (error) {
       status.error(`energy per day: ${error.message}`);
