@@ -50,9 +50,6 @@ def _free_port() -> int:
 
 
 def server_command(port: int, data_dir: Path) -> list[str]:
-    if os.environ.get("EVSE_UI_STUB"):  # until `evse sim` serves the UI
-        return [sys.executable, str(ROOT / "tests" / "ui" / "stub_server.py"), "--port", str(port),
-                "--data-dir", str(data_dir)]
     return [sys.executable, "-m", "appliance", "sim", "--host", "127.0.0.1", "--port", str(port),
             "--data-dir", str(data_dir)]
 
