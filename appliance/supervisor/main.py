@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from pathlib import Path
@@ -37,20 +36,9 @@ def build(socket_path: Path, data_dir: Path, simulated: bool = False,
 
 
 def serve(ctx: AppContext, host: str, port: int) -> None:
-    """Run the web app and the pilot link until SIGINT/SIGTERM."""
+    """Run the web app until SIGINT/SIGTERM; the app's lifespan runs the pilot link and the cycle."""
     app = create_app(ctx)
-    runtime = ctx.runtime
-
-    async def main() -> None:
-        config = uvicorn.Config(app, host=host, port=port, log_level="info", lifespan="on")
-        server = uvicorn.Server(config)
-        if runtime is not None:
-            await runtime.start()
-        try:
-            await server.serve()
-        finally:
-            if runtime is not None:
-                await runtime.stop()
-            ctx.storage.close()
-
-    asyncio.run(main())
+    try:
+        uvicorn.run(app, host=host, port=port, log_level="info", lifespan="on")
+    finally:
+        ctx.storage.close()
