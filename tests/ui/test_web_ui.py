@@ -22,6 +22,8 @@ from playwright.sync_api import Page, expect
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts" / "ui"
 PASSWORD = "charge-it-2026"
+pytestmark = pytest.mark.realtime  # the demo runs in real time
+
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
 STATE_TIMEOUT_S = 90.0
@@ -264,7 +266,19 @@ def test_settings_and_system_views(ui: UI) -> None:
     expect(page.get_by_label("Station 1 rating (A)")).to_have_value(re.compile(r"^\d+"))
     expect(page.get_by_label("Station 2 phase rotation")).to_be_visible()
     expect(page.get_by_label("Price threshold (per kWh)")).to_be_visible()
-    expect(page.get_by_role("form", name="Change password")).to_be_visible()
+    site = page.get_by_role("form", name="Site settings")
+    page.get_by_label("Price threshold (per kWh)").fill("0.2")
+    site.get_by_role("button", name="Save site settings").click()
+    expect(site.get_by_role("status")).to_have_text("saved")
+    assert ui.api("/site")["price_threshold"] == 0.2
+
+    password = page.get_by_role("form", name="Change password")
+    for old, new in ((PASSWORD, PASSWORD + "-new"), (PASSWORD + "-new", PASSWORD)):
+        password.get_by_label("Current password").fill(old)
+        password.get_by_label("New password", exact=True).fill(new)
+        password.get_by_label("Repeat new password").fill(new)
+        password.get_by_role("button", name="Change password").click()
+        expect(password.get_by_role("status")).to_have_text("password changed")
     ui.go("System")
     system = ui.api("/system")
     expect(page.locator("[data-key=version]")).to_have_text(system["version"])
