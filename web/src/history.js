@@ -382,7 +382,7 @@ function eventsPanel() {
     h("option", { value: "faults" }, "Faults"),
     h("option", { value: "decision" }, "Decisions"),
     h("option", { value: "state" }, "Vehicle states"),
-    h("option", { value: "control" }, "Control actions"),
+    document.body.classList.contains("read-only") ? null : h("option", { value: "control" }, "Control actions"),
     h("option", { value: "system" }, "System"),
   );
   const body = h("tbody");
