@@ -26,7 +26,7 @@ ROOT_GROW_MIB=1024   # room for a second software version during updates
 DATA_MIB=256         # grows to fill the card on first boot
 
 require_root
-require_tools losetup mount e2fsck resize2fs sfdisk dtc xz fstrim chroot
+require_tools losetup mount e2fsck resize2fs sfdisk mcopy dtc xz fstrim chroot
 [ -x "$py" ] || die "no Python with the appliance's dependencies at $py (run: bash scripts/dev.sh test, or set EVSE_PYTHON)"
 enable_binfmt
 start=$(date +%s)
@@ -37,12 +37,13 @@ code_version=$(cd "$REPO_DIR" && "$py" -c 'import appliance; print(appliance.__v
 mkdir -p "$CACHE_DIR" "$out"
 work=$(mktemp -d "$CACHE_DIR/build.XXXXXX")
 root=$work/root
-loops=()
+boot=$work/boot
+img=$work/evse-$version.img
 cleanup() {
-    for m in "$root/proc" "$root/dev" "$root/boot/firmware" "$root"; do
+    for m in "$root/proc" "$root/dev" "$root"; do
         mountpoint -q "$m" && umount "$m"
     done
-    for l in "${loops[@]}"; do losetup -d "$l" 2>/dev/null || true; done
+    losetup -j "$img" -n -O NAME 2>/dev/null | xargs -r -n1 losetup -d
     rm -rf "$work"
 }
 trap cleanup EXIT
@@ -55,7 +56,6 @@ fi
 ls "$wheelhouse"/evse_appliance-"$version"-*.whl "$wheelhouse"/pip-*.whl >/dev/null \
     || die "$wheelhouse lacks the evse_appliance $version wheel or pip's"
 
-img=$work/evse-$version.img
 log "base image $base"
 case $base in
     *.xz) xz -dc -T0 "$base" > "$img" ;;
@@ -63,18 +63,21 @@ case $base in
 esac
 log "root +$ROOT_GROW_MIB MiB, data partition $DATA_MIB MiB"
 eval "$(cd "$REPO_DIR" && "$py" -m image.disk grow "$img" --root-grow-mib "$ROOT_GROW_MIB" --data-mib "$DATA_MIB")"
-loop() { local dev; dev=$(losetup --find --show --offset "$1" --sizelimit "$2" "$img"); loops+=("$dev"); echo "$dev"; }
-root_dev=$(loop "$ROOT_OFFSET" "$ROOT_SIZE")
-boot_dev=$(loop "$BOOT_OFFSET" "$BOOT_SIZE")
+root_dev=$(losetup --find --show --offset "$ROOT_OFFSET" --sizelimit "$ROOT_SIZE" "$img")
 e2fsck -f -y "$root_dev" >/dev/null || [ $? -le 1 ]
 resize2fs "$root_dev" >/dev/null 2>&1
 mkdir -p "$root"
 mount "$root_dev" "$root"
 [ -d "$root/boot/firmware" ] || die "no /boot/firmware in the base image: expected Raspberry Pi OS bookworm or later"
-mount "$boot_dev" "$root/boot/firmware"
+# The FAT partition is read and written with mtools: no vfat driver needed on this machine.
+export MTOOLS_SKIP_CHECK=1
+fat="$img@@$BOOT_OFFSET"
+mkdir -p "$boot"
+mcopy -s -p -m -i "$fat" '::*' "$boot/"
 
 log "customising (services, config.txt, overlay, first-boot template)"
-(cd "$REPO_DIR" && "$py" -m image.customize "$root" "$root/boot/firmware")
+(cd "$REPO_DIR" && "$py" -m image.customize "$root" "$boot")
+mcopy -s -o -p -m -i "$fat" "$boot"/* ::/
 
 log "installing evse-appliance $version into a venv (arm64 Python under emulation)"
 mount -t proc proc "$root/proc"
@@ -95,12 +98,12 @@ rm -rf "$root/var/tmp/evse-wheels"
 umount "$root/dev" "$root/proc"
 
 log "checking for secrets"
-if ! (cd "$REPO_DIR" && "$py" -m image.secretscan "$root/opt/evse" "$root/etc/evse" "$root/usr/lib/evse" "$root/boot/firmware"); then
+if ! (cd "$REPO_DIR" && "$py" -m image.secretscan "$root/opt/evse" "$root/etc/evse" "$root/usr/lib/evse" "$boot"); then
     echo "FAIL: secrets found in the image (above)"; exit 1
 fi
 grep -q '^evse:' "$root/etc/passwd" || { echo "FAIL: no evse user"; exit 1; }
 fstrim "$root" >/dev/null 2>&1 || true   # freed blocks read as zeros: a smaller .xz
-umount "$root/boot/firmware" "$root"
+umount "$root"
 e2fsck -f -y "$root_dev" >/dev/null || [ $? -le 1 ]
 
 log "compressing"
