@@ -12,6 +12,7 @@ import contextlib
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -71,6 +72,26 @@ def _wait_until_serving(base: str, process: subprocess.Popen[bytes], log: Path) 
                        f"{log.read_text(errors='replace')[-4000:]}")
 
 
+def _stop_group(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM to `evse sim` and everything it started, SIGKILL to what is left after 10 s."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=5)
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(process.pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.1)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+
+
 @pytest.fixture(scope="session")
 def chromium_path() -> str:
     path = _chromium()
@@ -110,17 +131,13 @@ def appliance(browser, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     env.pop("EVSE_DATA_DIR", None)
     with log.open("wb") as out:
+        # its own process group: the pilot process it starts goes down with it
         process = subprocess.Popen(server_command(port, data_dir), cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
-                                   env=env)
+                                   env=env, start_new_session=True)
     try:
         _wait_until_serving(base, process, log)
         yield base
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
+        _stop_group(process)
         with contextlib.suppress(OSError):
             shutil.copy(log, ARTIFACTS / "sim.log")
