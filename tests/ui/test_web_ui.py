@@ -125,8 +125,7 @@ def ui(browser, appliance: str, artifacts: Path) -> Iterator[UI]:  # noqa: ANN00
 @pytest.fixture(autouse=True)
 def no_console_errors(request: pytest.FixtureRequest) -> Iterator[None]:
     ui: UI = request.getfixturevalue("ui")
-    ui.console.take()
-    yield
+    yield  # errors logged since the last check (or since the page opened) count against this test
     errors = ui.console.take()
     assert not errors, "the browser logged errors:\n" + "\n".join(errors)
 
