@@ -26,6 +26,7 @@ pytestmark = pytest.mark.realtime  # the demo runs in real time
 
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
+NARROW = {"width": 360, "height": 740}
 STATE_TIMEOUT_S = 90.0
 
 # Records every state a station card shows (data-state), with the time, from the first paint.
@@ -347,6 +348,12 @@ def test_screenshots_desktop_and_phone(ui: UI) -> None:
         assert width <= PHONE["width"], f"the history scrolls sideways at phone width ({width} px)"
         page.evaluate("window.scrollTo(0, 0)")
         page.screenshot(path=ARTIFACTS / "phone-history.png", full_page=True)
+        page.set_viewport_size(NARROW)  # the narrowest common phone: nothing may scroll sideways
+        for view in ("Dashboard", "History", "Settings", "System"):
+            ui.go(view)
+            page.wait_for_timeout(300)
+            width = page.evaluate("document.documentElement.scrollWidth")
+            assert width <= NARROW["width"], f"{view} scrolls sideways at {NARROW['width']} px ({width} px)"
     finally:
         page.set_viewport_size(DESKTOP)
     for name in ("desktop-dashboard.png", "phone-dashboard.png"):
