@@ -121,7 +121,7 @@ def _demo(args: argparse.Namespace) -> int:
     scenario_file = socket_path.parent / "demo.toml"
     scenario_file.write_text(text, encoding="utf-8")
     pilot = subprocess.Popen([sys.executable, "-m", "appliance", "pilot", "--sim", "--socket", str(socket_path),
-                              "--scenario", str(scenario_file)])
+                              "--scenario", str(scenario_file)], preexec_fn=_die_with_parent)
     start = time.time()
     prices = [(start + p.start, start + p.end, p.price) for p in scenario.site.prices]
     print(f"evse: simulated HAT, pilot process and supervisor; open http://{args.host}:{args.port}/ "
@@ -185,6 +185,16 @@ def _pilot(args: argparse.Namespace) -> int:
 
     asyncio.run(run())
     return 0
+
+
+def _die_with_parent() -> None:
+    """In the demo's pilot child: the kernel sends SIGTERM when `evse sim` goes, however it goes."""
+    import ctypes
+    import ctypes.util
+
+    pr_set_pdeathsig = 1
+    libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+    libc.prctl(pr_set_pdeathsig, signal.SIGTERM)
 
 
 class _NoSupervisor:

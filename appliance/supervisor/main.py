@@ -27,7 +27,8 @@ def build(socket_path: Path, data_dir: Path, simulated: bool = False,
     storage = Storage(data_dir / "evse.db")
     recorder = StorageRecorder(storage)
     core = SupervisorCore(settings or SiteSettings(), recorder)
-    if prices:
+    if prices:  # stored, so the API, the UI and a restart see them like prices sent over REST
+        storage.prices.replace(prices[0][0], prices[-1][1], prices)
         core.set_prices(prices)
     recorder.resume_sessions(core.sessions, sorted(core.live))
     runtime = SupervisorRuntime(core, socket_path, on_cycle=recorder.tick, on_logs=recorder.pilot_logs)
