@@ -18,6 +18,7 @@ from appliance.supervisor.auth.service import ANONYMOUS, Principal
 router = APIRouter(tags=["live"])
 POLICY_VIOLATION = 1008
 TRY_AGAIN_LATER = 1013
+CLOSE_WAIT_S = 10.0
 
 
 def _same_origin(websocket: WebSocket) -> bool:
@@ -50,18 +51,22 @@ async def live(websocket: WebSocket) -> None:
         await websocket.send_text(encode(feed.snapshot()))
         tasks = [asyncio.create_task(_pump(websocket, subscriber)), asyncio.create_task(_drain(websocket)),
                  asyncio.create_task(subscriber.overflowed.wait())]
-        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-        if tasks[2] in done:
-            await websocket.close(code=TRY_AGAIN_LATER, reason="too slow: reconnect for a fresh snapshot")
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
     except (WebSocketDisconnect, RuntimeError, OSError):
         pass  # the client went away mid-send
     finally:
         hub.unsubscribe(subscriber)
         for task in tasks:
             task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect, RuntimeError, OSError):
-                await task
+        if tasks:
+            await asyncio.wait(tasks)
+    if subscriber.overflowed.is_set():
+        # The sender is stopped first, so the close frame is the next thing on the wire; a client
+        # that reads nothing at all gets CLOSE_WAIT_S to take it before we let go.
+        with contextlib.suppress(asyncio.TimeoutError, WebSocketDisconnect, RuntimeError, OSError):
+            await asyncio.wait_for(websocket.close(code=TRY_AGAIN_LATER, reason="too slow: reconnect for a fresh "
+                                                                                "snapshot"), CLOSE_WAIT_S)
+
 
 async def _pump(websocket: WebSocket, subscriber: Subscriber) -> None:
     while True:
