@@ -10,10 +10,11 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Callable
 
 from appliance.supervisor.core import SupervisorCore
 from appliance.supervisor.runtime import SupervisorRuntime
+from appliance.supervisor.storage import Storage
 
 if TYPE_CHECKING:
     from appliance.system.update import UpdateManager
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
 @dataclass
 class AppContext:
     core: SupervisorCore
-    storage: Any  # appliance.supervisor.storage facade
+    storage: Storage
     data_dir: Path
     version: str
     simulated: bool

@@ -84,7 +84,8 @@ def test_tokens_are_shown_once_listed_without_secret_and_stored_hashed(
     assert created.status_code == 201
     token = created.json()["token"]
     assert token.startswith(f"evse_{created.json()['id']}_")
-    assert client.post(f"{API}/tokens", json={"name": "wallbox display", "scope": "read"}, headers=admin).status_code == 409
+    twin = client.post(f"{API}/tokens", json={"name": "wallbox display", "scope": "read"}, headers=admin)
+    assert twin.status_code == 409
     listed = client.get(f"{API}/tokens").json()
     assert [t["name"] for t in listed] == ["wallbox display"] and "token" not in listed[0]
     assert token not in client.get(f"{API}/tokens").text
@@ -114,7 +115,8 @@ def test_login_backoff_answers_429_with_retry_after(client: TestClient, anonymou
 
 
 def test_password_change(client: TestClient, anonymous: TestClient, admin: dict[str, str]) -> None:
-    wrong = client.post(f"{API}/auth/password", json={"current": "not it at all", "new": "a new password"}, headers=admin)
+    wrong = client.post(f"{API}/auth/password", json={"current": "not it at all", "new": "a new password"},
+                        headers=admin)
     assert wrong.status_code == 403
     short = client.post(f"{API}/auth/password", json={"current": PASSWORD, "new": "tiny"}, headers=admin)
     assert short.status_code == 422 and "characters" in short.json()["detail"]
@@ -135,7 +137,8 @@ def test_read_only_without_login(client: TestClient, anonymous: TestClient, admi
         assert ws.receive_json()["type"] == "snapshot"
 
 
-def test_every_control_action_is_audited_with_its_actor(client: TestClient, anonymous: TestClient, admin, bearer) -> None:
+def test_every_control_action_is_audited_with_its_actor(client: TestClient, anonymous: TestClient, admin,
+                                                        bearer) -> None:
     control = bearer("control")
     client.patch(f"{API}/stations/2", json={"mode": "solar"}, headers=admin)
     anonymous.patch(f"{API}/stations/1", json={"priority": 3}, headers=control)

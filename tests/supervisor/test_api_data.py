@@ -49,7 +49,8 @@ def test_sessions_json_and_csv_export(client: TestClient, admin, ctx: AppContext
 def test_prices_round_trip_into_the_core(client: TestClient, admin: dict[str, str], ctx: AppContext) -> None:
     now = ctx.clock()
     hour = 3600 * (int(now) // 3600)
-    slots = [{"start": hour + i * 3600, "end": hour + (i + 1) * 3600, "price": p} for i, p in enumerate([0.31, 0.12, 0.2])]
+    slots = [{"start": hour + i * 3600, "end": hour + (i + 1) * 3600, "price": p}
+             for i, p in enumerate([0.31, 0.12, 0.2])]
     put = client.put(f"{API}/prices", json={"slots": slots[::-1]}, headers=admin)
     assert put.status_code == 200 and put.json()["stored"] == 3
     assert client.get(f"{API}/prices").json()["slots"] == [{**s, "start": float(s["start"]), "end": float(s["end"])}
@@ -98,9 +99,9 @@ def test_site_update_is_validated_applied_and_persisted(client: TestClient, admi
                                                         ctx: AppContext) -> None:
     site = client.get(f"{API}/site").json()
     assert site["line_limit_a"] == 32 and [s["id"] for s in site["stations"]] == [1, 2]
-    changed = client.put(f"{API}/site", json={"line_limit_a": 25, "price_threshold": 0.15, "telemetry_retention_days": 60,
-                                              "stations": [{"id": 2, "rating_a": 16, "phase_rotation": [2, 3, 1]}]},
-                         headers=admin)
+    body = {"line_limit_a": 25, "price_threshold": 0.15, "telemetry_retention_days": 60,
+            "stations": [{"id": 2, "rating_a": 16, "phase_rotation": [2, 3, 1]}]}
+    changed = client.put(f"{API}/site", json=body, headers=admin)
     assert changed.status_code == 200, changed.text
     assert ctx.core.settings.line_limit_a == 25 and ctx.core.settings.price_threshold == 0.15
     two = ctx.core.settings.station(2)

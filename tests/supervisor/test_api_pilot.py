@@ -49,7 +49,8 @@ def test_commands_and_events_through_a_real_pilot(pilot_socket: Path, tmp_path: 
         ctx = AppContext(core=core, storage=storage, data_dir=tmp_path, version="test", simulated=True,
                          runtime=SupervisorRuntime(core, pilot_socket))
         with TestClient(create_app(ctx, web_dir=tmp_path / "none")) as client:
-            headers = {"X-CSRF-Token": client.post(f"{API}/auth/setup", json={"password": PASSWORD}).json()["csrf_token"]}
+            setup = client.post(f"{API}/auth/setup", json={"password": PASSWORD})
+            headers = {"X-CSRF-Token": setup.json()["csrf_token"]}
             deadline = time.monotonic() + 10
             while not client.get(f"{API}/system").json()["pilot_connected"]:
                 assert time.monotonic() < deadline, "the supervisor never connected to the pilot"

@@ -53,7 +53,8 @@ def test_charging_car_needs_force(client: TestClient, admin, updater, ctx: AppCo
     bundle = _bundle(tmp_path, "0.3.0")
     refused = client.post(f"{API}/system/update", content=bundle, headers=admin)
     assert refused.status_code == 409
-    assert refused.json()["detail"]["charging"] == [1] and "station 1 is charging" in refused.json()["detail"]["message"]
+    detail = refused.json()["detail"]
+    assert detail["charging"] == [1] and "station 1 is charging" in detail["message"]
     forced = client.post(f"{API}/system/update", params={"force": True}, content=bundle, headers=admin)
     assert forced.status_code == 200 and forced.json()["warning"]
 

@@ -81,7 +81,8 @@ def test_auth_service_on_real_storage(tmp_path) -> None:
 
         secret, token = auth.create_token("meter", "control")
         principal = auth.token_principal(secret)
-        assert principal is not None and (principal.kind, principal.name, principal.scope) == ("token", "meter", "control")
+        assert principal is not None
+        assert (principal.kind, principal.name, principal.scope) == ("token", "meter", "control")
         assert principal.actor == "token:meter"
         assert storage.auth.token(token.id).last_used_t == clock.t
         auth.revoke(token.id)

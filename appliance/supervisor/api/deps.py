@@ -69,7 +69,7 @@ def identify(auth: AuthService, authorization: str | None, cookie: str | None) -
     return auth.session(cookie) if cookie else None
 
 
-async def current_principal(request: Request, ctx: Ctx, auth: Auth,
+async def current_principal(request: Request, auth: Auth,
                             _b: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
                             _c: Annotated[str | None, Depends(_cookie)]) -> Principal | None:
     return identify(auth, request.headers.get("authorization"), request.cookies.get(SESSION_COOKIE))

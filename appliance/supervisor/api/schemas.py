@@ -25,8 +25,9 @@ MAX_POWER_W = 1_000_000.0
 def _partial(name: str, model: type[BaseModel], fields: tuple[str, ...], doc: str,
              **extra: Any) -> type[BaseModel]:
     """`model` with only `fields`, each optional (left out = unchanged), same constraints."""
+    source = model.model_fields
     definitions: dict[str, Any] = {
-        field: (model.model_fields[field].annotation | None, FieldInfo.merge_field_infos(model.model_fields[field], default=None))
+        field: (source[field].annotation | None, FieldInfo.merge_field_infos(source[field], default=None))
         for field in fields
     }
     return create_model(name, __config__=STRICT, __doc__=doc, **definitions, **extra)

@@ -16,6 +16,7 @@ from appliance.supervisor.app_context import AppContext
 
 router = APIRouter(tags=["history"])
 Resolution = Literal["auto", "raw", "minute", "hour", "day"]
+TimeZone = Annotated[str, Query(max_length=64, description="IANA time zone, e.g. Europe/Berlin")]
 HOUR_S = 3600.0
 DAY_S = 86400.0
 
@@ -39,8 +40,7 @@ async def telemetry(ctx: Ctx, _: Reader, start: Start = None, end: End = None, s
 
 @router.get("/energy/daily", summary="kWh per station per local day; the last 30 days by default")
 async def energy_daily(ctx: Ctx, _: Reader, start: Start = None, end: End = None, station: StationFilter = None,
-                       tz: Annotated[str, Query(max_length=64, description="IANA time zone, e.g. Europe/Berlin")] = "UTC",
-                       ) -> list[dict[str, Any]]:
+                       tz: TimeZone = "UTC") -> list[dict[str, Any]]:
     try:
         zone = ZoneInfo(tz)
     except (ZoneInfoNotFoundError, ValueError):

@@ -22,7 +22,8 @@ StationId = Annotated[int, Path(ge=1, le=99, description="the station's id (1 or
 
 def _known(ctx: AppContext, station_id: int) -> None:
     if station_id not in ctx.core.live:
-        raise HTTPException(status_code=404, detail=f"no station {station_id}; the stations are {sorted(ctx.core.live)}")
+        raise HTTPException(status_code=404,
+                            detail=f"no station {station_id}; the stations are {sorted(ctx.core.live)}")
 
 
 @router.get("", summary="Every station's live view")
@@ -37,7 +38,8 @@ async def station(station_id: StationId, ctx: Ctx, _: Reader) -> dict[str, Any]:
 
 
 @router.patch("/{station_id}", responses=NOT_FOUND, summary="Change mode, priority, current cap, name, departure plan")
-async def update_station(station_id: StationId, body: StationPatch, ctx: Ctx, who: Controller, live: Live) -> dict[str, Any]:
+async def update_station(station_id: StationId, body: StationPatch, ctx: Ctx, who: Controller,
+                         live: Live) -> dict[str, Any]:
     _known(ctx, station_id)
     changes = body.model_dump(exclude_unset=True)
     if changes:
@@ -51,7 +53,8 @@ async def update_station(station_id: StationId, body: StationPatch, ctx: Ctx, wh
 
 @router.post("/{station_id}/clear-fault", responses=NOT_FOUND,
              summary="Clear latched faults; service: true also clears a welded contactor (admin)")
-async def clear_fault(station_id: StationId, ctx: Ctx, who: Controller, body: ClearFault | None = None) -> dict[str, Any]:
+async def clear_fault(station_id: StationId, ctx: Ctx, who: Controller,
+                      body: ClearFault | None = None) -> dict[str, Any]:
     _known(ctx, station_id)
     body = body or ClearFault()
     if body.service and not allows(who.scope or "read", "admin"):

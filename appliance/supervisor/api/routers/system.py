@@ -45,7 +45,7 @@ async def update_status(ctx: Ctx, _: Reader) -> dict[str, Any]:
     return _updater(ctx).status().to_dict()
 
 
-@router.post(UPLOAD_PATH, responses=NO_UPDATES, openapi_extra={"requestBody": {"required": True, "content": BUNDLE["content"]}},
+@router.post(UPLOAD_PATH, responses=NO_UPDATES, openapi_extra={"requestBody": {"required": True, **BUNDLE}},
              summary="Upload a signed update bundle and install it; force=true even while a car charges")
 async def update(request: Request, ctx: Ctx, who: Admin, force: bool = False) -> dict[str, Any]:
     # Imported here: the updater (and its crypto library) exists only in appliance builds.
