@@ -19,8 +19,8 @@ while [ "$(cut -d. -f1 /proc/uptime)" -lt "$deadline" ]; do
     sleep 10
 done
 say "API answered $(cut -d' ' -f1 /proc/uptime) s after boot"
-for u in evse-firstboot.service evse-growdata.service pigpiod.service evse-pilot.service evse-supervisor.service \
-         evse-http.socket evse-update.path avahi-daemon.service; do
+for u in evse-growdata.service var-lib-evse.mount evse-firstboot.service pigpiod.service evse-pilot.service \
+         evse-supervisor.service evse-http.socket evse-update.path avahi-daemon.service; do
     say "unit $u: $(systemctl show -p ActiveState -p SubState -p Result --value "$u" | tr '\n' ' ')"
 done
 say "GET http://127.0.0.1:8080/api/v1/auth/me -> ${answer:-no answer}"
@@ -34,6 +34,7 @@ say "data partition: $(df -h --output=source,size,used,target /var/lib/evse | ta
 say "hostname: $(hostname); EVSE_SIM in evse.env: $(grep ^EVSE_SIM= /etc/evse/evse.env)"
 say "first boot: $(tr '\n' ' ' < /boot/firmware/evse-firstboot.txt 2>/dev/null)"
 say "evse user: $(id evse)"
+say "failed units: $(systemctl list-units --failed --plain --no-legend | cut -d' ' -f1 | tr '\n' ' ')"
 
 ok=1
 systemctl -q is-active evse-pilot.service || ok=0
@@ -41,5 +42,30 @@ systemctl -q is-active evse-supervisor.service || ok=0
 case $answer in 200\ *) ;; *) ok=0 ;; esac
 [ -n "$v8080" ] || ok=0
 [ "$socket" = "660 evse:evse" ] || ok=0
+
+bundle=/var/tmp/evse-update.bundle
+if [ -f "$bundle" ]; then
+    # What POST /api/v1/system/update does, as the supervisor's user; evse-update.service does the rest.
+    staged=$(runuser -u evse -- /usr/lib/evse/evse-python -I -c 'import sys
+from appliance.system.update import UpdateManager
+m = UpdateManager()
+s = m.stage(open(sys.argv[1], "rb"))
+m.request(s, {"stations": []})
+print(s.version)' "$bundle" 2>&1 | tail -1)
+    say "update: staged and requested version $staged as user evse"
+    status=/var/lib/evse/update/status.json
+    deadline=$(( $(cut -d. -f1 /proc/uptime) + 1500 ))
+    while [ "$(cut -d. -f1 /proc/uptime)" -lt "$deadline" ]; do
+        grep -qE '"state": "(done|rolled_back|failed)"' "$status" 2>/dev/null && break
+        sleep 10
+    done
+    say "update: status $(cat "$status")"
+    say "update: $(journalctl -u evse-update.service -o cat --no-pager | tail -1)"
+    after=$(version http://127.0.0.1:8080/openapi.json)
+    say "update: API reports version ${after:-none}; /opt/evse/current -> $(readlink /opt/evse/current);" \
+        "installed: $(ls /opt/evse/versions | tr '\n' ' ')"
+    say "update: pilot $(systemctl is-active evse-pilot.service), supervisor $(systemctl is-active evse-supervisor.service)"
+    grep -q '"state": "done"' "$status" && [ "$after" = "$staged" ] || ok=0
+fi
 if [ $ok = 1 ]; then say "RESULT PASS"; else say "RESULT FAIL"; fi
 systemctl poweroff

@@ -3,7 +3,10 @@
 # the services started and the API answers. QEMU has no SPI controller, so the test's first-boot
 # file switches the appliance to the simulated HAT (which also exercises the first-boot setup).
 #
-#   sudo image/boot-test.sh [IMAGE.img.xz]     (default: build/evse-<version>.img.xz)
+#   sudo image/boot-test.sh [IMAGE.img.xz] [--update BUNDLE]   (default: build/evse-<version>.img.xz)
+#
+# With --update, the guest then installs BUNDLE (signed with the release key) the way an upload
+# through the API would, and reports the update's outcome and the version running afterwards.
 #
 # Slow (about 5-15 minutes: everything is emulated). Prints PASS or FAIL with the evidence the
 # guest reported on its serial console: unit states, HTTP answers, socket, data partition.
@@ -12,12 +15,19 @@ set -euo pipefail
 
 py=${EVSE_PYTHON:-$REPO_DIR/.venv/bin/python}
 version=$(cd "$REPO_DIR" && "$py" -c 'import appliance; print(appliance.__version__)')
-image=${1:-$REPO_DIR/build/evse-$version.img.xz}
+image=$REPO_DIR/build/evse-$version.img.xz bundle=""
+while [ $# -gt 0 ]; do
+    case $1 in
+        --update) bundle=${2:?}; shift 2 ;;
+        *) image=$1; shift ;;
+    esac
+done
 timeout_s=${EVSE_BOOT_TEST_TIMEOUT:-2400}
 
 require_root
 require_tools qemu-system-aarch64 mcopy mdir losetup mount xz
 [ -f "$image" ] || die "no image at $image (build one with image/build-image.sh)"
+[ -z "$bundle" ] || [ -f "$bundle" ] || die "no bundle at $bundle"
 start=$(date +%s)
 work=$(mktemp -d "${TMPDIR:-/var/tmp}/evse-boot-test.XXXXXX")
 mnt=$work/root
@@ -71,6 +81,7 @@ ExecStart=/usr/local/sbin/evse-boot-test
 WantedBy=multi-user.target
 EOF
 ln -sf /etc/systemd/system/evse-boot-test.service "$mnt/etc/systemd/system/multi-user.target.wants/"
+[ -z "$bundle" ] || install -m 0644 "$bundle" "$mnt/var/tmp/evse-update.bundle"
 umount "$mnt"
 losetup -d "$loop"
 loop=""
