@@ -16,6 +16,7 @@ from appliance.supervisor.recorder import StorageRecorder
 from appliance.supervisor.runtime import SupervisorRuntime
 from appliance.supervisor.settings import SiteSettings
 from appliance.supervisor.storage import Storage
+from appliance.system.update import installed_manager
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +34,7 @@ def build(socket_path: Path, data_dir: Path, simulated: bool = False,
     recorder.resume_sessions(core.sessions, sorted(core.live))
     runtime = SupervisorRuntime(core, socket_path, on_cycle=recorder.tick, on_logs=recorder.pilot_logs)
     return AppContext(core=core, storage=storage, data_dir=data_dir, version=__version__, simulated=simulated,
-                      runtime=runtime, clock=time.time)
+                      runtime=runtime, clock=time.time, updater=installed_manager())
 
 
 def serve(ctx: AppContext, host: str, port: int) -> None:
