@@ -7,6 +7,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from appliance.wiring import PhaseRotation
+
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -15,16 +17,10 @@ class _Strict(BaseModel):
 class StationConfig(_Strict):
     id: int = Field(ge=1, le=2)
     max_current_a: float = Field(default=32.0, ge=6, le=80, description="station rating")
-    phase_rotation: tuple[int, int, int] = Field(default=(1, 2, 3), description="line phase of the station's L1, L2, L3")
+    phase_rotation: PhaseRotation = Field(default=(1, 2, 3), description="line phase of the station's L1, L2, L3")
     ventilation: bool = Field(default=False, description="the site can ventilate: state D may charge")
     tethered: bool = Field(default=False, description="fixed cable: no PP check, cable rated for the station")
 
-    @field_validator("phase_rotation")
-    @classmethod
-    def _permutation(cls, v: tuple[int, int, int]) -> tuple[int, int, int]:
-        if sorted(v) != [1, 2, 3]:
-            raise ValueError("phase_rotation must be a permutation of [1, 2, 3]")
-        return v
 
 
 class Timing(_Strict):

@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from appliance.simulator.car import CarSpec
+from appliance.wiring import PhaseRotation
 
 Mode = Literal["off", "on", "low_cost", "solar", "min_solar"]
 
@@ -41,7 +42,7 @@ class Site(_Strict):
 class StationSetup(_Strict):
     id: int = Field(ge=1, le=2)
     max_current_a: float = Field(default=32.0, ge=6, le=80)
-    phase_rotation: tuple[int, int, int] = (1, 2, 3)
+    phase_rotation: PhaseRotation = (1, 2, 3)
     ventilation: bool = False
     tethered: bool = False
     mode: Mode = "on"
