@@ -20,6 +20,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.price_feed import PriceFeed
+
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts" / "ui"
 PASSWORD = "charge-it-2026"
 pytestmark = pytest.mark.realtime  # the demo runs in real time
@@ -284,6 +286,37 @@ def test_settings_and_system_views(ui: UI) -> None:
     expect(page.locator("[data-key=version]")).to_have_text(system["version"])
     expect(page.locator("[data-key=hat]")).to_have_text("simulated HAT")
     expect(page.locator("[data-key=uptime]")).not_to_have_text("–")
+
+
+def test_price_source_from_a_url(ui: UI) -> None:
+    """A feed on this machine, set in Settings: saving fetches it and the card says how it went."""
+    ui.logged_in()
+    ui.go("Settings")
+    form = ui.page.get_by_role("form", name="Price source")
+    report = form.locator("#price-source-status")
+    hour = 3600 * (time.time() // 3600)
+    with PriceFeed() as feed:
+        feed.serve([{"start": hour + i * 3600, "end": hour + (i + 1) * 3600, "price": p}
+                    for i, p in enumerate([0.31, 0.12, 0.2])])
+        form.get_by_label("Prices come from").select_option("url")
+        form.get_by_label("Feed URL").fill(feed.url)
+        form.get_by_label("Format").select_option("awattar")
+        expect(form.get_by_label("Factor")).to_be_visible()
+        form.get_by_label("Format").select_option("evse")
+        expect(form.get_by_label("Factor")).to_be_hidden()  # the market price settings only
+        form.get_by_label("Refresh every (s)").fill("900")
+        form.get_by_role("button", name="Save price source").click()
+        expect(form.get_by_role("status")).to_have_text("saved; 3 slots fetched")
+    expect(report).to_contain_text(re.compile(r"^Fetched .+: 3 slots\. Next fetch "))
+    source = ui.api("/prices")["source"]
+    assert (source["url"], source["refresh_s"], source["status"]["slots"]) == (feed.url, 900, 3)
+
+    form.get_by_label("Prices come from").select_option("manual")  # back to the demo's own prices
+    expect(form.get_by_label("Feed URL")).to_be_hidden()
+    form.get_by_role("button", name="Save price source").click()
+    expect(form.get_by_role("status")).to_have_text("saved")
+    expect(report).to_contain_text("Prices are sent to PUT /api/v1/prices.")
+    assert ui.api("/site")["price_source"] == {"kind": "manual"}
 
 
 def test_both_stations_change_state_as_the_demo_runs(ui: UI) -> None:

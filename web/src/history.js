@@ -383,6 +383,7 @@ function eventsPanel() {
     h("option", { value: "decision" }, "Decisions"),
     h("option", { value: "state" }, "Vehicle states"),
     document.body.classList.contains("read-only") ? null : h("option", { value: "control" }, "Control actions"),
+    h("option", { value: "prices" }, "Price provider"),
     h("option", { value: "system" }, "System"),
   );
   const body = h("tbody");

@@ -1,5 +1,6 @@
-// Settings: the site (line limit, price threshold and source), the stations' installation
-// (rating, phase rotation, name), API tokens (create, see once, revoke) and the password.
+// Settings: the site (line limit, price threshold), the stations' installation (rating, phase
+// rotation, name), where prices come from (with how the last fetch went), API tokens (create,
+// see once, revoke) and the password.
 
 import * as api from "./api.js";
 import { field, h, statusLine } from "./dom.js";
@@ -25,7 +26,7 @@ export function renderSettings(root) {
   const grid = h("div", { class: "settings" });
   root.append(grid);
   const site = siteCard();
-  grid.append(site.el, tokensCard(), passwordCard());
+  grid.append(site.el, pricesCard(), tokensCard(), passwordCard());
   return () => {};
 }
 
@@ -40,7 +41,6 @@ function siteCard() {
   const threshold = numberInput({ step: 0.001, placeholder: "none" });
   const readOnly = h("input", { type: "checkbox" });
   const retention = numberInput({ min: 1, max: 3650, step: 1 });
-  const source = h("p", { class: "hint", id: "price-source" });
   const stationRows = h("div", { class: "station-hw" });
   const stationInputs = new Map();
   const save = h("button", { type: "submit" }, "Save site settings");
@@ -83,15 +83,9 @@ function siteCard() {
 
   async function load() {
     try {
-      const [site, prices] = await Promise.all([api.get("/site"), api.get("/prices")]);
+      const site = await api.get("/site");
       store.site = site;
       fill(site);
-      const slots = api.items(prices, "slots");
-      const last = slots.length ? slots[slots.length - 1].end : null;
-      const provider = site.price_source || prices.source;
-      source.textContent =
-        (provider ? `Price source: ${provider}. ` : "Price source: pushed over the REST API (PUT /api/v1/prices). ") +
-        (slots.length ? `${slots.length} slots known, until ${dateTime(last)}.` : "No prices known yet.");
     } catch (error) {
       status.error(error.message);
     }
@@ -144,7 +138,6 @@ function siteCard() {
       field("Price threshold (per kWh)", threshold, "low-cost charges at or under this; empty = none"),
       field("Keep raw telemetry (days)", retention),
     ),
-    source,
     h("label", { class: "check" }, readOnly, " Allow reading without login (on the LAN)"),
     stationRows,
     h("div", { class: "actions" }, save),
@@ -152,6 +145,135 @@ function siteCard() {
   );
   load();
   return { el: card("Site", form) };
+}
+
+/** What GET /prices says about the source and the prices known, in a sentence or three. */
+function describePrices(prices) {
+  const source = prices.source || { kind: "manual" };
+  const slots = api.items(prices, "slots");
+  const known = slots.length
+    ? `${slots.length} slots known, until ${dateTime(slots[slots.length - 1].end)}.`
+    : "No prices known yet.";
+  if (source.kind !== "url") return `Prices are sent to PUT /api/v1/prices. ${known}`;
+  const st = source.status || {};
+  let fetched = `Fetched ${dateTime(st.last_success)}: ${st.slots} slots.`;
+  if (st.last_attempt == null) fetched = "Not fetched yet.";
+  else if (st.last_error) {
+    fetched = `Last fetch ${dateTime(st.last_attempt)} failed: ${st.last_error}.`;
+    if (st.last_success != null) fetched += ` Last good fetch ${dateTime(st.last_success)}: ${st.slots} slots.`;
+  }
+  const next = st.next_attempt != null ? ` Next fetch ${dateTime(st.next_attempt)}.` : "";
+  return `${fetched}${next} ${known}`;
+}
+
+function pricesCard() {
+  const status = statusLine();
+  const kind = h(
+    "select",
+    null,
+    h("option", { value: "manual" }, "Sent to the API (PUT /api/v1/prices)"),
+    h("option", { value: "url" }, "Fetched from a URL"),
+  );
+  const url = h("input", {
+    type: "url",
+    inputmode: "url",
+    required: true,
+    maxlength: 2083,
+    autocomplete: "off",
+    spellcheck: "false",
+    placeholder: "https://api.awattar.de/v1/marketdata",
+  });
+  const format = h(
+    "select",
+    null,
+    h("option", { value: "evse" }, "EVSE JSON, per kWh"),
+    h("option", { value: "awattar" }, "aWATTar, EUR/MWh"),
+  );
+  const refresh = numberInput({ min: 300, max: 86400, step: 1, required: true });
+  const surcharge = numberInput({ min: -10, max: 10, step: "any", required: true });
+  const factor = numberInput({ min: 0.01, max: 10, step: "any", required: true });
+  const market = h(
+    "fieldset",
+    null,
+    h("legend", null, "Market price to price per kWh"),
+    h(
+      "div",
+      { class: "row" },
+      field("Surcharge (per kWh)", surcharge, "grid fees and levies, added to the market price"),
+      field("Factor", factor, "applied to the sum, e.g. 1.19 for 19 % VAT"),
+    ),
+  );
+  const feed = h(
+    "fieldset",
+    null,
+    h("legend", null, "Price feed"),
+    field("Feed URL", url, "http or https"),
+    field("Format", format, "EVSE: [{start, end, price}]; aWATTar: market prices"),
+    field("Refresh every (s)", refresh, "300 to 86400"),
+    market,
+  );
+  const report = h("p", { class: "hint", id: "price-source-status" });
+  const save = h("button", { type: "submit" }, "Save price source");
+
+  function show() {
+    // a disabled fieldset leaves its inputs out of the form's checks as well as out of sight
+    feed.hidden = feed.disabled = kind.value !== "url";
+    market.hidden = market.disabled = format.value !== "awattar";
+  }
+
+  function fill(source) {
+    kind.value = source.kind;
+    url.value = source.url || "";
+    format.value = source.format || "evse";
+    refresh.value = source.refresh_s ?? 3600;
+    surcharge.value = source.surcharge ?? 0;
+    factor.value = source.factor ?? 1;
+    show();
+  }
+
+  async function load() {
+    const prices = await api.get("/prices");
+    fill(prices.source || { kind: "manual" });
+    report.textContent = describePrices(prices);
+    return prices.source;
+  }
+
+  const form = h(
+    "form",
+    {
+      "aria-label": "Price source",
+      onsubmit: async (event) => {
+        event.preventDefault();
+        status.clear();
+        let body = { kind: "manual" };
+        if (kind.value === "url") {
+          body = { kind: "url", url: url.value.trim(), format: format.value, refresh_s: Number(refresh.value) };
+          if (format.value === "awattar") Object.assign(body, { surcharge: Number(surcharge.value), factor: Number(factor.value) });
+        }
+        save.disabled = true;
+        try {
+          store.site = await api.put("/site", { price_source: body });
+          const source = await load();
+          const error = source.status?.last_error;
+          if (error) status.error(`saved, but the fetch failed: ${error}`);
+          else status.ok(source.kind === "url" ? `saved; ${source.status?.slots ?? 0} slots fetched` : "saved");
+        } catch (error) {
+          status.error(error.message);
+        } finally {
+          save.disabled = false;
+        }
+      },
+    },
+    field("Prices come from", kind),
+    feed,
+    report,
+    h("div", { class: "actions" }, save),
+    status.el,
+  );
+  kind.addEventListener("change", show);
+  format.addEventListener("change", show);
+  load().catch((error) => status.error(error.message));
+  return card("Prices", form);
 }
 
 function tokensCard() {

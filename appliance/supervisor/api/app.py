@@ -20,6 +20,7 @@ from appliance.supervisor.api.routers import (auth, history, journal, meter, pri
 from appliance.supervisor.app_context import AppContext
 from appliance.supervisor.auth.backoff import LoginBackoff
 from appliance.supervisor.auth.service import AuthService
+from appliance.supervisor.price_provider import PriceProvider
 
 API_PREFIX = "/api/v1"
 WEB_DIR = Path(__file__).resolve().parents[1] / "web"
@@ -28,11 +29,13 @@ ROUTERS = (status, stations, sessions, history, journal, site, prices, meter, sy
 
 def create_app(ctx: AppContext, web_dir: Path = WEB_DIR) -> FastAPI:
     feed = LiveFeed(ctx, Hub())
+    price_provider = PriceProvider(ctx)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        """The pilot link and the once-a-second cycle run in the server's own event loop."""
+        """The pilot link, the once-a-second cycle and the price provider run in the server's own event loop."""
         feed.start()
+        price_provider.start()
         if ctx.runtime is not None:
             await ctx.runtime.start()
         try:
@@ -40,6 +43,7 @@ def create_app(ctx: AppContext, web_dir: Path = WEB_DIR) -> FastAPI:
         finally:
             if ctx.runtime is not None:
                 await ctx.runtime.stop()
+            await price_provider.stop()
             await feed.stop()
 
     app = FastAPI(title="EVSE appliance", version=ctx.version, lifespan=lifespan, docs_url="/docs",
@@ -50,6 +54,7 @@ def create_app(ctx: AppContext, web_dir: Path = WEB_DIR) -> FastAPI:
     app.state.backoff = LoginBackoff(time.monotonic)
     app.state.hub = feed.hub
     app.state.live = feed
+    app.state.price_provider = price_provider
     errors.install(app, unlimited=frozenset({f"{API_PREFIX}{system.router.prefix}{system.UPLOAD_PATH}"}))
     persist.restore(ctx)
     for module in ROUTERS:

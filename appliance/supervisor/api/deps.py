@@ -20,6 +20,7 @@ from appliance.supervisor.app_context import AppContext
 from appliance.supervisor.auth.backoff import LoginBackoff
 from appliance.supervisor.auth.service import ANONYMOUS, AuthService, Principal
 from appliance.supervisor.auth.tokens import Scope, allows
+from appliance.supervisor.price_provider import PriceProvider
 
 SESSION_COOKIE = "evse_session"
 CSRF_HEADER = "X-CSRF-Token"
@@ -46,10 +47,15 @@ def login_backoff(request: Request) -> LoginBackoff:
     return request.app.state.backoff
 
 
+def price_provider(request: Request) -> PriceProvider:
+    return request.app.state.price_provider
+
+
 Ctx = Annotated[AppContext, Depends(context)]
 Auth = Annotated[AuthService, Depends(auth_service)]
 Live = Annotated[LiveFeed, Depends(live_feed)]
 Backoff = Annotated[LoginBackoff, Depends(login_backoff)]
+Provider = Annotated[PriceProvider, Depends(price_provider)]
 
 
 def unauthorized(message: str) -> HTTPException:

@@ -78,5 +78,9 @@ def stored_prices(ctx: AppContext) -> list[tuple[float, float, float]]:
     return [(s.start, s.end, s.price) for s in ctx.storage.prices.slots(max(0.0, now - PAST_S), now + AHEAD_S)]
 
 
-def apply_prices(ctx: AppContext) -> None:
+def replace_prices(ctx: AppContext, start: float, end: float, slots: list[tuple[float, float, float]]) -> int:
+    """`slots` become the prices of [start, end), stored and in the core: the one way in for
+    prices pushed over REST and prices the provider fetched (ValueError if storage refuses them)."""
+    count = ctx.storage.prices.replace(start, end, slots)
     ctx.core.set_prices(stored_prices(ctx))
+    return count

@@ -44,7 +44,8 @@ StationHardware = _partial(
 
 SiteUpdate = _partial(
     "SiteUpdate", SiteSettings,
-    ("line_limit_a", "voltage_v", "price_threshold", "read_only_without_login", "telemetry_retention_days"),
+    ("line_limit_a", "voltage_v", "price_threshold", "price_source", "read_only_without_login",
+     "telemetry_retention_days"),
     "The site's settings; fields left out stay as they are.",
     stations=(list[StationHardware] | None, Field(default=None, max_length=2)))  # type: ignore[valid-type]
 

@@ -1,5 +1,5 @@
-"""The installation: line limit, voltage, price threshold, station ratings and phase rotation,
-and whether reads need a login. Admin only: a wrong line limit can trip the main fuse."""
+"""The installation: line limit, voltage, price threshold and source, station ratings and phase
+rotation, and whether reads need a login. Admin only: a wrong line limit can trip the main fuse."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter
 
 from appliance.supervisor.api import persist
-from appliance.supervisor.api.deps import Admin, Ctx, Live, Reader, audit
+from appliance.supervisor.api.deps import Admin, Ctx, Live, Provider, Reader, audit
 from appliance.supervisor.api.errors import user_input
 from appliance.supervisor.api.schemas import SiteUpdate
 from appliance.supervisor.settings import SiteSettings
@@ -21,15 +21,19 @@ async def site(ctx: Ctx, _: Reader) -> dict[str, Any]:
     return ctx.core.settings.model_dump(mode="json")
 
 
-@router.put("/site", summary="Change the site's settings; fields left out keep their value")
-async def update_site(body: SiteUpdate, ctx: Ctx, who: Admin, live: Live) -> dict[str, Any]:
-    changes = body.model_dump(exclude_unset=True)
+@router.put("/site", summary="Change the site's settings; fields left out keep their value",
+            description="A changed price source is fetched before the answer; GET /prices shows how that went.")
+async def update_site(body: SiteUpdate, ctx: Ctx, who: Admin, live: Live, provider: Provider) -> dict[str, Any]:
+    changes = body.model_dump(mode="json", exclude_unset=True)
     with user_input():
         settings = merged(ctx.core.settings, changes)
         persist.check_stations(settings, set(ctx.core.live))
+    source_changed = settings.price_source != ctx.core.settings.price_source
     ctx.core.update_site(settings)
     persist.save_site(ctx)
     audit(ctx, who, "site.update", "site", changes)
+    if source_changed:
+        await provider.reconfigured()
     live.push_snapshot()
     return settings.model_dump(mode="json")
 
