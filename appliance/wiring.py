@@ -7,8 +7,9 @@ from typing import Annotated
 from pydantic import AfterValidator
 
 
-def _permutation(rotation: tuple[int, int, int]) -> tuple[int, int, int]:
-    if sorted(rotation) != [1, 2, 3]:
+def _permutation(rotation: tuple[int, int, int] | None) -> tuple[int, int, int] | None:
+    """None passes: in a partial update it means "unchanged"; a required field rejects it first."""
+    if rotation is not None and sorted(rotation) != [1, 2, 3]:
         raise ValueError("phase_rotation must be a permutation of [1, 2, 3]")
     return rotation
 

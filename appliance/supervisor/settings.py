@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, model_validator
+
+from appliance.wiring import PhaseRotation
 
 Mode = Literal["off", "on", "low_cost", "solar", "min_solar"]
 
@@ -18,16 +20,9 @@ class StationSettings(BaseModel):
     priority: int = Field(default=0, ge=-100, le=100)
     max_current_a: float = Field(default=32.0, ge=6, le=80, description="user cap, never above the station rating")
     rating_a: float = Field(default=32.0, ge=6, le=80, description="the station's hardware rating")
-    phase_rotation: tuple[int, int, int] = (1, 2, 3)
+    phase_rotation: PhaseRotation = (1, 2, 3)
     departure: float | None = Field(default=None, description="low_cost: leave at this time (epoch s)")
     energy_kwh: float | None = Field(default=None, gt=0, le=200, description="low_cost: energy wanted by departure")
-
-    @field_validator("phase_rotation")
-    @classmethod
-    def _permutation(cls, v: tuple[int, int, int]) -> tuple[int, int, int]:
-        if sorted(v) != [1, 2, 3]:
-            raise ValueError("phase_rotation must be a permutation of [1, 2, 3]")
-        return v
 
     def display_name(self) -> str:
         return self.name or f"Station {self.id}"
