@@ -12,7 +12,7 @@ print(json.load(u.urlopen(sys.argv[1], timeout=30))["info"]["version"])' "$1" 2>
 }
 
 say "guest up $(cut -d' ' -f1 /proc/uptime) s after boot; waiting for the API"
-deadline=$(( $(cut -d. -f1 /proc/uptime) + 1500 ))
+deadline=$(( $(cut -d. -f1 /proc/uptime) + 900 ))
 answer=""
 while [ "$(cut -d. -f1 /proc/uptime)" -lt "$deadline" ]; do
     answer=$(get http://127.0.0.1:8080/api/v1/auth/me) && [ -n "$answer" ] && break
@@ -35,6 +35,12 @@ say "hostname: $(hostname); EVSE_SIM in evse.env: $(grep ^EVSE_SIM= /etc/evse/ev
 say "first boot: $(tr '\n' ' ' < /boot/firmware/evse-firstboot.txt 2>/dev/null)"
 say "evse user: $(id evse)"
 say "failed units: $(systemctl list-units --failed --plain --no-legend | cut -d' ' -f1 | tr '\n' ' ')"
+
+if [ -z "$answer" ]; then
+    for u in evse-supervisor.service evse-pilot.service; do
+        journalctl -u "$u" -o cat --no-pager | tail -n 25 | while read -r line; do say "journal $u: $line"; done
+    done
+fi
 
 ok=1
 systemctl -q is-active evse-pilot.service || ok=0

@@ -36,12 +36,17 @@ human_size() { numfmt --to=iec-i --suffix=B "$(stat -c %s "$1")"; }
 
 elapsed() { local s=$(( $(date +%s) - $1 )); printf '%dm%02ds' $((s / 60)) $((s % 60)); }
 
-# The appliance's own wheel from the sources as they are now (pure Python, built on this machine).
-# The web UI ships inside it, so it must have been built (scripts/dev.sh does that).
+# The appliance's own wheel, from the last commit (not from whatever is being edited in the
+# working tree) plus the built web UI, which is not in git (scripts/dev.sh builds it).
 build_app_wheel() {
-    local py=$1 out=$2
+    local py=$1 out=$2 src
     [ -f "$REPO_DIR/appliance/supervisor/web/index.html" ] \
         || die "the web UI is not built: (cd web && npm ci && npm run build), or run bash scripts/dev.sh test"
+    src=$(mktemp -d)
+    git -C "$REPO_DIR" archive HEAD | tar -x -C "$src"
+    cp -a "$REPO_DIR/appliance/supervisor/web" "$src/appliance/supervisor/"
     rm -f "$out"/evse_appliance-*.whl
-    "$py" -m pip wheel --quiet --no-deps -w "$out" "$REPO_DIR"
+    "$py" -m pip wheel --quiet --no-deps -w "$out" "$src"
+    rm -rf "$src"
+    log "evse_appliance wheel from commit $(git -C "$REPO_DIR" rev-parse --short HEAD)"
 }

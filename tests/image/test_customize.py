@@ -79,6 +79,9 @@ def test_the_pilot_is_real_time_watched_and_independent_of_the_supervisor(card: 
     supervisor = unit(root, "evse-supervisor.service")["Unit"]
     assert "evse-pilot.service" in supervisor["Wants"] and "evse-pilot.service" in supervisor["After"]
     assert "Requires" not in supervisor and "BindsTo" not in supervisor
+    data = unit(root, "evse-supervisor.service")
+    assert (data["Service"]["StateDirectory"], data["Service"]["StateDirectoryMode"]) == ("evse", "0750")
+    assert "/var/lib/evse" in data["Unit"]["RequiresMountsFor"]
 
 
 def test_pigpiod_listens_on_localhost_only(card: tuple[Path, Path]) -> None:
