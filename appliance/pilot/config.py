@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from appliance.tomlfile import parse_model
 from appliance.wiring import PhaseRotation
 
 
@@ -78,13 +78,7 @@ def load_pilot_config(path: Path | None) -> PilotConfig:
     if path is None:
         return PilotConfig()
     try:
-        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-        return PilotConfig.model_validate(data)
-    except OSError as exc:
-        raise ConfigError(f"{path}: {exc.strerror}") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: {exc}") from exc
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        key = ".".join(str(p) for p in first["loc"])
-        raise ConfigError(f"{path}: {key}: {first['msg']}") from exc
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read: {exc}") from exc
+    return parse_model(PilotConfig, text, str(path), ConfigError)

@@ -26,7 +26,6 @@ import shutil
 import socket
 import subprocess
 import sys
-import tomllib
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -34,9 +33,9 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from appliance.pilot.config import PilotConfig, load_pilot_config
-from appliance.scenario.loader import locate
 from appliance.system.files import replace_line, set_hostname
 from appliance.system.passwords import hash_password
+from appliance.tomlfile import parse_model
 
 REPORT_NAME = "evse-firstboot.txt"
 HANDOVER_NAME = "firstboot.json"
@@ -125,19 +124,7 @@ def _message(err: dict) -> str:  # type: ignore[type-arg]
 
 
 def parse_firstboot(text: str, name: str = "evse.toml") -> FirstBoot:
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise FirstBootError(f"{name}: not valid TOML: {exc}") from exc
-    try:
-        return FirstBoot.model_validate(data)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        loc = tuple(err["loc"])
-        line = locate(text, loc)
-        where = f"line {line}, " if line else ""
-        key = ".".join(str(p) for p in loc) or "file"
-        raise FirstBootError(f"{name}: {where}{key}: {_message(err)}") from exc
+    return parse_model(FirstBoot, text, name, FirstBootError, toml_prefix="not valid TOML: ", describe=_message)
 
 
 # ---------------------------------------------------------------------------------- applying
