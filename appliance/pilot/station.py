@@ -116,6 +116,7 @@ class StationMachine:
         self._weld_since: float | None = None
         self._over_current_since: float | None = None
         self._last_outputs: tuple[PilotMode, float | None, float, bool] | None = None
+        self._temperature_factor = 1.0  # 0.5 derated, 0 paused
 
     @property
     def id(self) -> int:
@@ -217,17 +218,14 @@ class StationMachine:
         active = F.OVER_TEMPERATURE in self.faults
         hysteresis = 5.0
         if t >= shared.pause_c:
+            self._temperature_factor = 0.0
             self._raise(now, F.OVER_TEMPERATURE, f"board at {t:.0f} °C: charging paused", replace=True)
         elif t >= shared.derate_c:
+            self._temperature_factor = 0.5
             self._raise(now, F.OVER_TEMPERATURE, f"board at {t:.0f} °C: current halved", replace=True)
         elif active and t < shared.derate_c - hysteresis:
+            self._temperature_factor = 1.0
             self._clear(now, F.OVER_TEMPERATURE)
-
-    def _temperature_factor(self, shared: SharedConditions) -> float:
-        fault = self.faults.get(F.OVER_TEMPERATURE)
-        if fault is None:
-            return 1.0
-        return 0.0 if "paused" in fault.message else 0.5
 
     def _check_rcd(self, now: float, inp: StationInputs) -> None:
         if self._self_test is not None and not self._self_test.done:
@@ -334,7 +332,7 @@ class StationMachine:
         amps = min(amps, self.cfg.max_current_a, shared.line_limit_a)
         if self.cable_a is not None:
             amps = min(amps, self.cable_a)
-        amps *= self._temperature_factor(shared)
+        amps *= self._temperature_factor
         return amps if amps >= MIN_CURRENT_A else 0.0
 
     def _update_offer(self, now: float, shared: SharedConditions) -> None:

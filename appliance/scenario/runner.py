@@ -24,6 +24,7 @@ from appliance.scenario.supervised import InProcessSupervisor
 from appliance.simulator.clock import SimClock
 from appliance.simulator.hat import SimulatedHat
 from appliance.simulator.station_model import HardwareEvent
+from appliance.supervisor.allocation import per_line_phase
 
 
 @dataclass
@@ -136,8 +137,7 @@ class ScenarioRunner:
         for sid, st in self.engine.stations.items():
             sim = self.hat.stations[sid]
             currents = sim.phase_currents()
-            for i, phase in enumerate(st.cfg.phase_rotation):
-                line[phase - 1] += currents[i]
+            line = [a + b for a, b in zip(line, per_line_phase(st.cfg.phase_rotation, currents))]
             stations[str(sid)] = {
                 "state": st.state.value, "offered_a": round(st.offered_a, 2),
                 "current_a": [round(c, 2) for c in currents], "contactor": sim.contacts,

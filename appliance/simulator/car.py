@@ -8,7 +8,6 @@ wake-up, may ask for ventilation, may lack its diode.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 

@@ -11,6 +11,7 @@ import math
 from dataclasses import dataclass
 from typing import Any, Callable, Protocol
 
+from appliance.supervisor.allocation import per_line_phase
 from appliance.supervisor.live import LiveStation
 from appliance.supervisor.policy import Decision, Policy
 from appliance.supervisor.sequencer import CommandSequencer
@@ -47,11 +48,9 @@ class GridReading:
 
 
 class SupervisorCore:
-    def __init__(self, settings: SiteSettings, recorder: Recorder | None = None,
-                 clock: Callable[[], float] | None = None) -> None:
+    def __init__(self, settings: SiteSettings, recorder: Recorder | None = None) -> None:
         self.settings = settings
         self.recorder = recorder or NullRecorder()
-        self.clock = clock
         self.live = {s.id: LiveStation(s.id, max_current_a=s.rating_a) for s in settings.stations}
         self.prices: list[tuple[float, float, float]] = []  # (start, end, price)
         self.grid: GridReading | None = None
@@ -62,7 +61,6 @@ class SupervisorCore:
         self.pilot_line_limit_a: float | None = None
         self.pilot_connected = False
         self.listeners: list[Callable[[dict[str, Any]], None]] = []
-        self.last_cycle = -math.inf
 
     # ------------------------------------------------------------------ pilot side
     def on_connected(self, hello: dict[str, Any], now: float) -> None:
@@ -110,7 +108,6 @@ class SupervisorCore:
     # ------------------------------------------------------------------ once a second
     def cycle(self, now: float) -> list[dict[str, Any]]:
         """Decide and return the pilot commands to send now (in order)."""
-        self.last_cycle = now
         commands: list[dict[str, Any]] = []
         limit = min(self.settings.line_limit_a, self.pilot_line_limit_a or math.inf)
         if self.pilot_line_limit_a is not None and abs(self.pilot_line_limit_a - limit) > 1e-6:
@@ -179,11 +176,9 @@ class SupervisorCore:
         }
 
     def line_currents(self) -> list[float]:
-        line = [0.0, 0.0, 0.0]
-        for sid, live in self.live.items():
-            for i, phase in enumerate(self.settings.station(sid).phase_rotation):
-                line[phase - 1] += live.current_a[i]
-        return [round(x, 2) for x in line]
+        per_station = [per_line_phase(self.settings.station(sid).phase_rotation, live.current_a)
+                       for sid, live in self.live.items()]
+        return [round(sum(phase), 2) for phase in zip(*per_station)]
 
     def _notify(self, message: dict[str, Any]) -> None:
         for listener in list(self.listeners):

@@ -58,7 +58,7 @@ class StorageRecorder:
         for sid in stations:
             stored = self.storage.sessions.open_session(sid)
             if stored is not None:
-                tracker.resume(Session(sid, stored.start_t, stored.mode, 0.0, energy_kwh=stored.energy_kwh,
+                tracker.resume(Session(sid, stored.start_t, stored.mode, energy_kwh=stored.energy_kwh,
                                        peak_power_w=stored.peak_power_w, cost=stored.cost or 0.0, id=stored.id))
 
     def pilot_logs(self, entries: list[dict[str, Any]], last_seq: int, boot: str | None) -> None:

@@ -13,7 +13,6 @@ class Session:
     station: int
     start: float
     mode: str
-    energy_start_wh: float
     energy_kwh: float = 0.0
     peak_power_w: float = 0.0
     cost: float = 0.0
@@ -38,7 +37,7 @@ class SessionTracker:
         opened = closed = None
         current = self.open.get(live.station)
         if live.plugged and current is None:
-            current = Session(live.station, now, mode, live.energy_wh, _last_wh=live.energy_wh)
+            current = Session(live.station, now, mode, _last_wh=live.energy_wh)
             self.open[live.station] = opened = current
         if current is not None:
             self._account(current, live, now)
