@@ -15,6 +15,7 @@ class FaultCode(str, Enum):
     RCD_AC = "RCD_AC"
     RCD_SELF_TEST_FAILED = "RCDSelfTestFailed"
     CONTACTOR_WELDED = "ContactorWelded"
+    CONTACTOR_FAULT = "ContactorFault"
     OVER_CURRENT = "OverCurrent"
     OVER_TEMPERATURE = "OverTemperature"
     PP_INVALID = "PPInvalid"
@@ -28,7 +29,7 @@ class Clears(str, Enum):
     """When an active fault goes away."""
 
     CONDITION = "condition"  # as soon as its cause is gone
-    UNPLUG = "unplug"  # when the car leaves (state A), or clear_fault
+    UNPLUG = "unplug"  # when the car has really left (confirmed A, cable gone), or clear_fault
     SERVICE = "service"  # only a service reset (clear_fault with service=true)
 
 
@@ -41,11 +42,12 @@ class FaultPolicy:
 
 POLICY: dict[FaultCode, FaultPolicy] = {
     FaultCode.DIODE_FAULT: FaultPolicy(PilotMode.F, True, Clears.UNPLUG),
-    FaultCode.VENTILATION_NOT_AVAILABLE: FaultPolicy(PilotMode.X1, True, Clears.CONDITION),
+    FaultCode.VENTILATION_NOT_AVAILABLE: FaultPolicy(PilotMode.X1, True, Clears.UNPLUG),
     FaultCode.RCD_DC: FaultPolicy(PilotMode.F, True, Clears.UNPLUG),
     FaultCode.RCD_AC: FaultPolicy(PilotMode.F, True, Clears.UNPLUG),
     FaultCode.RCD_SELF_TEST_FAILED: FaultPolicy(PilotMode.F, True, Clears.UNPLUG),
     FaultCode.CONTACTOR_WELDED: FaultPolicy(PilotMode.F, True, Clears.SERVICE),
+    FaultCode.CONTACTOR_FAULT: FaultPolicy(PilotMode.X1, True, Clears.UNPLUG),
     FaultCode.OVER_CURRENT: FaultPolicy(PilotMode.X1, True, Clears.UNPLUG),
     FaultCode.OVER_TEMPERATURE: FaultPolicy(None, False, Clears.CONDITION),
     FaultCode.PP_INVALID: FaultPolicy(PilotMode.X1, True, Clears.CONDITION),

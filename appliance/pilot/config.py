@@ -6,6 +6,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from appliance.j1772.duty import MIN_CURRENT_A
 from appliance.tomlfile import parse_model
 from appliance.wiring import PhaseRotation
 
@@ -43,6 +44,13 @@ class Timing(_Strict):
     meter_period_s: float = 0.1
     bus_error_ticks: int = 3
     adc_stuck_s: float = 0.5
+    unplug_confirm_s: float = Field(default=1.0, gt=0, description="state A (and no cable on PP) this long before latches release")
+    min_off_s: float = Field(default=3.0, ge=3.0, description="a contactor stays open at least this long before it closes again")
+    rcd_release_s: float = Field(default=0.005, gt=0, description="the RCD module's output clears this soon after its test input")
+    contactor_settle_s: float = Field(default=0.2, gt=0, description="after a command, the contacts' feedback must agree within this")
+    contactor_voltage_s: float = Field(default=1.0, gt=0, description="commanded closed with no car-side voltage this long: dropped")
+    contactor_retry_s: float = 10.0
+    contactor_max_retries: int = 3
 
 
 class PilotConfig(_Strict):
@@ -64,9 +72,14 @@ class PilotConfig(_Strict):
         return next(s for s in self.stations if s.id == station_id)
 
     def failsafe_for(self, line_limit_a: float) -> float:
-        """Default: half the line limit, at least 6 A, else 0 (pause)."""
-        amps = self.failsafe_current_a if self.failsafe_current_a is not None else line_limit_a / 2
-        return amps if amps >= 6 else 0.0
+        """One station's current while the supervisor is silent.
+
+        Default: half the line limit, at least 6 A where the line allows it, else 0 (pause).
+        The engine shares the line between the stations, so both together stay within it.
+        """
+        amps = self.failsafe_current_a if self.failsafe_current_a is not None else max(line_limit_a / 2, MIN_CURRENT_A)
+        amps = min(amps, line_limit_a)
+        return amps if amps >= MIN_CURRENT_A else 0.0
 
 
 class ConfigError(ValueError):

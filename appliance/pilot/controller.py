@@ -35,6 +35,8 @@ class PilotController:
         self._applied = {s.station: _Applied() for s in drivers.stations}
         self._meter_due = {s.station: 0.0 for s in drivers.stations}
         self._meter_started = {s.station: False for s in drivers.stations}
+        self._output_errors: dict[int, str | None] = {s.station: None for s in drivers.stations}
+        self._lost: str | None = None  # the outputs were forced safe behind the engine's back
         self.ticks = 0
 
     def start(self) -> None:
@@ -55,7 +57,14 @@ class PilotController:
         return None
 
     def tick(self) -> dict[int, StationOutputs]:
+        """One whole control period: read the HAT, run the engine, drive the HAT, kick the watchdog."""
         now = self.clock.now()
+        outputs = self.engine.step(now, self.read(now))
+        self.apply(outputs)
+        return outputs
+
+    def read(self, now: float) -> BoardInputs:
+        """Everything the engine needs this tick, including what went wrong with last tick's outputs."""
         try:
             bursts, bus_error = self.drivers.adc.burst(self.sensing.channels, 1), None
         except BusError as exc:
@@ -67,13 +76,23 @@ class PilotController:
             dc, ac = st.io.rcd_fault()
             meter, meter_error = self._read_meter(st, now)
             s = sensed.stations[sid]
-            stations[sid] = StationInputs(s.cp_high_v, s.cp_low_v, s.pp_ohm, dc, ac, meter, meter_error)
-        outputs = self.engine.step(now, BoardInputs(stations, sensed.temperature_c, sensed.error, sensed.rail_error))
+            stations[sid] = StationInputs(s.cp_high_v, s.cp_low_v, s.pp_ohm, dc, ac, meter, meter_error,
+                                          output_error=self._output_errors[sid])
+        inputs = BoardInputs(stations, sensed.temperature_c, sensed.error, sensed.rail_error, outputs_lost=self._lost)
+        self._lost = None
+        return inputs
+
+    def apply(self, outputs: dict[int, StationOutputs]) -> None:
+        """Drive what the engine decided; a station whose outputs fail is put in its safe state."""
         for st in self.drivers.stations:
-            self._apply(st, outputs[st.station])
+            try:
+                self._apply(st, outputs[st.station])
+                self._output_errors[st.station] = None
+            except BusError as exc:
+                self._output_errors[st.station] = str(exc)
+                self._safe_station(st, PilotMode.F)
         self.drivers.watchdog.kick()
         self.ticks += 1
-        return outputs
 
     def _read_meter(self, st: StationDrivers, now: float) -> tuple[MeterReading | None, str | None]:
         if now < self._meter_due[st.station]:
@@ -114,14 +133,23 @@ class PilotController:
             st.io.set_led(out.led)
             applied.led = out.led
 
-    def safe_state(self, pilot: PilotMode = PilotMode.F) -> None:
-        """Contactors open and pilots at -12 V (or `pilot`), on every station, whatever fails."""
+    def safe_state(self, pilot: PilotMode = PilotMode.F, why: str | None = None) -> None:
+        """Contactors open and pilots at -12 V (or `pilot`), on every station, whatever fails.
+
+        With `why`, the engine hears of it on the next tick: it must not believe its contactors
+        are still closed, and they close again only through the full sequence.
+        """
         for st in self.drivers.stations:
-            applied = self._applied[st.station]
-            drive_pilot = st.pilot.set_high if pilot is PilotMode.X1 else st.pilot.set_low
-            for action in (lambda: st.io.set_contactor(False), drive_pilot, lambda: st.io.set_rcd_test(False)):
-                try:
-                    action()
-                except Exception:  # noqa: BLE001 - keep going: the next output may still work
-                    pass
-            applied.contactor, applied.pilot, applied.rcd_test = False, (pilot, None), False
+            self._safe_station(st, pilot)
+        if why is not None:
+            self._lost = why
+
+    def _safe_station(self, st: StationDrivers, pilot: PilotMode) -> None:
+        applied = self._applied[st.station]
+        drive_pilot = st.pilot.set_high if pilot is PilotMode.X1 else st.pilot.set_low
+        for action in (lambda: st.io.set_contactor(False), drive_pilot, lambda: st.io.set_rcd_test(False)):
+            try:
+                action()
+            except Exception:  # noqa: BLE001 - keep going: the next output may still work
+                pass
+        applied.contactor, applied.pilot, applied.rcd_test = False, (pilot, None), False

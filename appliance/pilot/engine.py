@@ -8,6 +8,7 @@ supervisor are validated here against every limit the pilot knows.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from appliance.j1772.duty import MIN_CURRENT_A
@@ -28,14 +29,17 @@ class BoardInputs:
     temperature_c: float
     sensing_error: str | None = None
     rail_error: str | None = None
+    outputs_lost: str | None = None  # the controller forced the outputs safe since the last tick
 
 
 class PilotEngine:
-    def __init__(self, config: PilotConfig, weld_voltage_v: float = 50.0, log: LogRing | None = None) -> None:
+    def __init__(self, config: PilotConfig, weld_voltage_v: float = 50.0, log: LogRing | None = None,
+                 watchdog_timeout_s: float = 0.1) -> None:
         self.config = config
         self.timing = config.timing
         self.log = log or LogRing()
         self.line_limit_a = config.line_limit_a
+        self.watchdog_timeout_s = watchdog_timeout_s
         self._events: list[Event] = []
         self.stations: dict[int, StationMachine] = {
             s.id: StationMachine(s, self.timing, self._events.append, self.log, weld_voltage_v) for s in config.stations
@@ -43,6 +47,7 @@ class PilotEngine:
         self.last_heartbeat = -math.inf
         self.supervisor_seen = False
         self.now = 0.0
+        self._last_step: float | None = None
         self.temperature_c: float | None = None
 
     # ------------------------------------------------------------------ loop
@@ -50,18 +55,48 @@ class PilotEngine:
         self.now = now
         if self.last_heartbeat == -math.inf:
             self.last_heartbeat = now  # the supervisor gets the same 5 s after start-up as after silence
+        if self._last_step is not None and now - self._last_step > self.watchdog_timeout_s:
+            self.outputs_lost(now, f"control loop stalled for {(now - self._last_step) * 1000:.0f} ms: "
+                                   "the hardware watchdog dropped the contactor")
+        self._last_step = now
+        if inputs.outputs_lost is not None:
+            self.outputs_lost(now, inputs.outputs_lost)
         self.temperature_c = inputs.temperature_c
+        lost = self.supervisor_lost(now)
         shared = SharedConditions(
-            line_limit_a=self.line_limit_a,
-            failsafe_a=self.config.failsafe_for(self.line_limit_a),
-            supervisor_lost=self.supervisor_lost(now),
+            supervisor_lost=lost,
             sensing_error=inputs.sensing_error,
             rail_error=inputs.rail_error,
             temperature_c=inputs.temperature_c,
             derate_c=self.config.derate_temperature_c,
             pause_c=self.config.pause_temperature_c,
         )
-        return {sid: st.step(now, inputs.stations[sid], shared) for sid, st in self.stations.items()}
+        grants = self._failsafe_grants() if lost else {
+            sid: min(st.request_a if st.request_allowed else 0.0, self.line_limit_a) for sid, st in self.stations.items()
+        }
+        return {sid: st.step(now, inputs.stations[sid], shared, grants[sid]) for sid, st in self.stations.items()}
+
+    def _failsafe_grants(self) -> dict[int, float]:
+        """With the supervisor silent: its last allocation, at most the failsafe current, and a car
+        that arrived without an allocation gets the failsafe current, all within the line limit."""
+        cap = self.config.failsafe_for(self.line_limit_a)
+        budget = self.line_limit_a
+        grants = {}
+        for st in _by_precedence(self.stations.values()):
+            if st.plugged and not st.allocated_since_plug:
+                wanted = cap
+            else:
+                wanted = st.request_a if st.request_allowed else 0.0
+            amps = min(wanted, cap, budget, st.cap_a())
+            grants[st.id] = amps if amps >= MIN_CURRENT_A else 0.0
+            budget -= grants[st.id]
+        return grants
+
+    def outputs_lost(self, now: float, why: str) -> None:
+        """The HAT's outputs went to their safe state without the engine (watchdog, forced safe state)."""
+        self.log.log(now, "error", why)
+        for st in self.stations.values():
+            st.hardware_dropped(now, why)
 
     def supervisor_lost(self, now: float) -> bool:
         return now - self.last_heartbeat > self.timing.supervisor_timeout_s
@@ -102,6 +137,7 @@ class PilotEngine:
                 f"of {self.line_limit_a:g} A per phase; lower the other station first"
             )
         st.request_a, st.request_allowed = float(current_a), bool(allowed)
+        st.allocated_since_plug = st.plugged
         return st
 
     def set_line_limit(self, now: float, amps: float) -> None:
@@ -113,9 +149,17 @@ class PilotEngine:
         self.line_limit_a = amps
         committed = sum(st.request_a for st in self.stations.values() if st.request_allowed)
         if committed > amps:
-            scale = amps / committed  # shrink at once, in proportion, until the supervisor reallocates
-            for st in self.stations.values():
-                st.request_a = math.floor(st.request_a * scale * 10) / 10
+            # shrink at once until the supervisor reallocates: keep whoever fits, never 0 < I < 6 A
+            budget = amps
+            for st in _by_precedence(self.stations.values()):
+                if not st.request_allowed:
+                    continue
+                keep = math.floor(min(st.request_a, budget) * 10) / 10
+                if keep < MIN_CURRENT_A:
+                    st.request_a, st.request_allowed = 0.0, False
+                else:
+                    st.request_a = keep
+                    budget -= keep
         self.log.log(now, "info", f"line limit set to {amps:g} A")
 
     def clear_fault(self, now: float, station_id: int, code: str | None, service: bool) -> list[FaultCode]:
@@ -131,3 +175,8 @@ class PilotEngine:
     def self_test(self, now: float, station_id: int) -> None:
         if not self.station(station_id).start_self_test(now):
             raise CommandRejected(f"station {station_id} is charging or already testing; the self-test runs before every close anyway")
+
+
+def _by_precedence(stations: Iterable[StationMachine]) -> list[StationMachine]:
+    """Who keeps current when the line is short: a charging station first, then the larger allocation."""
+    return sorted(stations, key=lambda st: (not st.contactor, -(st.request_a if st.request_allowed else 0.0), st.id))

@@ -49,16 +49,22 @@ class PilotProcess:
         last_notify = 0.0
         while not self._stop.is_set():
             next_deadline += period
+            outputs = None
             with self.service.lock:
                 try:
                     now = self.clock.now()
                     if self.before_tick is not None:
                         self.before_tick(now)
-                    self.controller.tick()
+                    outputs = self.engine.step(now, self.controller.read(now))
                 except Exception as exc:  # noqa: BLE001 - any failure: outputs safe, say so, go on
-                    self.controller.safe_state()
-                    self.engine.log.log(self.clock.now(), "error", f"control tick failed: {exc!r}")
+                    self._fail_safe(exc)
                 events = self.engine.drain_events()
+            if outputs is not None:
+                try:
+                    self.controller.apply(outputs)  # pigpio and GPIO writes, outside the lock
+                except Exception as exc:  # noqa: BLE001
+                    with self.service.lock:
+                        self._fail_safe(exc)
             if events and self._loop is not None:
                 messages = self.service.event_messages(events)
                 self._loop.call_soon_threadsafe(self._broadcast, messages)
@@ -75,6 +81,11 @@ class PilotProcess:
                     next_deadline = time.monotonic()  # far behind: resynchronise instead of bursting
         with self.service.lock:
             self.controller.safe_state()
+
+    def _fail_safe(self, exc: Exception) -> None:
+        why = f"control tick failed: {exc!r}"
+        self.controller.safe_state(why=why)
+        self.engine.log.log(self.clock.now(), "error", why)
 
     # ------------------------------------------------------------------ socket
     async def serve(self) -> None:

@@ -41,7 +41,7 @@ def station_snapshot(st: StationMachine) -> dict[str, Any]:
         "max_current_a": st.cfg.max_current_a,
         "phase_rotation": list(st.cfg.phase_rotation),
         "faults": [{"code": c.value, "message": f.message, "since": round(f.since, 3), "blocking": POLICY[c].blocks_charging}
-                   for c, f in st.faults.items()],
+                   for c, f in st.faults.active.items()],
         "voltage_v": [round(v, 1) for v in m.voltage_v] if m else [0.0, 0.0, 0.0],
         "current_a": [round(i, 2) for i in m.current_a] if m else [0.0, 0.0, 0.0],
         "power_w": [round(w, 1) for w in m.power_w] if m else [0.0, 0.0, 0.0],

@@ -1,26 +1,32 @@
-"""One station's IEC 61851-1 state machine: pure logic on readings and time, no hardware.
+"""One station's IEC 61851-1 machine: the offer, the pilot and the contactor sequence.
 
-Each `step` takes what the HAT measured and returns what the HAT must drive. The station
-decides about its contactor alone: the supervisor only proposes a current, and every
-proposal is capped by what this station knows (cable, rating, line, temperature).
+Pure logic on readings and time, no hardware. What the car shows (`VehicleSense`), the
+residual-current module (`RcdMonitor`), the contacts and the meter (`ContactorMonitor`) and
+the board temperature (`TemperatureDerating`) each have their own part; all of them raise
+and clear faults through the station's `FaultSet`. This machine decides what the HAT drives:
+the supervisor only proposes a current, capped here by everything the station knows, and the
+contactor closes only through the full sequence: car ready, diode seen, no blocking fault,
+the minimum off-time since it last opened, and a passed RCD self-test.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable
 
 from appliance.drivers.interfaces import MeterReading
 from appliance.j1772.duty import MIN_CURRENT_A, duty_from_current
-from appliance.j1772.faults import POLICY, Clears, FaultCode
-from appliance.j1772.proximity import PPInvalid, cable_rating
-from appliance.j1772.states import PilotMode, VehicleState, classify, diode_ok
+from appliance.j1772.faults import FaultCode
+from appliance.j1772.states import PilotMode, VehicleState
 from appliance.pilot.config import StationConfig, Timing
-from appliance.pilot.debounce import StateDebouncer
-from appliance.pilot.events import Event, FaultChanged, OutputChanged, StateChanged
+from appliance.pilot.contactor_monitor import ContactorMonitor
+from appliance.pilot.derating import TemperatureDerating
+from appliance.pilot.events import Event, OutputChanged
+from appliance.pilot.faultset import FaultSet
 from appliance.pilot.logring import LogRing
-from appliance.pilot.rcd_test import Phase, RcdSelfTest
+from appliance.pilot.rcd_monitor import RcdMonitor
+from appliance.pilot.vehicle import VehicleSense
 
 S = VehicleState
 F = FaultCode
@@ -37,14 +43,15 @@ class StationInputs:
     rcd_ac: bool = False
     meter: MeterReading | None = None  # None: not read this tick
     meter_error: str | None = None
+    contactor_aux: bool | None = None  # the auxiliary contact says the main contacts are closed; None: not read
+    sensing_error: str | None = None  # one of this station's ADC channels is stuck or implausible
+    output_error: str | None = None  # last tick's outputs failed (pilot PWM, GPIO): put in the safe state
 
 
 @dataclass
 class SharedConditions:
     """Board-wide facts the engine hands every station."""
 
-    line_limit_a: float
-    failsafe_a: float
     supervisor_lost: bool = False
     sensing_error: str | None = None  # ADC unusable: nothing on the pilot can be trusted
     rail_error: str | None = None
@@ -62,61 +69,35 @@ class StationOutputs:
     led: bool
 
 
-@dataclass
-class ActiveFault:
-    since: float
-    message: str
-
-
-@dataclass
-class _Plug:
-    """What lasts for one plug-in and is forgotten at unplug."""
-
-    rcd_trips: int = 0
-    wakeup_done: bool = False
-
-
-@dataclass
 class StationMachine:
-    cfg: StationConfig
-    timing: Timing
-    emit: Callable[[Event], None]
-    log: LogRing
-    weld_voltage_v: float = 50.0  # car-side voltage that proves closed contacts
-    # supervisor's proposal
-    request_a: float = 0.0
-    request_allowed: bool = False
-    # what the station drives
-    pilot: PilotMode = PilotMode.X1
-    duty_pct: float | None = None
-    offered_a: float = 0.0
-    contactor: bool = False
-    # what it knows
-    cable_a: float | None = None
-    faults: dict[FaultCode, ActiveFault] = field(default_factory=dict)
-    last_meter: MeterReading | None = None
-
-    def __post_init__(self) -> None:
-        self.debounce = StateDebouncer(self.timing.debounce_readings)
-        self._plug = _Plug()
+    def __init__(self, cfg: StationConfig, timing: Timing, emit: Callable[[Event], None], log: LogRing,
+                 weld_voltage_v: float = 50.0) -> None:
+        self.cfg = cfg
+        self.timing = timing
+        self.emit = emit
+        self.log = log
+        self.faults = FaultSet(cfg.id, emit, log)
+        self.vehicle = VehicleSense(cfg, timing, self.faults, emit, log)
+        self.rcd = RcdMonitor(cfg.id, timing, self.faults, log)
+        self.contacts = ContactorMonitor(timing, self.faults, weld_voltage_v)
+        self.derating = TemperatureDerating(self.faults)
+        # the supervisor's proposal, and whether it has made one for the car now plugged in
+        self.request_a = 0.0
+        self.request_allowed = False
+        self.allocated_since_plug = False
+        # what the station drives
+        self.pilot = PilotMode.X1
+        self.duty_pct: float | None = None
+        self.offered_a = 0.0
+        self.contactor = False
         self._pilot_since = -math.inf
         self._offer_changed_at = -math.inf
-        self._diode_good = 0
-        self._diode_bad = 0
-        self._pp_bad = 0
-        self._meter_errors = 0
-        self._self_test: RcdSelfTest | None = None
-        self._manual_test = False
-        self.last_self_test: tuple[float, bool, str] | None = None  # (time, passed, reason)
-        self._rcd_retry_at: float | None = None
-        self._b_offered_since: float | None = None
+        self._contactor_since = -math.inf  # last close or open
+        self._wakeup_done = False
         self._wakeup_until = -math.inf
+        self._b_offered_since: float | None = None
         self._pwm_off_since: float | None = None
-        self._opened_at = -math.inf
-        self._weld_since: float | None = None
-        self._over_current_since: float | None = None
         self._last_outputs: tuple[PilotMode, float | None, float, bool] | None = None
-        self._temperature_factor = 1.0  # 0.5 derated, 0 paused
 
     @property
     def id(self) -> int:
@@ -124,17 +105,42 @@ class StationMachine:
 
     @property
     def state(self) -> VehicleState:
-        return self.debounce.state
+        return self.vehicle.state
 
     @property
     def plugged(self) -> bool:
-        return self.state in (S.B, S.C, S.D)
+        return self.vehicle.plugged
+
+    @property
+    def cable_a(self) -> float | None:
+        return self.vehicle.cable_a
+
+    @property
+    def last_meter(self) -> MeterReading | None:
+        return self.contacts.last_meter
+
+    @property
+    def last_self_test(self) -> tuple[float, bool, str] | None:
+        return self.rcd.last_self_test
 
     # ------------------------------------------------------------------ step
-    def step(self, now: float, inp: StationInputs, shared: SharedConditions) -> StationOutputs:
-        self._sense(now, inp, shared)
-        self._check_faults(now, inp, shared)
-        self._update_offer(now, shared)
+    def step(self, now: float, inp: StationInputs, shared: SharedConditions, grant_a: float) -> StationOutputs:
+        """One tick: `grant_a` is what the engine's line accounting lets this station offer."""
+        if inp.output_error is not None:
+            self.hardware_dropped(now, f"outputs failed: {inp.output_error}")
+        sensing_error = shared.sensing_error or inp.sensing_error
+        generator_error = shared.rail_error or (f"pilot output failed: {inp.output_error}" if inp.output_error else None)
+        if self.vehicle.update(now, inp.cp_high_v, inp.cp_low_v, inp.pp_ohm, self.pilot, now - self._pilot_since,
+                               sensing_error, generator_error):
+            self._on_unplug(now)
+        self.faults.condition(now, F.SUPERVISOR_LOST, "supervisor silent; offering the failsafe current" if shared.supervisor_lost else None)
+        self.derating.update(now, shared.temperature_c, shared.derate_c, shared.pause_c)
+        self.rcd.update(now, inp.rcd_dc, inp.rcd_ac)
+        dropped = self.contacts.update(now, self.contactor, self._contactor_since, inp.contactor_aux,
+                                       inp.meter, inp.meter_error, self.offered_a)
+        if dropped is not None:
+            self._open(now, dropped)
+        self._update_offer(now, grant_a)
         self._update_pilot(now)
         self._update_contactor(now)
         self._report_outputs(now)
@@ -142,206 +148,48 @@ class StationMachine:
             pilot=self.pilot,
             duty_pct=self.duty_pct,
             contactor=self.contactor,
-            rcd_test=self._self_test is not None and self._self_test.test_line,
-            led=self.contactor or (self._blocking_fault() is not None and int(now * 2) % 2 == 0),
+            rcd_test=self.rcd.test_line,
+            led=self.contactor or (self.faults.blocking() is not None and int(now * 2) % 2 == 0),
         )
-
-    # ------------------------------------------------------------------ sensing
-    def _sense(self, now: float, inp: StationInputs, shared: SharedConditions) -> None:
-        if shared.sensing_error is not None or self.pilot is PilotMode.F:
-            return  # nothing on the positive plateau to read while we drive -12 V
-        old = self.state
-        new = self.debounce.update(classify(inp.cp_high_v), now)
-        if new is not old:
-            self.emit(StateChanged(now, self.id, old, new))
-            self.log.log(now, "info", f"vehicle state {old.value} -> {new.value}", self.id)
-            if new is S.A:
-                self._on_unplug(now)
-        if self.pilot is PilotMode.X2 and now - self._pilot_since >= self.timing.loop_period_s / 2 and self.plugged:
-            if diode_ok(inp.cp_low_v):
-                self._diode_good += 1
-                self._diode_bad = 0
-            else:
-                self._diode_bad += 1
-                self._diode_good = 0
-                if self._diode_bad >= self.timing.debounce_readings:
-                    self._raise(now, F.DIODE_FAULT, f"negative plateau at {inp.cp_low_v:.1f} V, expected -12 V: no diode in the car")
-        self.cable_a = self._cable(now, inp.pp_ohm)
-
-    def _cable(self, now: float, pp_ohm: float) -> float | None:
-        if self.cfg.tethered:
-            self._clear(now, F.PP_INVALID)
-            return self.cfg.max_current_a
-        try:
-            rating = cable_rating(pp_ohm)
-            problem = None if rating is not None or not self.plugged else "no cable detected on PP while a car is connected"
-        except PPInvalid as exc:
-            rating, problem = None, str(exc)
-        if problem is None:
-            self._pp_bad = 0
-            self._clear(now, F.PP_INVALID)
-            return rating
-        self._pp_bad += 1
-        if self._pp_bad >= self.timing.debounce_readings:
-            self._raise(now, F.PP_INVALID, problem)
-        return self.cable_a
 
     def _on_unplug(self, now: float) -> None:
-        for code, fault in list(self.faults.items()):
-            if POLICY[code].clears is Clears.UNPLUG:
-                self._clear(now, code, "car unplugged")
-        self._plug = _Plug()
-        self._rcd_retry_at = None
-        self._diode_good = self._diode_bad = 0
+        """The car has really gone: latches release, the plug-in's counters start again."""
+        self.faults.clear_latched(now, "car unplugged")
+        self.rcd.on_unplug()
+        self.contacts.on_unplug()
+        self._wakeup_done = False
+        self.allocated_since_plug = False
 
-    # ------------------------------------------------------------------ faults
-    def _check_faults(self, now: float, inp: StationInputs, shared: SharedConditions) -> None:
-        self._condition(now, F.ADC_FAULT, shared.sensing_error)
-        pilot_problem = shared.rail_error
-        if pilot_problem is None and shared.sensing_error is None:
-            if self.state is S.E:
-                pilot_problem = "CP shorted to PE (state E)"
-            elif self.debounce.out_of_band_since is not None and now - self.debounce.out_of_band_since >= self.timing.out_of_band_fault_s:
-                pilot_problem = f"CP reading between bands for {now - self.debounce.out_of_band_since:.1f} s"
-        self._condition(now, F.PILOT_FAULT, pilot_problem)
-        self._condition(
-            now, F.VENTILATION_NOT_AVAILABLE,
-            "car asks for ventilation (state D); this station has none" if self.state is S.D and not self.cfg.ventilation else None,
-        )
-        self._condition(now, F.SUPERVISOR_LOST, "supervisor silent; offering the failsafe current" if shared.supervisor_lost else None)
-        self._check_temperature(now, shared)
-        self._check_rcd(now, inp)
-        self._check_meter(now, inp)
-
-    def _check_temperature(self, now: float, shared: SharedConditions) -> None:
-        t = shared.temperature_c
-        active = F.OVER_TEMPERATURE in self.faults
-        hysteresis = 5.0
-        if t >= shared.pause_c:
-            self._temperature_factor = 0.0
-            self._raise(now, F.OVER_TEMPERATURE, f"board at {t:.0f} °C: charging paused", replace=True)
-        elif t >= shared.derate_c:
-            self._temperature_factor = 0.5
-            self._raise(now, F.OVER_TEMPERATURE, f"board at {t:.0f} °C: current halved", replace=True)
-        elif active and t < shared.derate_c - hysteresis:
-            self._temperature_factor = 1.0
-            self._clear(now, F.OVER_TEMPERATURE)
-
-    def _check_rcd(self, now: float, inp: StationInputs) -> None:
-        if self._self_test is not None and not self._self_test.done:
-            test = self._self_test
-            phase = test.update(now, inp.rcd_dc, inp.rcd_ac)
-            if phase is Phase.FAILED:
-                self._raise(now, F.RCD_SELF_TEST_FAILED, test.reason)
-            elif phase is Phase.PASSED:
-                self.log.log(now, "info", "RCD self-test passed", self.id)
-            if test.done:
-                self.last_self_test = (now, phase is Phase.PASSED, test.reason)
-                if self._manual_test or phase is Phase.FAILED:
-                    self._self_test, self._manual_test = None, False
-            return
-        if inp.rcd_dc or inp.rcd_ac:
-            code = F.RCD_DC if inp.rcd_dc else F.RCD_AC
-            if code not in self.faults:
-                self._plug.rcd_trips += 1
-                self._self_test = None
-                retries_left = self.timing.rcd_max_retries - self._plug.rcd_trips + 1
-                if retries_left > 0:
-                    self._rcd_retry_at = now + self.timing.rcd_retry_s
-                    note = f"retry in {self.timing.rcd_retry_s / 60:.0f} min ({retries_left} left)"
-                else:
-                    self._rcd_retry_at = None
-                    note = "latched until the car is unplugged"
-                self._raise(now, code, f"residual current trip ({'6 mA DC' if code is F.RCD_DC else '30 mA AC'}): {note}")
-            return
-        if self._rcd_retry_at is not None and now >= self._rcd_retry_at:
-            self._rcd_retry_at = None
-            for code in (F.RCD_DC, F.RCD_AC):
-                self._clear(now, code, "automatic retry")
-
-    def _check_meter(self, now: float, inp: StationInputs) -> None:
-        if inp.meter_error is not None:
-            self._meter_errors += 1
-            if self._meter_errors >= self.timing.bus_error_ticks:
-                self._raise(now, F.METER_FAULT, inp.meter_error)
-            return
-        if inp.meter is None:
-            return
-        self._meter_errors = 0
-        self._clear(now, F.METER_FAULT)
-        self.last_meter = m = inp.meter
-        # weld: coil off long enough, yet voltage on the car side
-        if not self.contactor and now - self._opened_at >= self.timing.meter_period_s and max(m.voltage_v) > self.weld_voltage_v:
-            self._weld_since = self._weld_since if self._weld_since is not None else now
-            if now - self._weld_since >= self.timing.weld_detect_s:
-                self._raise(now, F.CONTACTOR_WELDED, f"{max(m.voltage_v):.0f} V on the car side with the contactor commanded open")
-        else:
-            self._weld_since = None
-        # over-current: measured > offered + 10 % + 0.5 A for 7 s
-        limit = self.offered_a * 1.1 + 0.5
-        if self.contactor and max(m.current_a) > limit:
-            self._over_current_since = self._over_current_since if self._over_current_since is not None else now
-            if now - self._over_current_since >= self.timing.over_current_s:
-                self._raise(now, F.OVER_CURRENT, f"drawing {max(m.current_a):.1f} A, offered {self.offered_a:.1f} A")
-        else:
-            self._over_current_since = None
-
-    # ------------------------------------------------------------------ fault bookkeeping
-    def _raise(self, now: float, code: FaultCode, message: str, replace: bool = False) -> None:
-        current = self.faults.get(code)
-        if current is not None and not (replace and current.message != message):
-            return
-        self.faults[code] = ActiveFault(current.since if current else now, message)
-        self.emit(FaultChanged(now, self.id, code, True, message))
-        self.log.log(now, "error" if POLICY[code].blocks_charging else "warning", f"{code.value}: {message}", self.id)
-
-    def _clear(self, now: float, code: FaultCode, why: str = "condition cleared") -> None:
-        if self.faults.pop(code, None) is not None:
-            self.emit(FaultChanged(now, self.id, code, False, why))
-            self.log.log(now, "info", f"{code.value} cleared: {why}", self.id)
-
-    def _condition(self, now: float, code: FaultCode, problem: str | None) -> None:
-        if problem is None:
-            self._clear(now, code)
-        else:
-            self._raise(now, code, problem)
-
-    def _blocking_fault(self) -> FaultCode | None:
-        return next((c for c in self.faults if POLICY[c].blocks_charging), None)
+    def hardware_dropped(self, now: float, why: str) -> None:
+        """The contacts fell without this machine's command (watchdog, forced safe state)."""
+        if self.contactor:
+            self.contacts.dropped_by_hardware(now, why)
+            self._open(now, why)
 
     def clear_fault(self, now: float, code: FaultCode | None, service: bool) -> list[FaultCode]:
         """Clear latched faults on request. Condition faults clear themselves; welds need service."""
-        cleared = []
-        for c in list(self.faults):
-            if code is not None and c is not code:
-                continue
-            clears = POLICY[c].clears
-            if clears is Clears.UNPLUG or (clears is Clears.SERVICE and service):
-                self._clear(now, c, "cleared on request")
-                cleared.append(c)
-        if any(c in (F.RCD_DC, F.RCD_AC) for c in cleared):
-            self._rcd_retry_at = None
+        cleared = self.faults.clear_latched(now, "cleared on request", service=service, only=code)
+        self.rcd.clear_requested(cleared)
         return cleared
 
     # ------------------------------------------------------------------ offer
-    def target_current(self, shared: SharedConditions) -> float:
+    def cap_a(self) -> float:
+        """The most this station could offer now: rating, cable and temperature."""
+        amps = self.cfg.max_current_a if self.cable_a is None else min(self.cfg.max_current_a, self.cable_a)
+        return amps * self.derating.factor
+
+    def target_current(self, grant_a: float) -> float:
         """The current this station may offer now, before the rate limit."""
-        amps = self.request_a if self.request_allowed else 0.0
-        if shared.supervisor_lost:
-            amps = min(amps, shared.failsafe_a)
-        amps = min(amps, self.cfg.max_current_a, shared.line_limit_a)
-        if self.cable_a is not None:
-            amps = min(amps, self.cable_a)
-        amps *= self._temperature_factor
+        amps = min(grant_a, self.cap_a())
         return amps if amps >= MIN_CURRENT_A else 0.0
 
-    def _update_offer(self, now: float, shared: SharedConditions) -> None:
-        target = self.target_current(shared)
+    def _update_offer(self, now: float, grant_a: float) -> None:
+        target = self.target_current(grant_a)
         if target < self.offered_a or (
             target > self.offered_a and now - self._offer_changed_at >= self.timing.duty_increase_interval_s
         ):
             if target < self.offered_a:
-                self._over_current_since = None  # the car gets its 5 s to follow a decrease
+                self.contacts.offer_lowered()
             self.offered_a = target
             self._offer_changed_at = now
 
@@ -351,11 +199,11 @@ class StationMachine:
         duty = duty_from_current(self.offered_a) if mode is PilotMode.X2 else None
         if mode is not self.pilot:
             self._pilot_since = now
-            self._diode_good = self._diode_bad = 0
+            self.vehicle.pilot_changed()
         self.pilot, self.duty_pct = mode, duty
 
     def _pilot_mode(self, now: float) -> PilotMode:
-        fault_mode = self._fault_pilot(now)
+        fault_mode = self.faults.pilot_mode(now, self.timing.fault_f_hold_s)
         if fault_mode is not None:
             return fault_mode
         if now < self._wakeup_until:
@@ -364,11 +212,11 @@ class StationMachine:
             self._b_offered_since = None
             return PilotMode.X1
         # one wake-up per plug-in: B for 30 s with charging offered and no C
-        if self.state is S.B and self.pilot is PilotMode.X2 and not self._plug.wakeup_done:
+        if self.state is S.B and self.pilot is PilotMode.X2 and not self._wakeup_done:
             if self._b_offered_since is None:
                 self._b_offered_since = now
             elif now - self._b_offered_since >= self.timing.wakeup_after_s:
-                self._plug.wakeup_done = True
+                self._wakeup_done = True
                 self._wakeup_until = now + self.timing.wakeup_f_s
                 self.log.log(now, "info", "car idle in B for 30 s: wake-up pulse (F for 4 s)", self.id)
                 return PilotMode.F
@@ -376,26 +224,13 @@ class StationMachine:
             self._b_offered_since = None
         return PilotMode.X2
 
-    def _fault_pilot(self, now: float) -> PilotMode | None:
-        modes = []
-        for code, fault in self.faults.items():
-            mode = POLICY[code].pilot
-            if mode is PilotMode.F and POLICY[code].clears is Clears.UNPLUG and now - fault.since >= self.timing.fault_f_hold_s:
-                mode = PilotMode.X1  # after the F pulse, watch for the unplug
-            if mode is not None:
-                modes.append(mode)
-        if PilotMode.F in modes:
-            return PilotMode.F
-        return PilotMode.X1 if modes else None
-
     # ------------------------------------------------------------------ contactor
     def _update_contactor(self, now: float) -> None:
         car_ready = self.state is S.C or (self.state is S.D and self.cfg.ventilation)
-        blocked = self._blocking_fault() is not None
+        blocked = self.faults.blocking()
         if self.contactor:
-            if not car_ready or blocked:
-                fault = self._blocking_fault()
-                self._open(now, f"fault {fault.value}" if fault is not None else "car stopped")
+            if not car_ready or blocked is not None:
+                self._open(now, f"fault {blocked.value}" if blocked is not None else "car stopped")
             elif self.pilot is not PilotMode.X2:
                 self._pwm_off_since = self._pwm_off_since if self._pwm_off_since is not None else now
                 if now - self._pwm_off_since >= self.timing.pwm_off_open_s:
@@ -404,39 +239,36 @@ class StationMachine:
                 self._pwm_off_since = None
             return
         ready = (
-            car_ready and not blocked and self.pilot is PilotMode.X2
-            and self._diode_good >= self.timing.debounce_readings
+            car_ready and blocked is None and self.pilot is PilotMode.X2 and self.vehicle.diode_checked
             and now - self._pilot_since >= self.timing.loop_period_s
+            and now - self._contactor_since >= self.timing.min_off_s
         )
         if not ready:
-            if self._self_test is not None and not self._manual_test:
-                self._self_test = None  # a fresh test runs before the next close
+            self.rcd.drop_test()  # a fresh test runs before the next close
             return
-        if self._manual_test:
+        if self.rcd.manual:
             return  # let the requested test finish first
-        if self._self_test is None:
-            self._self_test = RcdSelfTest(now, self.timing.rcd_test_timeout_s)
-            self.log.log(now, "info", "car ready: RCD self-test before closing", self.id)
-        elif self._self_test.phase is Phase.PASSED:
+        if self.rcd.test is None:
+            self.rcd.start_test(now, manual=False)
+        elif self.rcd.passed:
+            self.rcd.used()
             self.contactor = True
-            self._self_test = None
+            self._contactor_since = now
             self._pwm_off_since = None
             self.log.log(now, "info", f"contactor closed at {self.offered_a:.1f} A offered", self.id)
 
     def _open(self, now: float, why: str) -> None:
         self.contactor = False
-        self._opened_at = now
+        self._contactor_since = now
         self._pwm_off_since = None
-        self._self_test = None
+        self.rcd.drop_test()
         self.log.log(now, "info", f"contactor opened: {why}", self.id)
 
     def start_self_test(self, now: float) -> bool:
         """Run the RCD self-test on request; refused while charging."""
-        if self.contactor or (self._self_test is not None and not self._self_test.done):
+        if self.contactor or self.rcd.testing:
             return False
-        self._self_test = RcdSelfTest(now, self.timing.rcd_test_timeout_s)
-        self._manual_test = True
-        self.log.log(now, "info", "RCD self-test requested", self.id)
+        self.rcd.start_test(now, manual=True)
         return True
 
     def _report_outputs(self, now: float) -> None:
