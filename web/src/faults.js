@@ -8,16 +8,17 @@ export const FAULT_HELP = {
   },
   VentilationNotAvailable: {
     title: "Car asks for ventilation",
-    todo: "The car wants a ventilated space (state D) and this station has none. Charge outdoors or at a ventilated station.",
+    todo: "The car wants a ventilated space (state D) and this station has none, so charging is not offered again until the car is unplugged. Charge outdoors or at a ventilated station.",
+    clear: "unplug",
   },
   RCD_DC: {
     title: "DC residual current",
-    todo: "The residual-current monitor tripped and the contactor opened. Unplug and check car and cable for damage. Charging retries after 15 minutes (at most 3 times); call an electrician if it repeats.",
+    todo: "The residual-current monitor tripped and the contactor opened. Unplug and check car and cable for damage. Charging retries 15 minutes after the last trip (at most 3 times per plug-in); call an electrician if it repeats.",
     clear: "unplug",
   },
   RCD_AC: {
     title: "AC residual current",
-    todo: "The residual-current monitor tripped and the contactor opened. Unplug and check car and cable for damage. Charging retries after 15 minutes (at most 3 times); call an electrician if it repeats.",
+    todo: "The residual-current monitor tripped and the contactor opened. Unplug and check car and cable for damage. Charging retries 15 minutes after the last trip (at most 3 times per plug-in); call an electrician if it repeats.",
     clear: "unplug",
   },
   RCDSelfTestFailed: {
@@ -29,6 +30,11 @@ export const FAULT_HELP = {
     title: "Contactor welded",
     todo: "A contactor stays closed when it should be open. Switch the station off at its breaker and call service; only a service reset clears this.",
     clear: "service",
+  },
+  ContactorFault: {
+    title: "Contactor dropped",
+    todo: "The contactor opened without being told to (coil supply, driver, or the safety watchdog). Charging retries after 10 seconds through the full safety sequence, at most 3 times per plug-in; if it repeats, have the contactor wiring checked.",
+    clear: "unplug",
   },
   OverCurrent: {
     title: "Car draws too much",
