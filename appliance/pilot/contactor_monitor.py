@@ -8,6 +8,8 @@ retried like an RCD trip. The meter also shows a car drawing more than it is off
 
 from __future__ import annotations
 
+import math
+
 from appliance.drivers.interfaces import MeterReading
 from appliance.j1772.faults import FaultCode
 from appliance.pilot.config import Timing
@@ -41,6 +43,7 @@ class ContactorMonitor:
         self.weld_voltage_v = weld_voltage_v
         self.retry = RetryBudget(timing.contactor_retry_s, timing.contactor_max_retries)
         self.last_meter: MeterReading | None = None
+        self._voltage: tuple[float, bool] = (-math.inf, False)  # (when, above the weld threshold)
         self._aux_open = Consecutive()
         self._meter_errors = Consecutive()
         self._weld = Since()
@@ -51,25 +54,27 @@ class ContactorMonitor:
                meter: MeterReading | None, meter_error: str | None, offered_a: float) -> str | None:
         """Check one tick; returns why the contacts are open although commanded closed, if they are."""
         self._check_meter(now, meter, meter_error)
-        fresh = meter is not None
         if meter is not None:
             self.last_meter = meter
-        live = meter is not None and max(meter.voltage_v) > self.weld_voltage_v
+            self._voltage = (now, max(meter.voltage_v) > self.weld_voltage_v)
+        fresh = meter is not None
+        # the car-side voltage as last measured since this command, None before that
+        live = self._voltage[1] if self._voltage[0] >= commanded_at else None
         age = now - commanded_at
         if commanded:
             self._weld.held(now, False)
             if age >= self.timing.contactor_settle_s:
                 if self._aux_open.update(aux_closed is False) >= 2:
                     return self._dropped(now, "auxiliary contact open although the contactor is commanded closed")
-                if fresh and self._dead.held(now, not live) >= self.timing.contactor_voltage_s:
+                if fresh and self._dead.held(now, live is False) >= self.timing.contactor_voltage_s:
                     return self._dropped(now, "no voltage on the car side although the contactor is commanded closed")
             self._check_over_current(now, meter, offered_a)
             return None
         self._aux_open.update(False)
         self._dead.held(now, False)
         self._over.held(now, False)
-        if age >= self.timing.meter_period_s and (fresh or aux_closed):
-            if self._weld.held(now, bool(aux_closed) or live) >= self.timing.weld_detect_s:
+        if age >= self.timing.meter_period_s and (live is not None or aux_closed is not None):
+            if self._weld.held(now, bool(aux_closed) or bool(live)) >= self.timing.weld_detect_s:
                 what = "auxiliary contact closed" if aux_closed else "voltage on the car side"
                 self.faults.raise_(now, F.CONTACTOR_WELDED, f"{what} for {self.timing.weld_detect_s:g} s with the contactor commanded open")
         if self.retry.due(now) and not aux_closed and F.CONTACTOR_FAULT in self.faults:

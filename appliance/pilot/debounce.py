@@ -24,6 +24,7 @@ class StateDebouncer:
         if reading is None:
             if self.out_of_band_since is None:
                 self.out_of_band_since = now
+            self._candidate, self._count = None, 0  # consecutive means consecutive: no counting across gaps
             return self.state
         self.out_of_band_since = None
         if reading is self.state:

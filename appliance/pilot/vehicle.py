@@ -49,6 +49,7 @@ class VehicleSense:
         self._pp_bad = Consecutive()
         self._cable_gone = True
         self._a_since: float | None = None
+        self._reading: VehicleState | None = None  # this tick's band
         self.away = True  # no car since the last confirmed unplug
 
     @property
@@ -86,7 +87,8 @@ class VehicleSense:
 
     def _classify(self, now: float, cp_high_v: float) -> None:
         old = self.state
-        new = self.debounce.update(classify(cp_high_v), now)
+        self._reading = classify(cp_high_v)
+        new = self.debounce.update(self._reading, now)
         if new is not old:
             self._emit(StateChanged(now, self.cfg.id, old, new))
             self._log.log(now, "info", f"vehicle state {old.value} -> {new.value}", self.cfg.id)
@@ -130,8 +132,8 @@ class VehicleSense:
         self.faults.condition(now, F.PILOT_FAULT, problem)
 
     def _confirm_unplug(self, now: float, readable: bool) -> bool:
-        """State A held on healthy readings for `unplug_confirm_s`, cable gone where PP is sensed."""
-        if not readable or self.state is not S.A or not (self.cfg.tethered or self._cable_gone):
+        """Every reading in band A for `unplug_confirm_s`, cable gone where PP is sensed."""
+        if not readable or self._reading is not S.A or not (self.cfg.tethered or self._cable_gone):
             self._a_since = None
             return False
         if self._a_since is None:
