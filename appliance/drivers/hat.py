@@ -13,7 +13,6 @@ from functools import partial
 from pathlib import Path
 from typing import Literal
 
-import pigpio
 import spidev
 from gpiozero.pins import Factory
 
@@ -22,12 +21,14 @@ from appliance.drivers.atm90e32 import Atm90e32
 from appliance.drivers.gpio import GpioStationIo, GpioWatchdogKick
 from appliance.drivers.interfaces import BusError, HatDrivers, PilotOutput, StationDrivers
 from appliance.drivers.mcp3208 import Mcp3208
-from appliance.drivers.pilot_pwm import PigpioPilotOutput, SysfsPilotOutput
+from appliance.drivers.pilot_pwm import PigpioConnection, PigpioPilotOutput, SysfsPilotOutput
 from appliance.drivers.spi import IoctlFn, SpiDevLike, SpiPort
 
 DEFAULT_PWM_CHIP = Path("/sys/class/pwm/pwmchip0")
 # GPIO12/13 are channels 0/1 of the BCM283x PWM and of the Pi 5's RP1 PWM alike.
 SYSFS_PWM_CHANNEL = {12: 0, 13: 1}
+# At start-up pigpiod may still be busy starting; in the control loop a reconnect gets far less.
+PIGPIO_STARTUP_TIMEOUT_S = 2.0
 
 
 def build_drivers(
@@ -72,13 +73,15 @@ def build_hardware_drivers(
     pwm_factory: Callable[[int], PilotOutput]
     if backend == "pigpio":
         host, port = os.getenv("PIGPIO_ADDR", "localhost"), int(os.getenv("PIGPIO_PORT", "8888"))
-        pi = pigpio.pi(host, port, show_errors=False)
-        if not pi.connected:
+        connection = PigpioConnection(host, port)
+        try:
+            connection.connect(timeout_s=PIGPIO_STARTUP_TIMEOUT_S)
+        except BusError as e:
             raise BusError(
                 f"pigpiod is not reachable at {host}:{port}: "
                 "start it (`sudo pigpiod -l`) or use the sysfs PWM backend"
-            )
-        pwm_factory = partial(PigpioPilotOutput, pi, frequency_hz=frequency_hz)
+            ) from e
+        pwm_factory = partial(PigpioPilotOutput, connection, frequency_hz=frequency_hz)
     elif backend == "sysfs":
         pwm_factory = partial(_sysfs_pilot, pwm_chip, frequency_hz)
     else:
