@@ -39,6 +39,7 @@ class PilotProcess:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._clients: set[asyncio.StreamWriter] = set()
         self.tick_overruns = 0
+        self._last_failure: tuple[str, int] | None = None
 
     # ------------------------------------------------------------------ control thread
     def control_loop(self) -> None:
@@ -83,9 +84,13 @@ class PilotProcess:
             self.controller.safe_state()
 
     def _fail_safe(self, exc: Exception) -> None:
+        """Outputs safe; the log says so once a second, not a hundred times, while a fault persists."""
         why = f"control tick failed: {exc!r}"
         self.controller.safe_state(why=why)
-        self.engine.log.log(self.clock.now(), "error", why)
+        now = self.clock.now()
+        if (why, int(now)) != self._last_failure:
+            self._last_failure = (why, int(now))
+            self.engine.log.log(now, "error", why)
 
     # ------------------------------------------------------------------ socket
     async def serve(self) -> None:
