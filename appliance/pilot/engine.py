@@ -48,6 +48,7 @@ class PilotEngine:
         self.supervisor_seen = False
         self.now = 0.0
         self._last_step: float | None = None
+        self._last_loss: tuple[str, int] | None = None
         self.temperature_c: float | None = None
 
     # ------------------------------------------------------------------ loop
@@ -94,7 +95,9 @@ class PilotEngine:
 
     def outputs_lost(self, now: float, why: str) -> None:
         """The HAT's outputs went to their safe state without the engine (watchdog, forced safe state)."""
-        self.log.log(now, "error", why)
+        if (why, int(now)) != self._last_loss:  # a persistent failure: once a second in the log
+            self._last_loss = (why, int(now))
+            self.log.log(now, "error", why)
         for st in self.stations.values():
             st.hardware_dropped(now, why)
 
