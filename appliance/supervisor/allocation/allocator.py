@@ -371,6 +371,8 @@ class _Reasons:
 
     def _paused(self, d: StationDemand) -> str:
         sid = d.station
+        if self.site.line_limit_a < MIN_A:  # an energy manager's "no charging now": 0 A
+            return f"paused: line limit {_amps(self.site.line_limit_a)}"
         alone = self.line.fits([sid])
         ahead = self._others(sid) if alone else []
         higher = [o for o in ahead if self.stations[o].priority > d.priority]
