@@ -7,7 +7,6 @@ the pilot's command handler in-process).
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any, Callable, Protocol
 
@@ -58,7 +57,8 @@ class SupervisorCore:
         self.sequencer = CommandSequencer()
         self.sessions = SessionTracker(self.price_at)
         self.decisions: dict[int, Decision] = {s.id: Decision(0.0, "starting") for s in settings.stations}
-        self.pilot_line_limit_a: float | None = None
+        self.pilot_line_limit_a: float | None = None  # the pilot's operating limit; None until it says
+        self._line_limit_to_send: float | None = None  # a site limit the user changed, for the pilot
         self.pilot_connected = False
         self.listeners: list[Callable[[dict[str, Any]], None]] = []
 
@@ -107,24 +107,53 @@ class SupervisorCore:
 
     # ------------------------------------------------------------------ once a second
     def cycle(self, now: float) -> list[dict[str, Any]]:
-        """Decide and return the pilot commands to send now (in order)."""
-        commands: list[dict[str, Any]] = []
-        limit = min(self.settings.line_limit_a, self.pilot_line_limit_a or math.inf)
-        if self.pilot_line_limit_a is not None and abs(self.pilot_line_limit_a - limit) > 1e-6:
-            commands.append({"cmd": "set_line_limit", "line_limit_a": limit})
-        delivered = {sid: session.energy_kwh for sid, session in self.sessions.open.items()}
-        decisions = self.policy.decide(now, self.settings, self.live, self.prices, self.grid, limit, delivered)
-        for sid, decision in decisions.items():
-            if decision.reason != self.decisions[sid].reason:
-                self.recorder.event(now, "decision", sid, decision.reason)
-        self.decisions = decisions
-        commands += self.sequencer.commands(now, {sid: d.target_a for sid, d in decisions.items()}, self.live, limit)
+        """Decide and return the pilot commands to send now (in order).
+
+        A new line limit goes alone: the pilot shrinks the stations to it at once, and the next
+        cycle allocates from what it kept rather than from the offers before.
+        """
+        limit_command = self._line_limit_command()
+        commands = [limit_command] if limit_command is not None else self._allocate(now)
         for live in self.live.values():
             self.recorder.telemetry(now, live)
             session = self.sessions.open.get(live.station)
             if session is not None:
                 self.recorder.session_updated(session)
         return commands
+
+    @property
+    def line_limit_a(self) -> float:
+        """The limit the stations share now: the site's, or the pilot's operating limit when lower.
+
+        The pilot's limit may be lowered under the supervisor (an energy manager; 0 A means no
+        charging at all), so 0 is a limit like any other and only None means not known yet.
+        """
+        if self.pilot_line_limit_a is None:
+            return self.settings.line_limit_a
+        return min(self.settings.line_limit_a, self.pilot_line_limit_a)
+
+    def _line_limit_command(self) -> dict[str, Any] | None:
+        """`set_line_limit` when the pilot must hear of a limit: the one the user just set for the
+        site (up or down), or the site's when the pilot runs above it. A lower operating limit
+        the pilot got from elsewhere stands."""
+        if not self.pilot_connected or self.pilot_line_limit_a is None:
+            return None  # a change the user made meanwhile waits for the pilot
+        wanted, self._line_limit_to_send = self._line_limit_to_send, None
+        if wanted is None and self.pilot_line_limit_a > self.settings.line_limit_a:
+            wanted = self.settings.line_limit_a
+        if wanted is None or wanted == self.pilot_line_limit_a:
+            return None
+        return {"cmd": "set_line_limit", "line_limit_a": wanted}
+
+    def _allocate(self, now: float) -> list[dict[str, Any]]:
+        limit = self.line_limit_a
+        delivered = {sid: session.energy_kwh for sid, session in self.sessions.open.items()}
+        decisions = self.policy.decide(now, self.settings, self.live, self.prices, self.grid, limit, delivered)
+        for sid, decision in decisions.items():
+            if decision.reason != self.decisions[sid].reason:
+                self.recorder.event(now, "decision", sid, decision.reason)
+        self.decisions = decisions
+        return self.sequencer.commands(now, {sid: d.target_a for sid, d in decisions.items()}, self.live, limit)
 
     # ------------------------------------------------------------------ inputs from the API
     def set_prices(self, slots: list[tuple[float, float, float]]) -> None:
@@ -145,6 +174,15 @@ class SupervisorCore:
         return updated
 
     def update_site(self, settings: SiteSettings) -> None:
+        """The user's change. A changed line limit becomes the pilot's operating limit, up or down:
+        the installation is what the user says it is."""
+        if settings.line_limit_a != self.settings.line_limit_a:
+            self._line_limit_to_send = settings.line_limit_a
+        self.settings = settings
+
+    def restore_site(self, settings: SiteSettings) -> None:
+        """Saved settings at start-up: no change by the user, so the pilot's operating limit stays
+        (a lower one from an energy manager survives a supervisor restart)."""
         self.settings = settings
 
     # ------------------------------------------------------------------ views

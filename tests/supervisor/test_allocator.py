@@ -22,7 +22,7 @@ from appliance.supervisor.allocation import (
 
 @dataclass(frozen=True)
 class Car:
-    """A plugged car at a station: it draws what it is offered, up to its own limit."""
+    """A plugged car at a station: it draws what it is offered (plus its overdraw), up to its own limit."""
 
     station: int
     limit_a: float = 32.0
@@ -31,9 +31,10 @@ class Car:
     rotation: tuple[int, int, int] = (1, 2, 3)
     priority: int = 0
     max_a: float = 32.0
+    overdraw_a: float = 0.0
 
     def demand(self, offered: float, since: float | None = None) -> StationDemand:
-        draw = min(offered, self.limit_a)
+        draw = min(offered + self.overdraw_a, self.limit_a) if offered > 0 else 0.0
         return StationDemand(
             station=self.station, active=True, max_a=self.max_a, priority=self.priority, phase_rotation=self.rotation,
             car_phases=self.phases if self.known_phases else None,
@@ -219,6 +220,61 @@ def test_external_load_reduces_what_is_free() -> None:
 def test_external_load_can_leave_too_little() -> None:
     result = once(Site(32, external_a=(0.0, 27.0, 0.0)), demand(1))
     assert result[1].target_a == 0.0 and result[1].reason == "waiting: less than 6 A free on L2"
+
+
+# ---------------------------------------------------------------- overdraw
+def test_an_overdrawing_car_is_counted_at_what_it_draws_and_both_load_the_line_equally() -> None:
+    caller = Caller(Site(32), [Car(1, limit_a=40, overdraw_a=1.5), Car(2)])
+    caller.run(20)
+    assert caller.targets() == {1: 14.5, 2: 16.0}  # it takes 16 A
+    assert caller.last[1].reason == "charging at 14.5 A: line shared with station 2; the car draws 1.5 A more than offered"
+    assert caller.last[2].reason == "charging at 16 A: line shared with station 1"
+
+
+def test_a_lone_overdrawing_car_is_offered_less_so_that_its_draw_fits() -> None:
+    caller = Caller(Site(32), [Car(1, limit_a=40, overdraw_a=1.5)])
+    assert caller.step()[1].target_a == 32.0  # not seen drawing yet
+    assert caller.step()[1].target_a == 30.5  # 33.5 A of 32 A offered
+    assert caller.run(30)[1].target_a == 30.5
+    assert caller.last[1].reason == "charging at 30.5 A: line limit 32 A; the car draws 1.5 A more than offered"
+
+
+def test_a_car_still_following_a_lower_offer_is_not_overdrawing() -> None:
+    allocator = Allocator()
+    one = demand(1, offered_a=32.0, measured_a=(32.0, 32.0, 32.0))
+    allocator.allocate(0.0, Site(32), [one, demand(2)])
+    lowered = replace(one, offered_a=16.0)  # it has 5 s to follow
+    assert allocator.allocate(1.0, Site(32), [lowered, demand(2)])[2].target_a == 16.0
+    settled = replace(lowered, measured_a=(17.5, 17.5, 17.5))  # after its 5 s it still takes 1.5 A more
+    result = allocator.allocate(6.0, Site(32), [settled, demand(2)])
+    assert (result[1].target_a, result[2].target_a) == (14.5, 16.0)
+
+
+def test_an_overdraw_counts_while_the_car_follows_a_change_and_ends_when_it_stops() -> None:
+    allocator = Allocator()
+    lone = demand(1, offered_a=32.0, measured_a=(33.5, 33.5, 33.5))
+    assert allocator.allocate(0.0, Site(32), [lone])[1].target_a == 30.5
+    lowered = replace(lone, offered_a=30.5)
+    assert allocator.allocate(1.0, Site(32), [lowered])[1].target_a == 30.5  # still on 32 A + 1.5 A
+    following = replace(lowered, measured_a=(32.0, 32.0, 32.0))
+    assert allocator.allocate(2.0, Site(32), [following])[1].target_a == 30.5  # what it showed still counts
+    assert allocator.allocate(6.0, Site(32), [following])[1].target_a == 30.5  # settled: 1.5 A over
+    healed = replace(lowered, measured_a=(30.5, 30.5, 30.5))
+    assert allocator.allocate(7.0, Site(32), [healed])[1].target_a == 32.0
+
+
+def test_an_overdraw_loads_only_the_line_phases_the_car_uses() -> None:
+    allocator = Allocator(NO_SUM)
+    one = demand(1, car_phases=1, offered_a=32.0, measured_a=(33.5, 0.0, 0.0))
+    two = demand(2, car_phases=1, phase_rotation=(3, 1, 2), offered_a=32.0, measured_a=(32.0, 0.0, 0.0))
+    result = allocator.allocate(0.0, Site(32), [one, two])
+    assert (result[1].target_a, result[2].target_a) == (30.5, 32.0)
+
+
+def test_a_lower_priority_car_pays_for_its_own_overdraw() -> None:
+    caller = Caller(Site(32), [Car(1, limit_a=40, overdraw_a=1.5), Car(2, priority=1, max_a=20.0)])
+    caller.run(20)
+    assert caller.targets() == {1: 10.5, 2: 20.0}
 
 
 # ---------------------------------------------------------------- admission

@@ -47,12 +47,14 @@ def line_load(demands: list[StationDemand], targets: dict[int, float]) -> list[f
     return load
 
 
-def could_run_alone(d: StationDemand, site: Site, pilot_sum: bool) -> bool:
+def could_run_alone(d: StationDemand, site: Site, pilot_sum: bool, over: float) -> bool:
+    """Whether 6 A, and the car's overdraw on top, fit the line with nobody else."""
     free = min(site.line_limit_a - max(0.0, site.external_a[d.phase_rotation[c] - 1]) for c in range(d.car_phases or 3))
-    return d.active and d.max_a >= 6 and free >= 6 and (not pilot_sum or site.line_limit_a >= 6)
+    return d.active and d.max_a >= 6 and free >= 6 + over and (not pilot_sum or site.line_limit_a >= 6)
 
 
-def check(result: dict[int, Allocation], demands: list[StationDemand], site: Site, pilot_sum: bool) -> None:
+def check(result: dict[int, Allocation], demands: list[StationDemand], site: Site, pilot_sum: bool,
+          over: dict[int, float] | None = None) -> None:
     targets = {sid: a.target_a for sid, a in result.items()}
     for d in demands:
         t = targets[d.station]
@@ -64,7 +66,7 @@ def check(result: dict[int, Allocation], demands: list[StationDemand], site: Sit
     if pilot_sum:
         assert sum(targets.values()) <= site.line_limit_a + 1e-6
     if all(t == 0 for t in targets.values()):
-        assert not any(could_run_alone(d, site, pilot_sum) for d in demands)
+        assert not any(could_run_alone(d, site, pilot_sum, (over or {}).get(d.station, 0.0)) for d in demands)
 
 
 def play(limit: float, setup: list, history: list[Moment], pilot_sum: bool, rotate: float) -> list[dict[int, Allocation]]:
@@ -125,3 +127,37 @@ def test_two_stations_one_pauses_only_if_both_do_not_fit(limit: float, a: tuple,
     both_fit_at_6 = (limit >= 12 or not set(demands[0].line_phases) & set(demands[1].line_phases)) and (
         not pilot_sum or limit >= 12)
     assert (len(running) == 2) == both_fit_at_6
+
+
+overdrawing = st.lists(
+    st.tuples(st.integers(-2, 2), st.sampled_from(ROTATIONS), st.sampled_from([1, 3]),
+              st.integers(60, 800).map(lambda tenths: tenths / 10),  # settings come in tenths of an ampere
+              st.sampled_from([0.0, 0.0, 0.3, 1.5, 3.0])),  # priority, rotation, phases, max, overdraw
+    min_size=1, max_size=3,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(limit=st.floats(min_value=0, max_value=80, allow_nan=False), setup=overdrawing, pilot_sum=st.booleans())
+def test_cars_that_draw_more_than_offered_are_counted_at_what_they_draw(limit: float, setup: list, pilot_sum: bool) -> None:
+    """Cars follow every offer at once, each taking its overdraw on top: once the allocator has seen
+    them, what they draw fits every line phase; all wait only when no car's draw fits even alone."""
+    allocator = Allocator(SharingSettings(pilot_sum_limit=pilot_sum))
+    site = Site(limit)
+    offers = {sid: 0.0 for sid in range(1, len(setup) + 1)}
+    for second in range(40):
+        demands, draws = [], {}
+        for sid, (priority, rotation, phases, max_a, over) in enumerate(setup, 1):
+            draws[sid] = offers[sid] + over if offers[sid] > 0 else 0.0
+            demands.append(StationDemand(
+                station=sid, active=True, max_a=max_a, priority=priority, phase_rotation=rotation, car_phases=phases,
+                measured_a=tuple(draws[sid] if c < phases else 0.0 for c in range(3)),  # type: ignore[arg-type]
+                offered_a=offers[sid],
+            ))
+        result = allocator.allocate(float(second), site, demands)
+        check(result, demands, site, pilot_sum, over={sid: car[4] for sid, car in enumerate(setup, 1)})
+        offers = {sid: a.target_a for sid, a in result.items()}
+        if second >= 10:  # long enough to have seen every car draw
+            drawn = {sid: offers[sid] + setup[sid - 1][4] if offers[sid] > 0 else 0.0 for sid in offers}
+            for phase, load in enumerate(line_load(demands, drawn), 1):
+                assert load <= limit + 1e-6 or load == 0, (second, phase, load, offers)

@@ -7,10 +7,10 @@ import pytest
 from tests.scenario_helpers import charging
 
 
-def over_limit_seconds(report) -> int:
-    """Longest run of consecutive samples over the line limit on any phase."""
+def over_limit_seconds(samples: list[dict]) -> int:
+    """Longest run of consecutive samples over the line limit on any phase (0.05 A for rounding)."""
     longest = run = 0
-    for s in report.samples:
+    for s in samples:
         run = run + 1 if max(s["line_a"]) > s["line_limit_a"] + 0.05 else 0
         longest = max(longest, run)
     return longest
@@ -21,6 +21,14 @@ def offered(report, station, t):
     return sample["stations"][str(station)]["offered_a"]
 
 
+def set_limit(at: float, amps: float) -> dict:
+    return {"at": at, "do": "set_limit", "line_limit_a": amps}
+
+
+def samples_between(report, start: float, end: float) -> list[dict]:
+    return [s for s in report.samples if start <= s["t"] <= end]
+
+
 def test_car_drawing_13_a_leaves_19_a_for_the_other(run) -> None:
     events = charging(1, at=1.0, max_current_a=13) + charging(2, at=10.0)
     report, runner = run(events, until=100)
@@ -29,7 +37,7 @@ def test_car_drawing_13_a_leaves_19_a_for_the_other(run) -> None:
     assert late and all(s["stations"]["2"]["offered_a"] >= 19.0 for s in late)
     first_19 = next(s["t"] for s in report.samples if s["stations"]["2"]["offered_a"] >= 19.0)
     assert first_19 - arrived <= 70
-    assert over_limit_seconds(report) <= 5
+    assert over_limit_seconds(report.samples) <= 5
     assert runner.supervisor.rejections == []
 
 
@@ -44,7 +52,7 @@ def test_second_car_waits_until_the_first_is_lowered(run) -> None:
     assert offer2["t"] >= lowered["t"]
     car1 = next(s for s in report.samples if s["t"] >= offer2["t"])["stations"]["1"]
     assert offer2["t"] - lowered["t"] >= 5.0 - 1.01 or max(car1["current_a"]) <= lowered["offered_a"] + 1.0
-    assert over_limit_seconds(report) <= 5
+    assert over_limit_seconds(report.samples) <= 5
     assert offered(report, 1, 59) == pytest.approx(16.0, abs=0.1) and offered(report, 2, 59) == pytest.approx(16.0, abs=0.1)
 
 
@@ -56,7 +64,7 @@ def test_too_little_for_both_exactly_one_pauses(run) -> None:
             continue
         offers = [s["stations"][k]["offered_a"] for k in ("1", "2")]
         assert sorted(offers)[0] == 0 and sorted(offers)[1] >= 6, s
-    assert over_limit_seconds(report) <= 5
+    assert over_limit_seconds(report.samples) <= 5
 
 
 def test_priority_decides_who_pauses(run) -> None:
@@ -65,3 +73,70 @@ def test_priority_decides_who_pauses(run) -> None:
     last = report.samples[-1]["stations"]
     assert last["2"]["offered_a"] >= 6 and last["1"]["offered_a"] == 0
     assert "priority" in last["1"]["reason"]
+
+
+def test_line_limit_0_a_pauses_charging_until_the_limit_is_raised(run) -> None:
+    events = charging(1, at=1.0) + [set_limit(60.0, 0), set_limit(120.0, 32)]
+    report, runner = run(events, until=150)
+    assert offered(report, 1, 59) == 32.0
+    cut = samples_between(report, 61, 119)
+    assert all(s["line_limit_a"] == 0 for s in cut)  # nobody pushed the limit back up
+    assert all(s["stations"]["1"]["offered_a"] == 0 for s in cut)
+    assert all(s["stations"]["1"]["reason"] == "paused: line limit 0 A" for s in cut[1:])
+    assert report.first("duty", 1, after=59.9)["offered_a"] == 0 and report.first("duty", 1, after=59.9)["t"] <= 61
+    # the car stops within its 2 s response; the contactor opens when it does and stays open
+    assert report.first("contactor", 1, after=60, closed=False)["t"] <= 63
+    assert all(not s["stations"]["1"]["contactor"] for s in samples_between(report, 64, 119))
+    assert report.first("contactor", 1, after=60, closed=True)["t"] > 120
+    resumed = report.first("duty", 1, after=120)
+    assert resumed["offered_a"] == 32.0 and resumed["t"] <= 122
+    assert report.first("contactor", 1, after=120, closed=True)["t"] <= 126
+    assert all(s["stations"]["1"]["current_a"] == [32.0] * 3 for s in samples_between(report, 130, 150))
+    assert runner.supervisor.rejections == []
+
+
+@pytest.mark.xfail(strict=True, reason="the pilot's own shrink pauses both stations (16 + 16 -> 5 + 5 on a 10 A line) "
+                                       "and raises only 5 s later; fixed on the pilot side")
+def test_a_cut_that_leaves_room_for_one_keeps_one_charging(run) -> None:
+    events = charging(1, at=1.0) + charging(2, at=5.0) + [set_limit(60.0, 10)]
+    report, runner = run(events, until=120)
+    assert offered(report, 1, 59) == 16.0 and offered(report, 2, 59) == 16.0
+    for s in samples_between(report, 62, 120):  # the pilot shrinks at once; the supervisor's cycle is 1 s
+        st = [s["stations"][k] for k in ("1", "2")]
+        on = [x for x in st if x["offered_a"] > 0]
+        assert len(on) == 1 and 6 <= on[0]["offered_a"] <= 10 and on[0]["contactor"], s
+    kept = next(k for k in ("1", "2") if report.samples[-1]["stations"][k]["offered_a"] > 0)
+    assert report.first("contactor", int(kept), after=60, closed=False) is None  # it never stopped
+    assert over_limit_seconds(report.samples) <= 5
+    assert runner.supervisor.rejections == []
+
+
+@pytest.mark.parametrize("overdrawing_first", [True, False])
+def test_a_car_overdrawing_below_the_over_current_margin_does_not_hold_the_line_over(run, overdrawing_first) -> None:
+    # offered 16 A it takes 17.5 A, under OverCurrent's 16 * 1.1 + 0.5 = 18.1 A
+    first, second = (1.0, 10.0) if overdrawing_first else (10.0, 1.0)
+    events = charging(1, at=first, overdraw_a=1.5) + charging(2, at=second)
+    report, runner = run(events, until=180)
+    both = max(report.first("contactor", sid, closed=True)["t"] for sid in (1, 2))
+    after = samples_between(report, both, 180)
+    assert over_limit_seconds(after) <= 5
+    assert report.of("fault") == []
+    late = samples_between(report, 60, 180)
+    for s in late:
+        one, two = s["stations"]["1"], s["stations"]["2"]
+        assert max(s["line_a"]) <= 32.05 and one["contactor"] and two["contactor"], s
+        assert max(one["current_a"]) == pytest.approx(one["offered_a"] + 1.5, abs=0.05)  # it keeps overdrawing
+        # counted at what it draws, each car takes the same share of the line
+        assert max(one["current_a"]) == pytest.approx(max(two["current_a"]), abs=0.15)
+    assert runner.supervisor.rejections == []
+
+
+def test_a_lone_overdrawing_car_is_offered_less_so_that_its_draw_fits(run) -> None:
+    # a 40 A charger on a 32 A station: offered 32 A it takes 33.5 A
+    report, runner = run(charging(1, at=1.0, max_current_a=40, overdraw_a=1.5), until=120)
+    closed = report.first("contactor", 1, closed=True)["t"]
+    assert over_limit_seconds(samples_between(report, closed, 120)) <= 5
+    assert report.of("fault") == []
+    for s in samples_between(report, 30, 120):
+        assert s["stations"]["1"]["offered_a"] == 30.5 and s["line_a"] == [32.0] * 3, s
+    assert runner.supervisor.rejections == []

@@ -7,7 +7,8 @@ targets to the pilot, decreases first (`order_changes`).
 Accounting is per line phase with the phases the car really uses: a car drawing on n
 conductors loads the station's L1..Ln, which the station's `phase_rotation` maps to line
 phases (unknown ⇒ all three). Line phase p can carry the line limit minus the house's own
-load on p.
+load on p. A car that draws more than it is offered (below the pilot's OverCurrent margin, so
+nothing trips) is counted at what it draws: its overdraw loads its phases on top of its target.
 
 The pilot process checks something simpler: the plain sum of both stations' allocations must
 stay at or under the line limit, as if every car used every phase. With `pilot_sum_limit`
@@ -17,10 +18,11 @@ although the wiring could carry 32 A + 32 A; the per-phase accounting still hold
 Turning the flag off only pays once the pilot learns the cars' phases.
 
 Every station that charges gets at least the 6 A minimum; above that, higher priority first,
-then equal shares (max-min fair per phase). When not all fit at 6 A, the stations are taken in
-order of entitlement and those that no longer fit wait: the lower priority; at equal priority a
-newcomer rather than a charging station, and the longer-charged of two charging stations; after
-`rotate_after_s` of shortage they swap turns.
+then equal shares of the line as the cars load it (max-min fair per phase: an overdrawing car
+is offered its share minus its overdraw, alone on the line too). When not all fit at 6 A, the
+stations are taken in order of entitlement and those that no longer fit wait: the lower
+priority; at equal priority a newcomer rather than a charging station, and the longer-charged
+of two charging stations; after `rotate_after_s` of shortage they swap turns.
 """
 
 from __future__ import annotations
@@ -36,6 +38,9 @@ PILOT_SUM = 0
 """The resource standing for the pilot's plain-sum check; line phases are 1, 2, 3."""
 
 EPS = 1e-6
+
+RESPONSE_S = 5.0
+"""An EV's time to follow a change of its offer (IEC 61851-1)."""
 
 
 def floor_tenth(amps: float) -> float:
@@ -218,23 +223,60 @@ class _Draw:
         return min(d.max_a, max(MIN_A, ceil_tenth(self.basis_a + s.underdraw_margin_a)))
 
 
+@dataclass
+class _Overdraw:
+    """How much more than offered a car draws, per conductor, learned while it charges.
+
+    A car has `RESPONSE_S` to follow a lower offer: meanwhile a draw up to an offer it had in
+    that time is it following, and the overdraw it showed before still counts. A paused car
+    keeps its overdraw: it is admitted again only when its draw fits.
+    """
+
+    offer_a: float = 0.0
+    earlier: tuple[tuple[float, float], ...] = ()  # (until, amps): offers the car may still follow
+    excess_a: tuple[float, float, float] = (0.0, 0.0, 0.0)
+
+    def update(self, now: float, d: StationDemand) -> _Overdraw:
+        """The state after this second's reading (a fresh one when the station may not charge)."""
+        if not d.active:
+            return _Overdraw()
+        if d.offered_a != self.offer_a:
+            self.earlier += ((now + RESPONSE_S, self.offer_a),)
+            self.offer_a = d.offered_a
+        self.earlier = tuple(e for e in self.earlier if e[0] > now)
+        if d.drawing_a is None or d.measured_a is None:
+            return self
+        may_follow = max([d.offered_a] + [amps for _, amps in self.earlier])
+        seen = tuple(max(0.0, ceil_tenth(m - may_follow)) for m in d.measured_a)
+        self.excess_a = seen if not self.earlier else tuple(map(max, self.excess_a, seen))  # type: ignore[assignment]
+        return self
+
+
 @dataclass(frozen=True)
 class _Line:
-    """The constraints: capacity per resource, and which resources each station loads."""
+    """The constraints: capacity per resource, which resources each station loads, and each
+    station's overdraw per line phase (on top of its allocation; not in the pilot's sum, which
+    checks allocations)."""
 
     capacity: dict[int, float]
     uses: dict[int, tuple[int, ...]]
     priority: dict[int, int]
+    excess: dict[int, tuple[float, float, float]]
 
     def fits(self, stations: Sequence[int]) -> bool:
         """Whether all of them can have the 6 A minimum at once."""
         return min(self.free({sid: MIN_A for sid in stations}).values()) >= -EPS
 
+    def over(self, sid: int) -> float:
+        """The station's overdraw on its most affected line phase."""
+        return max((self.excess[sid][r - 1] for r in self.uses[sid] if r != PILOT_SUM), default=0.0)
+
     def fill(self, stations: Sequence[int], ceilings: Mapping[int, float], floors: Mapping[int, float]) -> dict[int, float]:
         """Raise the stations from their floors: each priority level in turn, equal shares within it.
 
         Progressive filling: everyone still rising gets the same step until one reaches its
-        ceiling or a resource it uses is full; that gives max-min fair shares per phase.
+        ceiling or a resource it uses is full; that gives max-min fair shares per phase. An
+        overdrawing car starts higher by its overdraw: the others rise first until they caught up.
         """
         alloc = {sid: floors[sid] for sid in stations}
         free = self.free(alloc)
@@ -242,9 +284,13 @@ class _Line:
             rising = [sid for sid in stations if self.priority[sid] == level]
             while rising := [sid for sid in rising
                              if ceilings[sid] - alloc[sid] > EPS and all(free[r] > EPS for r in self.uses[sid])]:
-                users = Counter(r for sid in rising for r in self.uses[sid])
-                step = min([ceilings[sid] - alloc[sid] for sid in rising] + [free[r] / n for r, n in users.items()])
-                for sid in rising:
+                height = {sid: alloc[sid] - floors[sid] + self.over(sid) for sid in rising}
+                lowest = min(height.values())
+                low = [sid for sid in rising if height[sid] <= lowest + EPS]
+                users = Counter(r for sid in low for r in self.uses[sid])
+                step = min([ceilings[sid] - alloc[sid] for sid in low] + [free[r] / n for r, n in users.items()]
+                           + [height[sid] - lowest for sid in rising if sid not in low])
+                for sid in low:
                     alloc[sid] += step
                     for r in self.uses[sid]:
                         free[r] -= step
@@ -254,7 +300,7 @@ class _Line:
         free = dict(self.capacity)
         for sid, amps in alloc.items():
             for r in self.uses[sid]:
-                free[r] -= amps
+                free[r] -= amps if r == PILOT_SUM else amps + self.excess[sid][r - 1]
         return free
 
     def shares(self, a: int, b: int) -> bool:
@@ -275,6 +321,7 @@ class Allocator:
     def __init__(self, settings: SharingSettings | None = None) -> None:
         self.settings = settings or SharingSettings()
         self._draw: dict[int, _Draw] = {}
+        self._overdraw: dict[int, _Overdraw] = {}
         self._waiting_since: dict[int, float] = {}  # eligible, not offered anything, since
         self._offered_since: dict[int, float] = {}  # offered current since (when the caller does not say)
 
@@ -284,10 +331,12 @@ class Allocator:
         ids = [d.station for d in stations]
         _check(len(set(ids)) == len(ids), f"station ids must be unique, got {ids}")
         self._draw = {d.station: self._draw.get(d.station, _Draw()).update(now, d, s) for d in stations}
+        self._overdraw = {d.station: self._overdraw.get(d.station, _Overdraw()).update(now, d) for d in stations}
         extra = (PILOT_SUM,) if s.pilot_sum_limit else ()
         line = _Line(site.capacity(s.pilot_sum_limit),
                      {d.station: d.line_phases + extra for d in stations},
-                     {d.station: d.priority for d in stations})
+                     {d.station: d.priority for d in stations},
+                     {d.station: per_line_phase(d.phase_rotation, self._overdraw[d.station].excess_a) for d in stations})
         by_id = {d.station: d for d in stations}
         eligible = [d for d in stations if d.active and d.max_a >= MIN_A]
         # turns follow what the pilot offers, not what was decided: a swap takes the caller a few seconds
@@ -344,7 +393,8 @@ class _Reasons:
         if d.max_a < MIN_A:
             return f"cannot charge: {_amps(d.max_a)} allowed, below the 6 A minimum"
         if self.targets[d.station] > 0:
-            return self._charging(d)
+            over = self.line.over(d.station)
+            return self._charging(d) + (f"; the car draws {_amps(over)} more than offered" if over > 0 else "")
         return self._paused(d)
 
     def _others(self, sid: int) -> list[int]:
@@ -371,6 +421,8 @@ class _Reasons:
 
     def _paused(self, d: StationDemand) -> str:
         sid = d.station
+        if self.site.line_limit_a < MIN_A:  # an energy manager's "no charging now": 0 A
+            return f"paused: line limit {_amps(self.site.line_limit_a)}"
         alone = self.line.fits([sid])
         ahead = self._others(sid) if alone else []
         higher = [o for o in ahead if self.stations[o].priority > d.priority]

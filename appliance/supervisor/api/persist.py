@@ -30,7 +30,7 @@ def restore(ctx: AppContext) -> None:
         except (ValidationError, ValueError) as exc:
             log.warning("ignoring the saved site settings: %s", exc)
         else:
-            ctx.core.update_site(settings)
+            ctx.core.restore_site(settings)
     slots = stored_prices(ctx)
     if slots:  # else keep what the core was built with (a scenario's prices)
         ctx.core.set_prices(slots)
