@@ -95,8 +95,6 @@ def test_line_limit_0_a_pauses_charging_until_the_limit_is_raised(run) -> None:
     assert runner.supervisor.rejections == []
 
 
-@pytest.mark.xfail(strict=True, reason="the pilot's own shrink pauses both stations (16 + 16 -> 5 + 5 on a 10 A line) "
-                                       "and raises only 5 s later; fixed on the pilot side")
 def test_a_cut_that_leaves_room_for_one_keeps_one_charging(run) -> None:
     events = charging(1, at=1.0) + charging(2, at=5.0) + [set_limit(60.0, 10)]
     report, runner = run(events, until=120)
