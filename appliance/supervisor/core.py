@@ -209,6 +209,7 @@ class SupervisorCore:
         return {
             "pilot_connected": self.pilot_connected,
             "line_limit_a": self.settings.line_limit_a,
+            "operating_limit_a": self.line_limit_a,  # lower when an energy manager or the pilot says so; 0 = no charging
             "line_a": self.line_currents(),
             "stations": [self.station_view(sid) for sid in sorted(self.live)],
         }

@@ -81,11 +81,11 @@ function lineView() {
   return {
     el,
     update(snapshot) {
-      const limit = snapshot.line_limit_a || 32;
+      const limit = snapshot.operating_limit_a ?? snapshot.line_limit_a ?? 32; // 0 A is a real limit: no charging
       const line = snapshot.line_a || [0, 0, 0];
       phases.forEach((p, i) => {
-        p.meter.max = limit;
-        p.meter.high = limit * 0.9;
+        p.meter.max = Math.max(limit, 1);
+        p.meter.high = Math.max(limit, 1) * 0.9;
         p.meter.value = Math.min(limit, line[i] || 0);
         setText(p.text, `${(line[i] || 0).toFixed(1)} / ${limit.toFixed(0)} A`);
       });
