@@ -20,15 +20,17 @@ from appliance.j1772.duty import duty_from_current
 from appliance.j1772.states import VehicleState, classify, diode_ok
 from appliance.pilot.config import Timing
 from appliance.pilot.sensing import CP_REPEATS, Sensed, Sensing, plateau
+from appliance.scenario.runner import ScenarioRunner
 from appliance.simulator.peak_detector import PeakDetector, Waveform
 from appliance.simulator.pilot_line import R_STATE_B, R_STATE_C, R_STATE_D, CarLoad, cp_plateau
-from appliance.simulator.spi_bus import CS_GAP_S
+from tests.bus_fixtures import adc_conversion_s
+from tests.scenario_helpers import scenario
 
 BOARD = load_board()
 SCALING = Scaling(BOARD)
 TIMING = Timing()
 S = VehicleState
-FRAME_S = 3 * 8 / BOARD.adc.max_speed_hz + CS_GAP_S  # one MCP3208 conversion on the bus
+FRAME_S = adc_conversion_s(BOARD)
 PERIOD_S = 1 / BOARD.pilot.pwm_frequency_hz
 LSB_V = BOARD.adc.vref_v / SCALING.full_scale
 TOP = SCALING.full_scale - 1
@@ -119,12 +121,21 @@ def test_plateau_drops_the_most_extreme_sample_and_averages_the_rest_of_the_extr
         Sensing(BOARD, TIMING, [1], cp_repeats=3)
 
 
-def test_every_cp_channel_is_sampled_across_a_whole_pwm_period() -> None:
-    rig = Rig()
-    slots = rig.slots("cp_high", 1)
-    assert len(slots) == CP_REPEATS == 8
-    assert (slots[-1] - slots[0]) * FRAME_S >= 0.95 * PERIOD_S
-    assert len(rig.sensing.channels) == 4 * CP_REPEATS + 4
+def test_every_cp_channel_is_sampled_across_a_whole_pwm_period_on_the_bus() -> None:
+    runner = ScenarioRunner(scenario([]))
+    runner.run(0.0)  # one control tick: the real drivers on the simulated bus
+    adc = [r for r in runner.hat.spi.log if r.cs == BOARD.adc.spi_cs and r.bus == BOARD.adc.spi_bus]
+    burst = [r for r in adc if r.message == adc[-1].message]
+    assert len(burst) == len(runner.controller.sensing.channels) == 4 * CP_REPEATS + 4
+    for channel in (BOARD.adc_channel(signal, sid) for sid in (1, 2) for signal in ("cp_high", "cp_low")):
+        times = [r.t for r in burst if decode_channel(r.tx) == channel]
+        assert len(times) == CP_REPEATS == 8
+        assert [b - a for a, b in zip(times, times[1:])] == pytest.approx([4 * FRAME_S] * 7)
+        assert times[-1] - times[0] + 4 * FRAME_S >= PERIOD_S  # every phase of the period within one step
+
+
+def decode_channel(tx: bytes) -> int:
+    return (tx[0] & 1) << 2 | tx[1] >> 6
 
 
 PHASES = [k * PERIOD_S / 50 for k in range(50)]
