@@ -16,10 +16,12 @@ a false rise C->B needs several samples 2 V (4 σ at σ 0.5 V) high at once. The
 uses the same estimate of the negative plateau.
 
 Channel health, per ADC channel:
-- stuck: every conversion of the channel returned the same count for `timing.adc_stuck_s`
-  (the converter's own noise moves a live channel by a count now and then). A count at
-  either end of the ADC range is no evidence: a saturated input repeats by nature (PP with
-  no cable reads full scale); the plausibility rules judge those.
+- stuck: every conversion of the channel returned the same count for `timing.adc_stuck_s`.
+  The converter's own noise (about half a count) moves a live channel; a slow channel read
+  once a tick whose input sits mid-code repeats 50 times in a row about once in ten weeks
+  with that noise, more often with less. A count at either end of the ADC range is no
+  evidence: a saturated input repeats by nature (PP with no cable reads full scale); the
+  plausibility rules judge those.
 - implausible, judged on the burst's median so one wild conversion cannot trigger it:
   a CP channel at either end of the ADC range (±15.3 V, beyond the ±13.2 V the pilot stage
   can drive); CP-high below -3 V or CP-low above +3 V (a positive peak detector bleeds
@@ -231,6 +233,7 @@ class Sensing:
             rm = self.board.rail_monitor
             return f"+12 V pilot rail at {v:.1f} V (expected {rm.nominal_v:g} V ± {rm.tolerance_pct:g} %)"
         if median in (0, self._top):
-            return f"{ch.name} implausible: reads {v:+.1f} V, the end of the ADC range (the pilot stage drives at most ±{self._stage_max_v:.1f} V)"
+            return (f"{ch.name} implausible: reads {v:+.1f} V, the end of the ADC range "
+                    f"(the pilot stage drives at most ±{self._stage_max_v:.1f} V)")
         polarity = ("positive", "negative") if ch.signal == "cp_high" else ("negative", "positive")
         return f"{ch.name} implausible: reads {v:+.1f} V, a {polarity[0]} peak detector never holds a {polarity[1]} level"

@@ -172,7 +172,8 @@ def _classify(sigma: float, updates: int, seed: int, wild: bool) -> Counter[str]
     gauss, randrange = rng.gauss, rng.randrange
     frame_us = round(adc_conversion_s(board) * 1e6)
     span_us = frame_us * len(sensing.layout)
-    counts_per_volt = (scaling.adc_volts_from_pilot(1.0) - scaling.adc_volts_from_pilot(0.0)) / board.adc.vref_v * scaling.full_scale
+    volts_per_count = board.adc.vref_v / scaling.full_scale
+    counts_per_volt = (scaling.adc_volts_from_pilot(1.0) - scaling.adc_volts_from_pilot(0.0)) / volts_per_count
     cp_noise = math.hypot(sigma * counts_per_volt, CONVERTER_NOISE_COUNTS)
     # what the converter returns for a value before rounding, offset by `margin`: clipped to its range
     margin = scaling.full_scale

@@ -135,6 +135,7 @@ def test_every_cp_channel_is_sampled_across_a_whole_pwm_period_on_the_bus() -> N
 
 
 def decode_channel(tx: bytes) -> int:
+    """The channel an MCP3208 command frame selects."""
     return (tx[0] & 1) << 2 | tx[1] >> 6
 
 
