@@ -7,13 +7,19 @@ from __future__ import annotations
 
 import pytest
 
+from appliance.board.description import BoardDescription
 from appliance.simulator.clock import SimClock
 from appliance.simulator.gpio_sim import SimPinFactory
 from appliance.simulator.pigpio_sim import SimPigpio
-from appliance.simulator.spi_bus import SimSpiBus, SpiChip
+from appliance.simulator.spi_bus import CS_GAP_S, SimSpiBus, SpiChip
 
 PwmEvent = tuple[int, float, float, float]  # (gpio, frequency_hz, duty 0..1, t)
 OutputEvent = tuple[int, bool, float]  # (gpio, state, t)
+
+
+def adc_conversion_s(board: BoardDescription) -> float:
+    """One MCP3208 conversion in a burst: its 3-byte frame at the board's SPI clock, then the CS gap."""
+    return 3 * 8 / board.adc.max_speed_hz + CS_GAP_S
 
 
 class FixedReply(SpiChip):

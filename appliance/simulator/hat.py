@@ -27,7 +27,8 @@ from appliance.simulator.station_model import HardwareEvent, SimStation
 
 class SimulatedHat:
     def __init__(self, board: BoardDescription, clock: Clock, *, voltage_v: float = 230.0, noise_v: float = 0.05,
-                 seed: int = 0, ambient_c: float = 30.0, on_event: Callable[[HardwareEvent], None] | None = None) -> None:
+                 seed: int = 0, ambient_c: float = 30.0, converter_noise_lsb: float = 0.5,
+                 on_event: Callable[[HardwareEvent], None] | None = None) -> None:
         self.board = board
         self.clock = clock
         self.scaling = Scaling(board)
@@ -35,6 +36,9 @@ class SimulatedHat:
         self.rail_v = board.pilot.rail_v
         self.temperature_c = ambient_c
         self._rng = random.Random(seed)
+        # the converter's own noise on every channel, from its own stream so the pilot noise is unchanged
+        self._converter_rng = random.Random(seed + 1)
+        self._converter_noise_v = converter_noise_lsb * board.adc.vref_v / self.scaling.full_scale
         self._on_event = on_event or (lambda ev: None)
         self.stations = {sid: SimStation(sid, board, self._on_event) for sid in range(1, board.board.stations + 1)}
         for st in self.stations.values():
@@ -93,7 +97,8 @@ class SimulatedHat:
 
     def _adc_input(self, channel: int, t: float) -> float:
         source = self._inputs.get(channel)
-        return source(t) if source is not None else 0.0
+        volts = source(t) if source is not None else 0.0
+        return volts + self._converter_rng.gauss(0.0, self._converter_noise_v)
 
     def _noise(self) -> float:
         return self._rng.gauss(0.0, self.noise_v) if self.noise_v > 0 else 0.0
