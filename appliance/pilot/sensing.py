@@ -16,10 +16,11 @@ a false rise C->B needs several samples 2 V (4 σ at σ 0.5 V) high at once. The
 uses the same estimate of the negative plateau.
 
 Channel health, per ADC channel:
-- stuck: every conversion of the channel returned the same count for `timing.adc_stuck_s`.
-  The converter's own noise (about half a count) moves a live channel; a slow channel read
-  once a tick whose input sits mid-code repeats 50 times in a row about once in ten weeks
-  with that noise, more often with less. A count at either end of the ADC range is no
+- stuck: every conversion of the channel returned the same count for `timing.adc_stuck_s`
+  and at least `MIN_STUCK_CONVERSIONS` conversions (0.5 s for a CP channel, read 8 times a
+  tick; 0.9 s for a slow channel, read once). The converter's own noise (about half a
+  count) moves a live channel: with it, a slow channel whose input sits mid-code repeats
+  90 times in a row with a chance of about 1e-15 per tick. A count at either end of the ADC range is no
   evidence: a saturated input repeats by nature (PP with no cable reads full scale); the
   plausibility rules judge those.
 - implausible, judged on the burst's median so one wild conversion cannot trigger it:
@@ -50,6 +51,7 @@ from appliance.board.scaling import Scaling
 from appliance.pilot.config import Timing
 
 CP_REPEATS = 8
+MIN_STUCK_CONVERSIONS = 90  # identical conversions before a channel counts as stuck (see the docstring)
 MIN_PLATEAU_SAMPLES = 4  # one dropped, at least one averaged, the rest of the burst below the half
 DETECTOR_SLACK_V = 3.0  # how far past 0 V noise and offset may carry a decayed peak detector
 TEMPERATURE_RANGE_C = (-40.0, 125.0)  # the board sensor's measuring range
@@ -153,7 +155,7 @@ class Sensing:
             for signal, sid in fast + slow
         ]
         self._period_s = timing.loop_period_s
-        self._stuck_limit = max(2, round(timing.adc_stuck_s / timing.loop_period_s))
+        self._stuck_ticks = max(2, round(timing.adc_stuck_s / timing.loop_period_s))
         self._error_limit = timing.bus_error_ticks
         self._errors = 0
         self._last_error = ""
@@ -219,7 +221,7 @@ class Sensing:
             ch.run_ticks += 1
         else:
             ch.run_count, ch.run_ticks = (counts[0] if same else -1), 0
-        if ch.run_ticks < self._stuck_limit:
+        if ch.run_ticks < max(self._stuck_ticks, math.ceil(MIN_STUCK_CONVERSIONS / len(counts))):
             return None
         return f"{ch.name} stuck: every conversion read {ch.run_count} for {ch.run_ticks * self._period_s:.2f} s"
 

@@ -19,7 +19,7 @@ from appliance.board.scaling import Scaling
 from appliance.j1772.duty import duty_from_current
 from appliance.j1772.states import VehicleState, classify, diode_ok
 from appliance.pilot.config import Timing
-from appliance.pilot.sensing import CP_REPEATS, Sensed, Sensing, plateau
+from appliance.pilot.sensing import CP_REPEATS, MIN_STUCK_CONVERSIONS, Sensed, Sensing, plateau
 from appliance.scenario.runner import ScenarioRunner
 from appliance.simulator.peak_detector import PeakDetector, Waveform
 from appliance.simulator.pilot_line import R_STATE_B, R_STATE_C, R_STATE_D, CarLoad, cp_plateau
@@ -34,7 +34,12 @@ FRAME_S = adc_conversion_s(BOARD)
 PERIOD_S = 1 / BOARD.pilot.pwm_frequency_hz
 LSB_V = BOARD.adc.vref_v / SCALING.full_scale
 TOP = SCALING.full_scale - 1
-STUCK_TICKS = round(TIMING.adc_stuck_s / TIMING.loop_period_s)
+STUCK_TICKS = round(TIMING.adc_stuck_s / TIMING.loop_period_s)  # a CP channel: 8 conversions a tick
+SLOW_STUCK_TICKS = MIN_STUCK_CONVERSIONS  # PP, rail, temperature: one conversion a tick
+
+
+def stuck_ticks(signal: str) -> int:
+    return STUCK_TICKS if signal.startswith("cp_") else SLOW_STUCK_TICKS
 HOLD_TICKS = TIMING.bus_error_ticks - 1
 
 Source = Callable[[float], int]  # counts a channel converts at time t
@@ -201,7 +206,7 @@ def test_a_channel_repeating_its_count_for_half_a_second_is_its_stations_error(s
         if sensed.stations[sid].error is not None:
             flagged = flagged if flagged is not None else k
             assert sensed.stations[other].error is None and sensed.error is None
-    assert flagged == STUCK_TICKS  # 0.50 s after the first frozen conversion, well within 1 s
+    assert flagged == stuck_ticks(signal)  # 0.50 s (CP) or 0.90 s (PP) after the first frozen conversion: within 1 s
     s = sensed.stations[sid]
     adc = BOARD.adc_channel(signal, sid)
     label = {"cp_high": "CP-high", "cp_low": "CP-low", "pp": "PP"}[signal]
@@ -216,9 +221,9 @@ def test_a_channel_repeating_its_count_for_half_a_second_is_its_stations_error(s
 def test_a_stuck_rail_or_temperature_channel_is_board_wide(signal: str, label: str) -> None:
     rig = Rig()
     frozen = rig.burst(rig.t)[rig.slots(signal)[0]][0]
-    history = [rig.tick(set_all(rig, signal, None, frozen)) for _ in range(STUCK_TICKS + 1)]
-    assert [k for k, s in enumerate(history) if s.error] == [STUCK_TICKS]
-    assert history[-1].error == f"{label} (ADC ch{BOARD.adc_channel(signal)}) stuck: every conversion read {frozen} for 0.50 s"
+    history = [rig.tick(set_all(rig, signal, None, frozen)) for _ in range(SLOW_STUCK_TICKS + 1)]
+    assert [k for k, s in enumerate(history) if s.error] == [SLOW_STUCK_TICKS]
+    assert history[-1].error == f"{label} (ADC ch{BOARD.adc_channel(signal)}) stuck: every conversion read {frozen} for 0.90 s"
     assert all(s.error is None for s in history[-1].stations.values())
 
 

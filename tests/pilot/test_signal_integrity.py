@@ -110,7 +110,9 @@ def test_two_cars_charge_15_min_under_half_a_volt_of_noise_without_a_false_event
 def test_an_rcd_trip_under_noise_is_not_reclosed_within_15_min(run) -> None:
     events = charging(at=1.0) + [{"at": 60.0, "station": 1, "do": "rcd_fault", "kind": "dc"}]
     report, _ = run(events, until=60 + 900 + 10, noise_v=0.5, seed=5)
-    assert [e["to"] for e in report.of("state", 1)] == ["B", "C"]
+    # the car opens S2 once the PWM is gone and closes it when charging is offered again at the retry
+    assert [e["to"] for e in report.of("state", 1)] == ["B", "C", "B", "C"]
+    assert [e["t"] > 960.0 for e in report.of("state", 1)] == [False, False, False, True]
     reclose = closes(report, after=60.0)
     assert reclose and reclose[0] - 60.0 >= 900.0
     assert report.first("fault", 1, code="RCD_DC", active=False)["message"] == "automatic retry"
