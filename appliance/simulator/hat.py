@@ -197,4 +197,3 @@ class SimulatedHat:
     def adc_channel_stuck(self, sid: int, signal: AdcSignal) -> None:
         """A station's channel repeats its last conversion from now on."""
         self.adc.stick(self.board.adc_channel(signal, sid))
-

@@ -154,7 +154,7 @@ class SimStation:
         """
         self._supply_lost = (t, t + seconds)
 
-    def supply_ok(self, t: float) -> bool:
+    def _supply_ok(self, t: float) -> bool:
         lost, back = self._supply_lost
         return not lost <= t < back
 
@@ -168,7 +168,7 @@ class SimStation:
 
     def _update_coil(self, t: float, watchdog_alive: bool) -> None:
         self._rcd_update(t)
-        coil = self.coil_drive and self.rcd_ok() and watchdog_alive and self.supply_ok(t)
+        coil = self.coil_drive and self.rcd_ok() and watchdog_alive and self._supply_ok(t)
         if coil != self._coil:
             self._move_contacts(t)  # a move already due happens before the coil changes again
             self._coil = coil

@@ -9,6 +9,8 @@ import pytest
 from appliance.pilot.config import ConfigError, load_pilot_config
 from appliance.scenario.loader import ScenarioError, load_scenario, parse_scenario
 
+EXAMPLES = Path(__file__).resolve().parents[2] / "scenarios"
+
 GOOD = """[site]
 line_limit_a = 32
 
@@ -136,6 +138,11 @@ def test_signal_fault_actions_parse() -> None:
         ("adc_glitch", "cp_high", 12.9, 3, None), ("adc_glitch", "pp", 4.096, 1, None),
         ("adc_channel_stuck", "cp_low", None, 1, None), ("pp_open", None, None, 1, None),
         ("contactor_drop", None, None, 1, 0.5), ("loop_stall", None, None, 1, 0.3)]
+
+
+@pytest.mark.parametrize("path", sorted(EXAMPLES.glob("*.toml")), ids=lambda path: path.name)
+def test_example_scenarios_load(path: Path) -> None:
+    assert load_scenario(path).event
 
 
 def test_good_scenario_and_unreadable_file(tmp_path: Path) -> None:
