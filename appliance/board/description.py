@@ -115,6 +115,7 @@ class Contactor(_Strict):
     operate_ms: float
     release_ms: float
     weld_voltage_v: float
+    aux_active_high: bool
 
 
 class Watchdog(_Strict):
@@ -131,6 +132,7 @@ class StationPins(_Strict):
     station: int
     pilot_pwm: int
     contactor: int
+    contactor_aux: int
     rcd_fault_dc: int
     rcd_fault_ac: int
     rcd_test: int

@@ -1,4 +1,4 @@
-"""Station GPIO lines (contactor, RCD module, LED) and the hardware watchdog's kick line."""
+"""Station GPIO lines (contactor and its aux contact, RCD module, LED) and the watchdog's kick line."""
 
 from __future__ import annotations
 
@@ -37,8 +37,12 @@ class _FaultInput:
 
 
 class GpioStationIo:
-    def __init__(self, pins: StationPins, rcd_active_high: bool, pin_factory: Factory | None = None) -> None:
+    def __init__(self, pins: StationPins, rcd_active_high: bool, aux_active_high: bool,
+                 pin_factory: Factory | None = None) -> None:
         self._contactor = DigitalOutputDevice(pins.contactor, initial_value=False, pin_factory=pin_factory)
+        self._aux = DigitalInputDevice(
+            pins.contactor_aux, pull_up=None, active_state=aux_active_high, pin_factory=pin_factory
+        )
         self._rcd_test = DigitalOutputDevice(pins.rcd_test, initial_value=False, pin_factory=pin_factory)
         self._led = DigitalOutputDevice(pins.status_led, initial_value=False, pin_factory=pin_factory)
         self._fault_dc = _FaultInput(pins.rcd_fault_dc, rcd_active_high, pin_factory)
@@ -53,6 +57,10 @@ class GpioStationIo:
     def rcd_fault(self) -> tuple[bool, bool]:
         return self._fault_dc.poll(), self._fault_ac.poll()
 
+    def contactor_aux(self) -> bool:
+        """The level now: the contacts' state is a level, not an event to latch."""
+        return bool(self._aux.is_active)
+
     def set_led(self, on: bool) -> None:
         self._led.value = on
 
@@ -63,6 +71,7 @@ class GpioStationIo:
             output.close()
         self._fault_dc.close()
         self._fault_ac.close()
+        self._aux.close()
 
 
 class GpioWatchdogKick:

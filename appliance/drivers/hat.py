@@ -55,7 +55,7 @@ def build_drivers(
                 station=pins.station,
                 pilot=pwm_factory(pins.pilot_pwm),
                 meter=Atm90e32(meter_port, meter_cfg),
-                io=GpioStationIo(pins, board.rcd.fault_active_high, pin_factory),
+                io=GpioStationIo(pins, board.rcd.fault_active_high, board.contactor.aux_active_high, pin_factory),
             )
         )
     watchdog = GpioWatchdogKick(board.gpio.watchdog_kick, pin_factory)

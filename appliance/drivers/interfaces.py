@@ -69,6 +69,9 @@ class StationIo(Protocol):
     def rcd_fault(self) -> tuple[bool, bool]:
         """(dc, ac) fault lines now, or latched since the last call (edges are never missed)."""
 
+    def contactor_aux(self) -> bool:
+        """True when the auxiliary contact reports the main contacts closed."""
+
     def set_led(self, on: bool) -> None: ...
 
     def close(self) -> None: ...

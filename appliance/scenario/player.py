@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Protocol
 
 from appliance.pilot.service import PilotService
@@ -25,6 +26,11 @@ class ScenarioPlayer:
         self.hat = hat
         self.service = service
         self.supervisor = supervisor
+        self.stalled_until = -math.inf  # loop_stall: the control loop runs no tick before this
+
+    def stalled(self, t: float) -> bool:
+        """True while a loop_stall holds the control loop (no tick, no watchdog kick)."""
+        return t < self.stalled_until
 
     def next_at(self) -> float | None:
         return self.pending[0].at if self.pending else None
@@ -52,12 +58,22 @@ class ScenarioPlayer:
                 st.with_car(t, lambda car: setattr(car, "draw_limit_a", ev.limit_a))
             case "sleep":
                 st.with_car(t, lambda car: setattr(car, "asleep", True))
+            case "pp_open":
+                st.with_car(t, lambda car: setattr(car, "pp_open", True))
             case "rcd_fault":
                 st.rcd_trip(t, ev.kind)
             case "weld":
                 st.weld_armed = True
             case "meter_loss":
                 hat.meter_loss(ev.station)
+            case "adc_glitch":
+                hat.adc_glitch(ev.station, ev.channel, ev.volts, ev.ticks)
+            case "adc_channel_stuck":
+                hat.adc_channel_stuck(ev.station, ev.channel)
+            case "contactor_drop":
+                st.drop_coil_supply(t, ev.seconds)
+            case "loop_stall":
+                self.stalled_until = max(self.stalled_until, t + ev.seconds)
             case "adc_stuck":
                 hat.adc_stuck()
             case "spi_error":

@@ -92,8 +92,9 @@ class ScenarioRunner:
                 self._advance(ev.at)
                 self.player.apply(ev, self.clock.now())
             self._advance(t)
-            self.controller.tick()
-            self._engine_events()
+            if not self.player.stalled(t):  # a stalled loop neither ticks nor kicks; the HAT runs on
+                self.controller.tick()
+                self._engine_events()
             now = self.clock.now()
             if now >= self._next_policy:
                 self.supervisor.update(now)

@@ -55,6 +55,7 @@ class SimCar:
         self.wants_power = False
         self.asleep = False
         self.vent = False
+        self.pp_open = False  # the cable's PP contact is broken: PP reads open while plugged
         self.draw_limit_a = math.inf
         self.current_a = 0.0
         self.energy_wh = 0.0
@@ -72,7 +73,7 @@ class SimCar:
         return CarLoad(ohms, self.spec.diode)
 
     def pp_ohms(self) -> float:
-        return PP_OHMS[self.spec.cable_a]
+        return math.inf if self.pp_open else PP_OHMS[self.spec.cable_a]
 
     def phase_currents(self) -> tuple[float, float, float]:
         i = self.current_a

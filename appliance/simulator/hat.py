@@ -1,15 +1,17 @@
 """The simulated HAT: the real drivers on simulated buses, with stations and cars behind them.
 
 Built from the same board description as the real HAT. The MCP3208 sees the peak
-detectors through the level-shift network (plus noise), the meters see the car side of
-each contactor, the pilot PWM and GPIO lines drive the station models, and the hardware
-watchdog and RCD modules sit in the contactor path exactly as on the board.
+detectors through the level-shift network (plus noise, and its own transition noise), the
+meters see the car side of each contactor, the pilot PWM and GPIO lines drive the station
+models, the hardware watchdog and RCD modules sit in the contactor path exactly as on the
+board, and each contactor's auxiliary contact drives its GPIO input from the real state of
+the contacts.
 """
 
 from __future__ import annotations
 
 import random
-from typing import Callable
+from typing import Callable, Literal
 
 from appliance.board.description import BoardDescription
 from appliance.board.scaling import Scaling
@@ -24,10 +26,12 @@ from appliance.simulator.pigpio_sim import SimPigpio
 from appliance.simulator.spi_bus import SimSpiBus
 from appliance.simulator.station_model import HardwareEvent, SimStation
 
+AdcSignal = Literal["cp_high", "cp_low", "pp"]
+
 
 class SimulatedHat:
     def __init__(self, board: BoardDescription, clock: Clock, *, voltage_v: float = 230.0, noise_v: float = 0.05,
-                 seed: int = 0, ambient_c: float = 30.0, converter_noise_lsb: float = 0.5,
+                 seed: int = 0, ambient_c: float = 30.0,
                  on_event: Callable[[HardwareEvent], None] | None = None) -> None:
         self.board = board
         self.clock = clock
@@ -36,9 +40,6 @@ class SimulatedHat:
         self.rail_v = board.pilot.rail_v
         self.temperature_c = ambient_c
         self._rng = random.Random(seed)
-        # the converter's own noise on every channel, from its own stream so the pilot noise is unchanged
-        self._converter_rng = random.Random(seed + 1)
-        self._converter_noise_v = converter_noise_lsb * board.adc.vref_v / self.scaling.full_scale
         self._on_event = on_event or (lambda ev: None)
         self.stations = {sid: SimStation(sid, board, self._on_event) for sid in range(1, board.board.stations + 1)}
         for st in self.stations.values():
@@ -49,7 +50,7 @@ class SimulatedHat:
         self._inputs = self._adc_inputs()
         # buses
         self.spi = SimSpiBus(clock)
-        self.adc = SimMcp3208(self._adc_input, board.adc.vref_v)
+        self.adc = SimMcp3208(self._adc_input, board.adc.vref_v, random.Random(self._rng.getrandbits(64)))
         self.spi.attach(board.adc.spi_bus, board.adc.spi_cs, self.adc)
         self.meters = {}
         for sid in self.stations:
@@ -66,6 +67,7 @@ class SimulatedHat:
             self._outputs[pins.rcd_test] = (sid, "rcd_test")
         self._drivers: HatDrivers | None = None
         self._driven: dict[int, bool] = {}  # input lines as last driven
+        self._update_station_lines(clock.now())  # inputs at their levels before any driver reads them
 
     def drivers(self) -> HatDrivers:
         """The real drivers, wired to this HAT's buses (built once)."""
@@ -97,8 +99,7 @@ class SimulatedHat:
 
     def _adc_input(self, channel: int, t: float) -> float:
         source = self._inputs.get(channel)
-        volts = source(t) if source is not None else 0.0
-        return volts + self._converter_rng.gauss(0.0, self._converter_noise_v)
+        return source(t) if source is not None else 0.0
 
     def _noise(self) -> float:
         return self._rng.gauss(0.0, self.noise_v) if self.noise_v > 0 else 0.0
@@ -124,8 +125,7 @@ class SimulatedHat:
 
     def _on_output(self, gpio: int, state: bool, t: float) -> None:
         if gpio == self.board.gpio.watchdog_kick:
-            self._check_watchdog(t)
-            self._last_kick = t
+            self._kick(t)
             return
         target = self._outputs.get(gpio)
         if target is None:
@@ -138,30 +138,36 @@ class SimulatedHat:
             st.set_rcd_test(t, state)
         self._update_station_lines(t)
 
-    def _check_watchdog(self, t: float) -> None:
+    def _kick(self, t: float) -> None:
+        """An edge on the monostable's trigger: a late one finds it run out, and restarts it."""
+        self._expire_watchdog(t)
+        self._last_kick = t
+        if not self.watchdog_alive:
+            self.watchdog_alive = True
+            self._update_station_lines(t)
+
+    def _expire_watchdog(self, t: float) -> None:
         expiry = self._last_kick + self.board.watchdog.timeout_ms / 1000
         if t > expiry and self.watchdog_alive:
             self.watchdog_alive = False
             for st in self.stations.values():
                 st.update_contacts(expiry, False)
-        elif t <= expiry and not self.watchdog_alive:
-            self.watchdog_alive = True
 
     def _update_station_lines(self, t: float) -> None:
         for sid, st in self.stations.items():
             st.update_contacts(t, self.watchdog_alive)
             pins = self.board.pins(sid)
-            level = self.board.rcd.fault_active_high
-            for gpio, fault in ((pins.rcd_fault_dc, st.rcd_dc), (pins.rcd_fault_ac, st.rcd_ac)):
-                if self._driven.get(gpio) != (fault == level):
-                    self._driven[gpio] = fault == level
-                    self.pins.drive(gpio, fault == level)
+            rcd, aux = self.board.rcd.fault_active_high, self.board.contactor.aux_active_high
+            for gpio, level in ((pins.rcd_fault_dc, st.rcd_dc == rcd), (pins.rcd_fault_ac, st.rcd_ac == rcd),
+                                (pins.contactor_aux, st.contacts == aux)):
+                if self._driven.get(gpio) != level:
+                    self._driven[gpio] = level
+                    self.pins.drive(gpio, level)
 
     # ------------------------------------------------------------------ time
     def advance(self, t: float) -> None:
-        """Run the physics up to `t`: watchdog, contacts, RCD lines, cars."""
-        if self.clock.now() - self._last_kick > self.board.watchdog.timeout_ms / 1000:
-            self._check_watchdog(t)
+        """Run the physics up to `t`: watchdog, contacts, RCD and aux lines, cars."""
+        self._expire_watchdog(t)
         dt = max(0.0, t - self._last_t)
         self._last_t = t
         for st in self.stations.values():
@@ -180,3 +186,15 @@ class SimulatedHat:
     def meter_loss(self, sid: int) -> None:
         self.meters[sid].lose()
 
+    def adc_glitch(self, sid: int, signal: AdcSignal, volts: float, conversions: int = 1) -> None:
+        """The next `conversions` conversions of a station's channel read `volts`.
+
+        `volts` is what the channel means: pilot volts for cp_high/cp_low (12.9 reads as
+        state A), the PP sense node for pp (0 V = PP shorted to PE, the reference = open).
+        """
+        pin_v = volts if signal == "pp" else self.scaling.adc_volts_from_pilot(volts)
+        self.adc.glitch(self.board.adc_channel(signal, sid), pin_v, conversions)
+
+    def adc_channel_stuck(self, sid: int, signal: AdcSignal) -> None:
+        """A station's channel repeats its last conversion from now on."""
+        self.adc.stick(self.board.adc_channel(signal, sid))

@@ -51,6 +51,8 @@ class SimStation:
         self.contacts = False
         self._coil = False
         self._pending: tuple[float, bool] | None = None  # contacts move at (time, closed)
+        self._supply_lost = (math.inf, math.inf)  # the coil supply is gone over [from, until)
+        self._updated = -math.inf  # time of the last contacts update
         self.weld_armed = False
         self.welded = False
         self.line_voltage_v = 230.0
@@ -144,24 +146,48 @@ class SimStation:
     def rcd_ok(self) -> bool:
         return not (self.rcd_dc or self.rcd_ac)
 
+    def drop_coil_supply(self, t: float, seconds: float) -> None:
+        """The contactor's coil supply fails for `seconds` (a loose wire, a tripped breaker).
+
+        The contactor opens with no command; when the supply is back, a coil still driven
+        pulls the contacts in again by itself.
+        """
+        self._supply_lost = (t, t + seconds)
+
+    def _supply_ok(self, t: float) -> bool:
+        lost, back = self._supply_lost
+        return not lost <= t < back
+
     def update_contacts(self, t: float, watchdog_alive: bool) -> None:
-        """The hardware AND: coil = GPIO drive and RCD OK and watchdog alive."""
+        """The hardware AND: coil = GPIO drive and RCD OK and watchdog alive and coil supply."""
+        back = self._supply_lost[1]
+        if self._updated < back < t:  # the supply came back between two updates: switch on time
+            self._update_coil(back, watchdog_alive)
+        self._update_coil(t, watchdog_alive)
+        self._updated = max(self._updated, t)
+
+    def _update_coil(self, t: float, watchdog_alive: bool) -> None:
         self._rcd_update(t)
-        coil = self.coil_drive and self.rcd_ok() and watchdog_alive
+        coil = self.coil_drive and self.rcd_ok() and watchdog_alive and self._supply_ok(t)
         if coil != self._coil:
+            self._move_contacts(t)  # a move already due happens before the coil changes again
             self._coil = coil
             delay = (self.board.contactor.operate_ms if coil else self.board.contactor.release_ms) / 1000
             self._pending = (t + delay, coil)
-        if self._pending is not None and t >= self._pending[0]:
-            when, closed = self._pending
-            self._pending = None
-            if not closed and self.weld_armed:
-                self.weld_armed, self.welded = False, True
-            if not closed and self.welded:
-                return  # the contacts stay stuck together
-            if closed != self.contacts:
-                self.contacts = closed
-                self.emit(HardwareEvent(when, self.id, "contactor", closed=closed))
+        self._move_contacts(t)
+
+    def _move_contacts(self, t: float) -> None:
+        if self._pending is None or t < self._pending[0]:
+            return
+        when, closed = self._pending
+        self._pending = None
+        if not closed and self.weld_armed:
+            self.weld_armed, self.welded = False, True
+        if not closed and self.welded:
+            return  # the contacts stay stuck together
+        if closed != self.contacts:
+            self.contacts = closed
+            self.emit(HardwareEvent(when, self.id, "contactor", closed=closed))
 
     # -- what the car does and the meter sees ------------------------------------------------
     def update_car(self, t: float, dt: float) -> None:

@@ -319,6 +319,12 @@ CONTACTOR_CONNECTOR = PartSpec(
     "TerminalBlock_Phoenix:TerminalBlock_Phoenix_MKDS-1,5-2-5.08_1x02_P5.08mm_Horizontal",
     "1715721", "Phoenix Contact", 0.60, "Contactor coil circuit (relay contact)",
 )
+CONTACTOR_AUX_CONNECTOR = PartSpec(
+    "CONTACTOR_AUX", "J", pins("1:AUX:passive", "2:GND:passive"),
+    "TerminalBlock_Phoenix:TerminalBlock_Phoenix_PT-1,5-2-3.5-H_1x02_P3.50mm_Horizontal",
+    "1984617", "Phoenix Contact", 0.70,
+    "Contactor auxiliary (mirror) contact, dry, to GND",
+)
 LINE_CONNECTOR = PartSpec(
     "LINE_CAR_SIDE", "J", pins("1:L1:passive", "2:L2:passive", "3:L3:passive", "4:N:passive"),
     "TerminalBlock_Phoenix:TerminalBlock_Phoenix_MKDS-3-4-7.62_1x04_P7.62mm_Horizontal",

@@ -7,6 +7,9 @@ kick edges for the watchdog period) or an RDC-DD module reports a fault, the rel
 no software in the path. Every input fails safe: a floating request GPIO is pulled down, a
 missing or unpowered RDC-DD module reads as a fault (pull-ups on its open-collector outputs),
 and the watchdog output is low from power-up until the first kick.
+
+Each contactor's auxiliary (mirror) contact comes back on a GPIO so the software sees what the
+main contacts really do; a broken aux wire reads "open", never a false "closed".
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from appliance.board import BoardDescription
 from appliance.board.description import StationPins
 from hat.design.builder import NC, Builder
 from hat.design.parts import (
+    CONTACTOR_AUX_CONNECTOR,
     CONTACTOR_CONNECTOR,
     HCT02,
     HCT11,
@@ -36,6 +40,9 @@ WATCHDOG_C_F = 470e-9
 GPIO_SERIES_OHM = 1e3
 PULL_OHM = 100e3
 FAULT_PULLUP_OHM = 10e3
+AUX_WETTING_OHM = 1e3      # 3.3 mA through the aux contact keeps a dry contact clean
+AUX_SERIES_OHM = 10e3      # with AUX_FILTER_F: 1 ms low-pass against coil switching spikes
+AUX_FILTER_F = 100e-9
 
 
 def watchdog_resistor(timeout_s: float) -> float:
@@ -84,6 +91,17 @@ def _rcd_module(b: Builder, rails: Rails, pins: StationPins) -> tuple[Any, Any]:
     return dc, ac
 
 
+def _contactor_aux(b: Builder, rails: Rails, pins: StationPins) -> None:
+    """Aux contact to GND, pulled up at the terminal, filtered into its GPIO: low = closed."""
+    n = pins.station
+    role = f"S{n} contactor aux"
+    line, sense = b.net(f"S{n}_CONTACTOR_AUX"), gpio(b, pins.contactor_aux)
+    b.add(CONTACTOR_AUX_CONNECTOR, role, {"AUX": line, "GND": rails.gnd})
+    b.r(AUX_WETTING_OHM, line, rails.p3v3, role)
+    b.r(AUX_SERIES_OHM, line, sense, role)
+    b.c(AUX_FILTER_F, sense, rails.gnd, role)
+
+
 def _contactor_driver(b: Builder, rails: Rails, station: int, drive: Any) -> None:
     """Gate driver, relay with flyback diode, terminal block for the contactor coil circuit."""
     role = f"S{station} contactor driver"
@@ -113,6 +131,7 @@ def safety_chain(b: Builder, rails: Rails, board: BoardDescription) -> None:
         and_conn.update({f"A{gate}": request, f"B{gate}": wdog_ok, f"C{gate}": rcd_ok,
                          f"Y{gate}": drive})
         _contactor_driver(b, rails, n, drive)
+        _contactor_aux(b, rails, pins)
     for gate in range(len(board.gpio.stations) + 1, 5):
         nor_conn.update({f"A{gate}": rails.gnd, f"B{gate}": rails.gnd, f"Y{gate}": NC})
     for gate in range(len(board.gpio.stations) + 1, 4):

@@ -40,8 +40,8 @@ def gpio_functions(board: BoardDescription) -> dict[int, tuple[str, str]]:
         functions[chip_select_gpio(board, device.spi_cs)] = (
             key, f"SPI0 CS meter {device.station} {board.meter.chip}")
     for pins in board.gpio.stations:
-        for field in ("pilot_pwm", "contactor", "rcd_fault_dc", "rcd_fault_ac", "rcd_test",
-                      "status_led"):
+        for field in ("pilot_pwm", "contactor", "contactor_aux", "rcd_fault_dc", "rcd_fault_ac",
+                      "rcd_test", "status_led"):
             bcm = getattr(pins, field)
             if bcm in functions:
                 raise ValueError(f"GPIO{bcm} is assigned twice ({field}, {functions[bcm][1]})")

@@ -103,6 +103,25 @@ def test_station_gpios(hat_design: Design, station: int) -> None:
     assert (rcd, "FAULT_AC") in _pins(nl, _gpio(hat_design, pins.rcd_fault_ac))
     assert (rcd, "TEST") in _pins(nl, _gpio(hat_design, pins.rcd_test))
     assert (f"S{station} status LED", "A") in _pins(nl, _gpio(hat_design, pins.status_led))
+    assert (f"S{station} contactor aux", "AUX") in _pins(nl, _gpio(hat_design, pins.contactor_aux))
+
+
+@pytest.mark.parametrize("station", [1, 2])
+def test_contactor_aux_input_reads_open_when_nothing_closes_it(hat_design: Design, station: int) -> None:
+    """The aux contact pulls its line to GND; with the contact open, a broken wire or no
+    contactor the line is pulled up, so the GPIO never reports a closed contactor by itself.
+    The terminal-side pull-up also sets the contact's wetting current."""
+    nl, board = hat_design.netlist, hat_design.board
+    assert board.contactor.aux_active_high is False  # closed contact = low
+    terminal = nl.one(f"S{station} contactor aux", "CONTACTOR_AUX")
+    line, sense = terminal.net("AUX"), _gpio(hat_design, board.pins(station).contactor_aux)
+    assert terminal.net("GND") == "GND"
+    parts = nl.by_role(f"S{station} contactor aux")
+    pullup = next(p for p in parts if p.spec.prefix == "R" and set(p.pins.values()) == {line, "+3V3"})
+    series = next(p for p in parts if p.spec.prefix == "R" and set(p.pins.values()) == {line, sense})
+    cap = next(p for p in parts if p.spec.prefix == "C" and set(p.pins.values()) == {sense, "GND"})
+    assert 3.3 / float(pullup.spice_value) >= 1e-3  # at least 1 mA through the contact
+    assert float(series.spice_value) * float(cap.spice_value) == pytest.approx(1e-3)  # 1 ms filter
 
 
 @pytest.mark.parametrize("station", [1, 2])

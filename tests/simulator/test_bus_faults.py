@@ -1,4 +1,5 @@
-"""Injected bus faults as the real drivers see them: SPI error windows, a stuck chip, a lost chip."""
+"""Injected bus faults as the real drivers see them: SPI error windows, a stuck chip, a lost chip,
+a glitch on one ADC channel and one frozen ADC channel."""
 
 from __future__ import annotations
 
@@ -26,7 +27,8 @@ class Hat:
         self.clock = SimClock()
         self.volts = 1.0
         self.bus = SimSpiBus(self.clock)
-        self.bus.attach(0, ADC_CS, SimMcp3208(lambda ch, t: self.volts, BOARD.adc.vref_v))
+        self.converter = SimMcp3208(lambda ch, t: self.volts, BOARD.adc.vref_v)
+        self.bus.attach(0, ADC_CS, self.converter)
         self.bus.attach(0, METER_CS, SimAtm90e32(lambda t: LOADED, self.clock, BOARD.meter))
         adc_port = SpiPort(0, ADC_CS, 0, BOARD.adc.max_speed_hz, self.bus.spidev_factory, self.bus.ioctl)
         meter_port = SpiPort(
@@ -61,6 +63,30 @@ def test_stuck_adc_repeats_its_last_reply(hat: Hat) -> None:
     assert hat.adc.burst([0, 3], 3) == [[1000] * 3, [1000] * 3]
     hat.bus.stuck(ADC_CS, on=False)
     assert hat.adc.read(0) == 2000
+
+
+def test_glitch_changes_exactly_its_conversions_of_its_channel(hat: Hat) -> None:
+    assert hat.adc.burst([0, 2], 2) == [[1000] * 2, [1000] * 2]
+    hat.converter.glitch(2, 3.0)  # one conversion of CH2 reads 3.0 V at the pin
+    assert hat.adc.burst([0, 2], 4) == [[1000] * 4, [3000, 1000, 1000, 1000]]
+    hat.converter.glitch(2, 0.5, conversions=3)
+    assert hat.adc.burst([2], 5) == [[500, 500, 500, 1000, 1000]]
+    hat.converter.glitch(7, 9.0)  # beyond the reference: the converter clips
+    assert hat.adc.read(7) == 4095 and hat.adc.read(7) == 1000
+    with pytest.raises(ValueError, match="at least one conversion"):
+        hat.converter.glitch(2, 1.0, conversions=0)
+
+
+def test_stuck_channel_repeats_its_last_conversion(hat: Hat) -> None:
+    assert hat.adc.read(3) == 1000
+    hat.converter.stick(3)
+    hat.volts = 2.0
+    assert hat.adc.burst([3, 4], 3) == [[1000] * 3, [2000] * 3]  # the other channels live on
+    hat.converter.stick(5)  # never converted yet: frozen at its next conversion
+    hat.volts = 2.5
+    assert hat.adc.burst([5], 1) == [[2500]]
+    hat.volts = 0.5
+    assert hat.adc.burst([5, 3, 6], 2) == [[2500] * 2, [1000] * 2, [500] * 2]
 
 
 def test_stuck_meter_fails_plausibility(hat: Hat) -> None:
