@@ -77,7 +77,8 @@ class PilotController:
             meter, meter_error = self._read_meter(st, now)
             s = sensed.stations[sid]
             stations[sid] = StationInputs(s.cp_high_v, s.cp_low_v, s.pp_ohm, dc, ac, meter, meter_error,
-                                          sensing_error=s.error, output_error=self._output_errors[sid])
+                                          contactor_aux=st.io.contactor_aux(), sensing_error=s.error,
+                                          output_error=self._output_errors[sid])
         inputs = BoardInputs(stations, sensed.temperature_c, sensed.error, sensed.rail_error, outputs_lost=self._lost)
         self._lost = None
         return inputs

@@ -203,7 +203,7 @@ def test_a_stuck_cp_high_channel_is_an_adc_fault_within_1_s(run) -> None:
                                  {"at": 31.0, "station": 1, "do": "unplug"}]
     report, runner = run(events, until=40, stations=[{"id": 1, "tethered": True}])
     fault = report.first("fault", 1, code="ADCFault", active=True)
-    assert fault is not None and 30.0 < fault["t"] <= 31.0 and "cp_high" in fault["message"]
+    assert fault is not None and 30.0 < fault["t"] <= 31.0 and "CP-high" in fault["message"]
     assert opens(report, after=30.0)[0] - fault["t"] <= 0.03
     assert report.first("fault", 2, code="ADCFault") is None  # the other station's channels are fine
 
