@@ -20,3 +20,18 @@ def charging(station: int = 1, at: float = 1.0, **car: Any) -> list[dict[str, An
         {"at": at, "station": station, "do": "plug", "car": {**CAR, **car}},
         {"at": at + 1.0, "station": station, "do": "request"},
     ]
+
+
+def closes(report: Any, station: int = 1, after: float = -1.0) -> list[float]:
+    """Times the station's contacts closed, after `after`."""
+    return [e["t"] for e in report.of("contactor", station, closed=True) if e["t"] > after]
+
+
+def opens(report: Any, station: int = 1, after: float = -1.0) -> list[float]:
+    """Times the station's contacts opened, after `after`."""
+    return [e["t"] for e in report.of("contactor", station, closed=False) if e["t"] > after]
+
+
+def active(runner: Any, station: int = 1) -> set[str]:
+    """The station's active fault codes in the pilot engine."""
+    return {c.value for c in runner.engine.stations[station].faults}

@@ -4,22 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from tests.scenario_helpers import charging
+from tests.scenario_helpers import active, charging, closes, opens
 
 RCD_RETRY_S = 900.0
 UNPLUG_CONFIRM_S = 1.0
-
-
-def closes(report, station=1, after=-1.0):
-    return [e["t"] for e in report.of("contactor", station, closed=True) if e["t"] > after]
-
-
-def opens(report, station=1, after=-1.0):
-    return [e["t"] for e in report.of("contactor", station, closed=False) if e["t"] > after]
-
-
-def active(runner, station=1):
-    return {c.value for c in runner.engine.stations[station].faults}
 
 
 @pytest.mark.parametrize("kind", ["dc", "ac"])

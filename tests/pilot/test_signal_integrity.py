@@ -9,22 +9,10 @@ from __future__ import annotations
 
 import pytest
 
-from tests.scenario_helpers import charging
+from tests.scenario_helpers import active, charging, closes, opens
 
 MIN_OFF_S = 3.0
 UNPLUG_CONFIRM_S = 1.0
-
-
-def closes(report, station=1, after=-1.0):
-    return [e["t"] for e in report.of("contactor", station, closed=True) if e["t"] > after]
-
-
-def opens(report, station=1, after=-1.0):
-    return [e["t"] for e in report.of("contactor", station, closed=False) if e["t"] > after]
-
-
-def active(runner, station=1):
-    return {c.value for c in runner.engine.stations[station].faults}
 
 
 def log_lines(runner, station=1):
