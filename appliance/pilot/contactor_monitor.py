@@ -14,26 +14,10 @@ from appliance.drivers.interfaces import MeterReading
 from appliance.j1772.faults import FaultCode
 from appliance.pilot.config import Timing
 from appliance.pilot.faultset import FaultSet
+from appliance.pilot.persistence import Consecutive, Since
 from appliance.pilot.retry import RetryBudget
-from appliance.pilot.vehicle import Consecutive
 
 F = FaultCode
-
-
-class Since:
-    """When a condition started to hold, while it holds."""
-
-    def __init__(self) -> None:
-        self.start: float | None = None
-
-    def held(self, now: float, holds: bool) -> float:
-        """Seconds the condition has held up to `now` (0 when it does not)."""
-        if not holds:
-            self.start = None
-            return 0.0
-        if self.start is None:
-            self.start = now
-        return now - self.start
 
 
 class ContactorMonitor:

@@ -18,20 +18,10 @@ from appliance.pilot.debounce import StateDebouncer
 from appliance.pilot.events import Event, StateChanged
 from appliance.pilot.faultset import FaultSet
 from appliance.pilot.logring import LogRing
+from appliance.pilot.persistence import Consecutive
 
 S = VehicleState
 F = FaultCode
-
-
-class Consecutive:
-    """Counts how many readings in a row a condition held."""
-
-    def __init__(self) -> None:
-        self.count = 0
-
-    def update(self, holds: bool) -> int:
-        self.count = self.count + 1 if holds else 0
-        return self.count
 
 
 class VehicleSense:
