@@ -41,7 +41,7 @@ def test_one_bad_conversion_after_an_rcd_trip_clears_nothing(run, tethered: bool
     report, runner = run(events, until=120, stations=[{"id": 1, "tethered": tethered}])
     assert report.first("fault", 1, code="RCD_DC", active=True)["t"] - 60.0 <= 0.020
     assert report.first("fault", 1, code="RCD_DC", active=False) is None
-    assert not report.of("state", 1, after=60.5) or all(e["t"] < 60.5 for e in report.of("state", 1, to="A"))
+    assert report.of("state", 1, to="A") == []  # the wild conversion never reached the plateau estimate
     assert not closes(report, after=60.0)
     assert "RCD_DC" in active(runner)
 
@@ -209,9 +209,9 @@ def test_a_line_cut_that_leaves_room_for_one_keeps_one_charging(run, supervisor:
         assert offered[0] == 0.0 and 6.0 <= offered[1] <= 10.0, s
     kept = [sid for sid in (1, 2) if runner.engine.stations[sid].offered_a > 0]
     assert len(kept) == 1 and runner.hat.stations[kept[0]].contacts
-    both_zero = [e for e in report.of("duty") if e["t"] >= 60.0]
+    duty_changes = [e for e in report.of("duty") if e["t"] >= 60.0]
     last = {1: 16.0, 2: 16.0}
-    for e in both_zero:
+    for e in duty_changes:
         last[e["station"]] = e["offered_a"] if e["duty_pct"] not in (0.0, 100.0) else 0.0
         assert max(last.values()) >= 6.0, f"both paused at {e['t']}"
 
