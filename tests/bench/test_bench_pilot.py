@@ -24,7 +24,7 @@ from appliance.simulator.peak_detector import PeakDetector, Waveform
 from tests.bench.conftest import percentile
 from tests.bus_fixtures import adc_conversion_s
 
-CYCLE_S = 0.8
+CYCLE_S = 3.2  # a contactor stays open at least 3 s before it closes again
 
 
 def _cycling(cycles: int) -> Scenario:
@@ -50,7 +50,7 @@ def _open_latencies(runner: ScenarioRunner) -> list[float]:
 
 
 def test_contactor_open_latency_after_c_to_b(emit) -> None:
-    cycles = 105
+    cycles = 64
     until = 1.0 + cycles * CYCLE_S + 1.0
     stepped = ScenarioRunner(_cycling(cycles), speed=0)
     stepped.run(until)
@@ -58,7 +58,7 @@ def test_contactor_open_latency_after_c_to_b(emit) -> None:
     real = ScenarioRunner(_cycling(cycles), speed=1.0)
     real.run(until)
     lat = _open_latencies(real)
-    assert len(lat) >= 200 and len(base) >= 200
+    assert len(lat) >= 120 and len(base) >= 120
     ms = [x * 1000 for x in lat]
     base_ms = [x * 1000 for x in base]
     emit("contactor_open_latency_c_to_b", mode="real-time", events=len(ms), unit="ms",
