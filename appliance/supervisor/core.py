@@ -168,7 +168,7 @@ class SupervisorCore:
         limit spreads over the phases in use and per-phase amps on an unused phase do not bind."""
         limit = self.external_limit
         if limit is not None and not limit.active(now):
-            self.recorder.event(now, "limit", None, f"the energy manager's limit ({limit.source}) expired; "
+            self.recorder.event(now, "limit", None, f"the energy manager's limit ({limit.source.upper()}) expired; "
                                                     "the site's own limit holds again")
             self.external_limit = limit = None
         if limit is None:

@@ -70,7 +70,7 @@ def test_16_a_caps_two_cars_until_it_expires() -> None:
     assert targets(core) == [16.0, 16.0]
     assert core.external_limit is None and core.snapshot()["external_limit"] is None
     assert "energy manager" not in core.decisions[1].reason
-    assert events.of("limit")[-1] == (60.0, "the energy manager's limit (rest) expired; the site's own limit holds again")
+    assert events.of("limit")[-1] == (60.0, "the energy manager's limit (REST) expired; the site's own limit holds again")
 
 
 def test_0_a_pauses_both_and_says_why() -> None:
