@@ -7,10 +7,12 @@ the pilot's command handler in-process).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Callable, Protocol
 
-from appliance.supervisor.allocation import per_line_phase
+from appliance.j1772.duty import MIN_CURRENT_A
+from appliance.supervisor.allocation import line_phases, per_line_phase
+from appliance.supervisor.external_limit import ExternalLimit
 from appliance.supervisor.live import LiveStation
 from appliance.supervisor.policy import Decision, Policy
 from appliance.supervisor.sequencer import CommandSequencer
@@ -59,6 +61,8 @@ class SupervisorCore:
         self.decisions: dict[int, Decision] = {s.id: Decision(0.0, "starting") for s in settings.stations}
         self.pilot_line_limit_a: float | None = None  # the pilot's operating limit; None until it says
         self._line_limit_to_send: float | None = None  # a site limit the user changed, for the pilot
+        self.external_limit: ExternalLimit | None = None  # an energy manager's, until it expires
+        self.external_cap_a: float | None = None  # the per-phase amps it allowed at the last allocation
         self.pilot_connected = False
         self.listeners: list[Callable[[dict[str, Any]], None]] = []
 
@@ -146,14 +150,45 @@ class SupervisorCore:
         return {"cmd": "set_line_limit", "line_limit_a": wanted}
 
     def _allocate(self, now: float) -> list[dict[str, Any]]:
-        limit = self.line_limit_a
+        limit = self._allocation_limit(now)
         delivered = {sid: session.energy_kwh for sid, session in self.sessions.open.items()}
         decisions = self.policy.decide(now, self.settings, self.live, self.prices, self.grid, limit, delivered)
+        if self.external_limit is not None and limit < self.line_limit_a:
+            decisions = {sid: self._limited(sid, d, self.external_limit, limit) for sid, d in decisions.items()}
         for sid, decision in decisions.items():
             if decision.reason != self.decisions[sid].reason:
                 self.recorder.event(now, "decision", sid, decision.reason)
         self.decisions = decisions
-        return self.sequencer.commands(now, {sid: d.target_a for sid, d in decisions.items()}, self.live, limit)
+        return self.sequencer.commands(now, {sid: d.target_a for sid, d in decisions.items()}, self.live,
+                                       self.line_limit_a)
+
+    def _allocation_limit(self, now: float) -> float:
+        """The per-phase limit the stations share: the line's, capped by an energy manager's limit
+        while it lasts. The cap is taken over the line phases the plugged cars load, so a watts
+        limit spreads over the phases in use and per-phase amps on an unused phase do not bind."""
+        limit = self.external_limit
+        if limit is not None and not limit.active(now):
+            self.recorder.event(now, "limit", None, f"the energy manager's limit ({limit.source.upper()}) expired; "
+                                                    "the site's own limit holds again")
+            self.external_limit = limit = None
+        if limit is None:
+            self.external_cap_a = None
+            return self.line_limit_a
+        phases = {p for sid, live in self.live.items() if live.plugged
+                  for p in line_phases(self.settings.station(sid).phase_rotation, live.car_phases())}
+        self.external_cap_a = limit.cap_a(self.settings.voltage_v, phases)
+        return min(self.line_limit_a, self.external_cap_a)
+
+    def _limited(self, sid: int, decision: Decision, limit: ExternalLimit, cap_a: float) -> Decision:
+        """The decision with the energy manager named where its limit holds the station back."""
+        live, cfg = self.live[sid], self.settings.station(sid)
+        ceiling = min([cfg.max_current_a, live.max_current_a] + ([live.cable_a] if live.cable_a is not None else []))
+        if not live.plugged or live.blocking_faults or decision.target_a >= ceiling:
+            return decision
+        why = f"limited by the energy manager ({limit.source.upper()}) to {limit.describe(self.policy.format_time)}"
+        if decision.target_a == 0 and cap_a < MIN_CURRENT_A:
+            return replace(decision, reason=f"paused: {why}")
+        return replace(decision, reason=f"{decision.reason}; {why}")
 
     # ------------------------------------------------------------------ inputs from the API
     def set_prices(self, slots: list[tuple[float, float, float]]) -> None:
@@ -164,6 +199,16 @@ class SupervisorCore:
 
     def set_grid(self, reading: GridReading) -> None:
         self.grid = reading
+
+    def set_external_limit(self, limit: ExternalLimit | None, now: float) -> None:
+        """An energy manager's limit from any channel, or None to lift it; the next cycle applies it."""
+        if limit is not None:
+            text = f"energy manager ({limit.source.upper()}) limits the site to {limit.describe(self.policy.format_time)}"
+            self.recorder.event(now, "limit", None, text, limit.model_dump(mode="json"))
+        elif self.external_limit is not None:
+            self.recorder.event(now, "limit", None,
+                                f"energy manager ({self.external_limit.source.upper()}) lifted its limit")
+        self.external_limit = limit
 
     def update_station(self, station_id: int, **changes: Any) -> StationSettings:
         current = self.settings.station(station_id)
@@ -211,6 +256,8 @@ class SupervisorCore:
             "line_limit_a": self.settings.line_limit_a,
             "operating_limit_a": self.line_limit_a,  # lower when an energy manager or the pilot says so; 0 = no charging
             "line_a": self.line_currents(),
+            "external_limit": None if self.external_limit is None else {
+                **self.external_limit.model_dump(mode="json"), "cap_a": self.external_cap_a},
             "stations": [self.station_view(sid) for sid in sorted(self.live)],
         }
 

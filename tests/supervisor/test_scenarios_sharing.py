@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from appliance.supervisor.external_limit import ExternalLimit
 from tests.scenario_helpers import charging
 
 
@@ -137,4 +138,28 @@ def test_a_lone_overdrawing_car_is_offered_less_so_that_its_draw_fits(run) -> No
     assert report.of("fault") == []
     for s in samples_between(report, 30, 120):
         assert s["stations"]["1"]["offered_a"] == 30.5 and s["line_a"] == [32.0] * 3, s
+    assert runner.supervisor.rejections == []
+
+
+def test_an_energy_managers_16_a_caps_two_cars_until_it_expires(run) -> None:
+    report, runner = run(charging(1, at=1.0) + charging(2, at=5.0), until=40)
+    assert offered(report, 1, 39) == 16.0 and offered(report, 2, 39) == 16.0
+    runner.supervisor.core.set_external_limit(
+        ExternalLimit(source="rest", current_a=(16.0, 16.0, 16.0), set_at=40.0, expires_at=100.0), 40.0)
+    report = runner.run(160)
+    capped = samples_between(report, 40, 99)
+    longest = run_over = 0
+    for s in capped:  # the cars have their 5 s to follow the lower offers
+        run_over = run_over + 1 if max(s["line_a"]) > 16.05 else 0
+        longest = max(longest, run_over)
+    assert longest <= 5
+    for s in samples_between(report, 46, 99):
+        assert max(s["line_a"]) <= 16.05, s
+        assert all(s["stations"][k]["contactor"] and s["stations"][k]["offered_a"] == 8.0 for k in ("1", "2")), s
+        assert "limited by the energy manager (REST) to 16 A until" in s["stations"]["1"]["reason"]
+    assert report.first("contactor", 1, after=40, closed=False) is None  # both kept charging throughout
+    assert report.first("contactor", 2, after=40, closed=False) is None
+    for s in samples_between(report, 110, 160):  # lapsed: the site's 32 A hold again
+        assert [s["stations"][k]["offered_a"] for k in ("1", "2")] == [16.0, 16.0], s
+        assert s["line_a"] == [32.0] * 3 and "energy manager" not in s["stations"]["1"]["reason"]
     assert runner.supervisor.rejections == []

@@ -391,3 +391,30 @@ def test_screenshots_desktop_and_phone(ui: UI) -> None:
         page.set_viewport_size(DESKTOP)
     for name in ("desktop-dashboard.png", "phone-dashboard.png"):
         assert (ARTIFACTS / name).stat().st_size > 10_000
+
+
+def test_external_limit_shows_on_the_supply_line(ui: UI) -> None:
+    ui.logged_in()
+    ui.go("Dashboard")
+    page = ui.page
+    banner = page.get_by_role("status", name="External limit")
+    expect(banner).to_be_hidden()
+    csrf = {"X-CSRF-Token": ui.api("/auth/me")["csrf_token"]}
+    answer = page.request.put(f"{ui.base}/api/v1/site/limit", data={"current_a": 16, "power_w": 9000,
+                                                                     "expires_in_s": 600}, headers=csrf)
+    assert answer.ok, answer.text()
+    until = time.strftime("%H:%M", time.gmtime(answer.json()["expires_at"]))  # the page runs in UTC
+    try:
+        expect(banner).to_have_text(f"Energy manager (REST): 16 A per phase and 9.00 kW, until {until}")
+        status = wait_for(lambda: (v := ui.api("/status"))["external_limit"]["cap_a"] is not None and v, 10,
+                          "the next cycle to apply the limit")
+        # 9 kW spread over the phases the cars load: all 3 with car 1's 3-phase car, else car 2's L1 alone
+        phases = 3 if status["stations"][0]["state"] in ("B", "C", "D") else 1
+        expected = min(16.0, 9000 / (230 * phases))
+        assert status["external_limit"]["cap_a"] == pytest.approx(expected)
+        expect(page.locator(".line-phase .num").first).to_have_text(re.compile(rf" / {expected:.0f} A$"))
+    finally:
+        cleared = page.request.delete(f"{ui.base}/api/v1/site/limit", headers=csrf)
+    assert cleared.status == 204
+    expect(banner).to_be_hidden()
+    expect(page.locator(".line-phase .num").first).to_have_text(re.compile(r" / 32 A$"))

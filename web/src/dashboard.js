@@ -3,7 +3,7 @@
 import * as api from "./api.js";
 import { field, h, setText, statusLine } from "./dom.js";
 import { faultHelp } from "./faults.js";
-import { amps, duration, fromLocalInput, kwh, toLocalInput, volts, watts } from "./format.js";
+import { amps, clock, duration, fromLocalInput, kwh, toLocalInput, volts, watts } from "./format.js";
 import { on, serverNow, setStation, store } from "./store.js";
 
 export const MODES = [
@@ -72,16 +72,22 @@ function lineView() {
     return { meter, text, el: h("div", { class: "line-phase" }, h("span", { class: "phase-name" }, `L${n}`), meter, text) };
   });
   const pilot = h("span", { class: "pill" });
+  const external = h("p", { class: "external-limit", role: "status", "aria-label": "External limit", hidden: true });
   const el = h(
     "section",
     { class: "card line", "aria-labelledby": "line-title" },
     h("div", { class: "card-head" }, h("h2", { id: "line-title" }, "Supply line"), pilot),
     h("div", { class: "line-phases" }, phases.map((p) => p.el)),
+    external,
   );
   return {
     el,
     update(snapshot) {
-      const limit = snapshot.operating_limit_a ?? snapshot.line_limit_a ?? 32; // 0 A is a real limit: no charging
+      const own = snapshot.operating_limit_a ?? snapshot.line_limit_a ?? 32; // 0 A is a real limit: no charging
+      const ext = snapshot.external_limit;
+      const limit = typeof ext?.cap_a === "number" ? Math.min(own, ext.cap_a) : own;
+      external.hidden = !ext;
+      if (ext) setText(external, externalLimitText(ext));
       const line = snapshot.line_a || [0, 0, 0];
       phases.forEach((p, i) => {
         p.meter.max = Math.max(limit, 1);
@@ -93,6 +99,16 @@ function lineView() {
       pilot.className = `pill ${snapshot.pilot_connected ? "ok" : "bad"}`;
     },
   };
+}
+
+/** "Energy manager (REST): 16 A per phase and 9.00 kW, until 14:05" */
+export function externalLimitText(limit) {
+  const values = [];
+  const a = limit.current_a;
+  if (a) values.push(a.every((x) => x === a[0]) ? `${a[0]} A per phase` : `${a.join(" / ")} A`);
+  if (typeof limit.power_w === "number") values.push(watts(limit.power_w));
+  const until = typeof limit.expires_at === "number" ? `until ${clock(limit.expires_at)}` : "until cleared";
+  return `Energy manager (${String(limit.source).toUpperCase()}): ${values.join(" and ")}, ${until}`;
 }
 
 function stationCard(sid) {

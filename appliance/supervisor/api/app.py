@@ -15,8 +15,8 @@ from fastapi.staticfiles import StaticFiles
 from appliance.supervisor.api import errors, persist
 from appliance.supervisor.api.hub import Hub
 from appliance.supervisor.api.live import LiveFeed
-from appliance.supervisor.api.routers import (auth, history, journal, meter, prices, sessions, site, stations, status,
-                                              system, tokens, ws)
+from appliance.supervisor.api.routers import (auth, history, journal, meter, prices, sessions, site, site_limit,
+                                              stations, status, system, tokens, ws)
 from appliance.supervisor.app_context import AppContext
 from appliance.supervisor.auth.backoff import LoginBackoff
 from appliance.supervisor.auth.service import AuthService
@@ -24,7 +24,7 @@ from appliance.supervisor.price_provider import PriceProvider
 
 API_PREFIX = "/api/v1"
 WEB_DIR = Path(__file__).resolve().parents[1] / "web"
-ROUTERS = (status, stations, sessions, history, journal, site, prices, meter, system, auth, tokens, ws)
+ROUTERS = (status, stations, sessions, history, journal, site, site_limit, prices, meter, system, auth, tokens, ws)
 
 
 def create_app(ctx: AppContext, web_dir: Path = WEB_DIR) -> FastAPI:

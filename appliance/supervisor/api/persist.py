@@ -1,5 +1,5 @@
-"""The user's settings and prices survive a restart: saved to storage on every change and
-put back into the core when the app is built. The first-boot handover (admin password hash,
+"""The user's settings, prices and an energy manager's limit survive a restart: saved to
+storage on every change and put back into the core when the app is built. The first-boot handover (admin password hash,
 line limit) is imported once and deleted."""
 
 from __future__ import annotations
@@ -10,12 +10,14 @@ import logging
 from pydantic import ValidationError
 
 from appliance.supervisor.app_context import AppContext
+from appliance.supervisor.external_limit import ExternalLimit
 from appliance.supervisor.settings import SiteSettings
 from appliance.supervisor.storage import RAW_RETENTION_DAYS
 from appliance.system.firstboot import HANDOVER_NAME
 
 log = logging.getLogger(__name__)
 SITE_KEY = "supervisor.site"
+EXTERNAL_LIMIT_KEY = "supervisor.external_limit"
 PAST_S = 86400.0  # the core keeps yesterday's prices (costs of a session still open)...
 AHEAD_S = 366 * 86400.0  # ...and whatever is published ahead
 
@@ -31,6 +33,7 @@ def restore(ctx: AppContext) -> None:
             log.warning("ignoring the saved site settings: %s", exc)
         else:
             ctx.core.restore_site(settings)
+    restore_external_limit(ctx)
     slots = stored_prices(ctx)
     if slots:  # else keep what the core was built with (a scenario's prices)
         ctx.core.set_prices(slots)
@@ -71,6 +74,32 @@ def save_site(ctx: AppContext) -> None:
     now = ctx.clock()
     ctx.storage.settings.set_value(SITE_KEY, ctx.core.settings.model_dump(mode="json"), now)
     ctx.storage.settings.set(RAW_RETENTION_DAYS, ctx.core.settings.telemetry_retention_days, now)
+
+
+def restore_external_limit(ctx: AppContext) -> None:
+    """A saved limit that has not expired caps the site again; an expired one is forgotten."""
+    saved = ctx.storage.settings.get_value(EXTERNAL_LIMIT_KEY)
+    if saved is None:
+        return
+    try:
+        limit = ExternalLimit.model_validate(saved)
+    except ValidationError as exc:
+        log.warning("ignoring the saved external limit: %s", exc)
+        limit = None
+    if limit is not None and limit.active(ctx.clock()):
+        ctx.core.external_limit = limit
+    else:
+        ctx.storage.settings.delete(EXTERNAL_LIMIT_KEY)
+
+
+def save_external_limit(ctx: AppContext, limit: ExternalLimit | None) -> None:
+    """Into the core and storage at once; None lifts it."""
+    now = ctx.clock()
+    ctx.core.set_external_limit(limit, now)
+    if limit is None:
+        ctx.storage.settings.delete(EXTERNAL_LIMIT_KEY)
+    else:
+        ctx.storage.settings.set_value(EXTERNAL_LIMIT_KEY, limit.model_dump(mode="json"), now)
 
 
 def stored_prices(ctx: AppContext) -> list[tuple[float, float, float]]:

@@ -15,11 +15,11 @@ from pydantic.fields import FieldInfo
 
 from appliance.supervisor.auth.service import PASSWORD_MAX
 from appliance.supervisor.auth.tokens import Scope
+from appliance.supervisor.external_limit import MAX_POWER_W, Amps
 from appliance.supervisor.settings import SiteSettings, StationSettings
 
 STRICT = ConfigDict(extra="forbid", allow_inf_nan=False)
 MAX_PRICE_SLOTS = 5000
-MAX_POWER_W = 1_000_000.0
 
 
 def _partial(name: str, model: type[BaseModel], fields: tuple[str, ...], doc: str,
@@ -123,6 +123,34 @@ class MeterReading(BaseModel):
         if isinstance(self.grid_w, tuple):
             return self.grid_w
         return (self.grid_w / 3, self.grid_w / 3, self.grid_w / 3)
+
+
+MAX_LIMIT_S = 31 * 86400.0
+
+
+class SiteLimit(BaseModel):
+    """An energy manager's limit on the whole site: per-phase amps (one value for all three
+    phases, or L1, L2, L3) and/or total watts; 0 means no charging. It lapses after
+    `expires_in_s` or at `expires_at` (at most 31 days ahead); with neither it holds until cleared."""
+
+    model_config = STRICT
+    current_a: Amps | tuple[Amps, Amps, Amps] | None = Field(default=None, description="A per line phase")
+    power_w: float | None = Field(default=None, ge=0, le=MAX_POWER_W, description="W, all phases together")
+    expires_in_s: float | None = Field(default=None, gt=0, le=MAX_LIMIT_S, description="seconds from now")
+    expires_at: float | None = Field(default=None, gt=0, description="epoch seconds")
+
+    @model_validator(mode="after")
+    def _complete(self) -> SiteLimit:
+        if self.current_a is None and self.power_w is None:
+            raise ValueError("give current_a, power_w or both")
+        if self.expires_in_s is not None and self.expires_at is not None:
+            raise ValueError("give expires_in_s or expires_at, not both")
+        return self
+
+    def per_phase(self) -> tuple[float, float, float] | None:
+        if self.current_a is None or isinstance(self.current_a, tuple):
+            return self.current_a
+        return (self.current_a, self.current_a, self.current_a)
 
 
 class Password(BaseModel):
