@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable, Protocol
 
+from appliance.pilot.protocol import LINE_CHECK
 from appliance.supervisor.allocation import per_line_phase
 from appliance.supervisor.live import LiveStation
 from appliance.supervisor.policy import Decision, Policy
@@ -66,6 +67,7 @@ class SupervisorCore:
     def on_connected(self, hello: dict[str, Any], now: float) -> None:
         self.pilot_connected = True
         self.pilot_line_limit_a = hello.get("line_limit_a")
+        self.policy.pilot_checks_per_phase(hello.get("line_check") == LINE_CHECK)
         for cfg in hello.get("stations", []):
             if cfg.get("id") in self.live:
                 self.live[cfg["id"]].max_current_a = cfg.get("max_current_a", 32.0)
