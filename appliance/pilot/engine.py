@@ -9,9 +9,10 @@ each line phase, with every car counted on the phases its station's meter saw it
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from appliance.drivers.interfaces import MeterReading
 from appliance.j1772.duty import MIN_CURRENT_A
 from appliance.j1772.faults import FaultCode
 from appliance.pilot.config import PilotConfig
@@ -76,9 +77,7 @@ class PilotEngine:
             derate_c=self.config.derate_temperature_c,
             pause_c=self.config.pause_temperature_c,
         )
-        for sid, st in self.stations.items():
-            st.learn_phases(now, inputs.stations[sid].meter)
-        self._fit_line(now)
+        self.learn_phases(now, {sid: inp.meter for sid, inp in inputs.stations.items()})
         grants = self._failsafe_grants() if lost else {
             sid: min(st.request_a if st.request_allowed else 0.0, self.line_limit_a) for sid, st in self.stations.items()
         }
@@ -102,6 +101,14 @@ class PilotEngine:
             for p in phases:
                 budget[p] -= grants[st.id]
         return grants
+
+    def learn_phases(self, now: float, meters: Mapping[int, MeterReading | None]) -> None:
+        """The cars' line phases from this tick's readings, before the line is shared: a car now
+        drawing on a line phase it was not counted on is counted there, and a line phase it puts
+        over the limit is shrunk at once."""
+        for sid, st in self.stations.items():
+            st.learn_phases(now, meters.get(sid))
+        self._fit_line(now)
 
     def allocated_a(self, phase: int, but: StationMachine | None = None) -> float:
         """What the supervisor allocated on a line phase: the allowed requests of the stations whose
