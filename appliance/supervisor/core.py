@@ -67,7 +67,11 @@ class SupervisorCore:
     def on_connected(self, hello: dict[str, Any], now: float) -> None:
         self.pilot_connected = True
         self.pilot_line_limit_a = hello.get("line_limit_a")
-        self.policy.pilot_checks_per_phase(hello.get("line_check") == LINE_CHECK)
+        per_phase = hello.get("line_check") == LINE_CHECK
+        self.policy.pilot_checks_per_phase(per_phase)
+        if not per_phase:  # a pilot that checks the plain sum: what an earlier one counted no longer holds
+            for live in self.live.values():
+                live.line_phases = None
         for cfg in hello.get("stations", []):
             if cfg.get("id") in self.live:
                 self.live[cfg["id"]].max_current_a = cfg.get("max_current_a", 32.0)

@@ -42,6 +42,9 @@ def test_the_allocator_drops_the_plain_sum_only_for_a_pilot_that_checks_per_phas
     assert core.policy.allocator.settings.pilot_sum_limit is True
     core.on_connected({"line_limit_a": 32.0, "line_check": "per_phase"}, 1.0)
     assert core.policy.allocator.settings.pilot_sum_limit is False
+    core.on_pilot_message({"event": "telemetry", "stations": {"1": {"state": "C", "line_phases": [1]}}}, 2.0)
+    core.on_connected({"line_limit_a": 32.0}, 3.0)  # an older pilot again
+    assert core.policy.allocator.settings.pilot_sum_limit is True and core.live[1].counted_line_phases == (1, 2, 3)
 
 
 def test_the_pilots_line_phases_are_taken_from_its_snapshot_and_odd_ones_count_as_all() -> None:
