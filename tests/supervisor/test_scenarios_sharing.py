@@ -153,11 +153,6 @@ def recounted_at(runner, station: int, after: float) -> float:
                 if e.station == station and e.t > after and e.message.startswith("car counted on line phases"))
 
 
-def longest_over_s(samples: list[dict], limit: float = 32.0) -> float:
-    """The longest time any line phase stayed over the limit, from the samples (1 s apart)."""
-    return over_limit_seconds([{**s, "line_limit_a": limit} for s in samples]) * 1.0
-
-
 def test_two_1_phase_cars_on_different_line_phases_each_get_the_line_limit(run) -> None:
     report, runner = run(two_1_phase_cars(), until=90, stations=ROTATED)
     assert all(max(s["line_a"]) <= 32.0 for s in report.samples)
@@ -177,7 +172,7 @@ def test_a_1_phase_car_switching_to_3_phases_is_recounted_and_the_line_holds(run
     assert recounted_at(runner, 1, after=90.0) - 90.0 <= 1.0
     cut = report.first("duty", 2, after=90.0)  # the pilot lowers at once, before the supervisor's cycle
     assert cut["offered_a"] < 32.0 and cut["t"] - 90.0 <= 1.0
-    assert longest_over_s(samples_between(report, 85, 180)) <= 5
+    assert over_limit_seconds(samples_between(report, 85, 180)) <= 5
     for s in samples_between(report, 120, 180):  # both share line phase 2 now
         one, two = s["stations"]["1"], s["stations"]["2"]
         assert (one["offered_a"], two["offered_a"]) == (16.0, 16.0), s
@@ -188,7 +183,7 @@ def test_a_1_phase_car_switching_to_3_phases_is_recounted_and_the_line_holds(run
 def test_a_3_phase_car_beside_a_1_phase_car_shares_the_line_phase_they_have_in_common(run) -> None:
     events = charging(1, at=1.0) + charging(2, at=10.0, phases=1)
     report, runner = run(events, until=90, stations=ROTATED)
-    assert longest_over_s(report.samples) <= 5
+    assert over_limit_seconds(report.samples) <= 5
     for s in samples_between(report, 40, 90):
         assert (s["stations"]["1"]["offered_a"], s["stations"]["2"]["offered_a"]) == (16.0, 16.0), s
         assert s["line_a"] == [16.0, 32.0, 16.0], s
