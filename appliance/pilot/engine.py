@@ -2,21 +2,26 @@
 
 Pure logic on readings and time. The controller feeds it from the HAT's drivers; the
 scenario runner feeds it from the simulated HAT on simulated time. Commands from the
-supervisor are validated here against every limit the pilot knows.
+supervisor are validated here against every limit the pilot knows; the line limit holds on
+each line phase, with every car counted on the phases its station's meter saw it draw on.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from appliance.drivers.interfaces import MeterReading
 from appliance.j1772.duty import MIN_CURRENT_A
 from appliance.j1772.faults import FaultCode
 from appliance.pilot.config import PilotConfig
 from appliance.pilot.events import Event
 from appliance.pilot.logring import LogRing
 from appliance.pilot.station import SharedConditions, StationInputs, StationMachine, StationOutputs
+
+
+LINE_PHASES = (1, 2, 3)
 
 
 class CommandRejected(ValueError):
@@ -72,6 +77,7 @@ class PilotEngine:
             derate_c=self.config.derate_temperature_c,
             pause_c=self.config.pause_temperature_c,
         )
+        self.learn_phases(now, {sid: inp.meter for sid, inp in inputs.stations.items()})
         grants = self._failsafe_grants() if lost else {
             sid: min(st.request_a if st.request_allowed else 0.0, self.line_limit_a) for sid, st in self.stations.items()
         }
@@ -79,19 +85,63 @@ class PilotEngine:
 
     def _failsafe_grants(self) -> dict[int, float]:
         """With the supervisor silent: its last allocation, at most the failsafe current, and a car
-        that arrived without an allocation gets the failsafe current, all within the line limit."""
+        that arrived without an allocation gets the failsafe current, all within the line limit
+        on every line phase."""
         cap = self.config.failsafe_for(self.line_limit_a)
-        budget = self.line_limit_a
+        budget = dict.fromkeys(LINE_PHASES, self.line_limit_a)
         grants = {}
         for st in _by_precedence(self.stations.values()):
             if st.plugged and not st.allocated_since_plug:
                 wanted = cap
             else:
                 wanted = st.request_a if st.request_allowed else 0.0
-            amps = min(wanted, cap, budget, st.cap_a())
+            phases = st.phases.line_phases
+            amps = min([wanted, cap, st.cap_a()] + [budget[p] for p in phases])
             grants[st.id] = amps if amps >= MIN_CURRENT_A else 0.0
-            budget -= grants[st.id]
+            for p in phases:
+                budget[p] -= grants[st.id]
         return grants
+
+    def learn_phases(self, now: float, meters: Mapping[int, MeterReading | None]) -> None:
+        """The cars' line phases from this tick's readings, before the line is shared: a car now
+        drawing on a line phase it was not counted on is counted there, and a line phase it puts
+        over the limit is shrunk at once."""
+        for sid, st in self.stations.items():
+            st.learn_phases(now, meters.get(sid))
+        self._fit_line(now)
+
+    def allocated_a(self, phase: int, but: StationMachine | None = None) -> float:
+        """What the supervisor allocated on a line phase: the allowed requests of the stations whose
+        car loads it (all three until the car has shown which)."""
+        return sum(st.request_a for st in self.stations.values()
+                   if st is not but and st.request_allowed and phase in st.phases.line_phases)
+
+    def _fit_line(self, now: float) -> None:
+        """Lower the allocations at once when a line phase carries more than the line limit (a lower
+        limit, a car now drawing on another phase) until the supervisor reallocates: by precedence
+        each station keeps what still fits on all its line phases, one left with less than 6 A
+        pauses, so a line with room for one station never pauses both."""
+        over = [p for p in LINE_PHASES if self.allocated_a(p) > self.line_limit_a + 1e-9]
+        if not over:
+            return
+        budget = dict.fromkeys(LINE_PHASES, self.line_limit_a)
+        changes = []
+        for st in _by_precedence(self.stations.values()):
+            if not st.request_allowed:
+                continue
+            phases = st.phases.line_phases
+            keep = math.floor(min([st.request_a] + [budget[p] for p in phases]) * 10) / 10
+            if keep < MIN_CURRENT_A:
+                st.request_a, st.request_allowed = 0.0, False
+                changes.append(f"station {st.id} paused")
+            else:
+                if keep < st.request_a:
+                    changes.append(f"station {st.id} lowered to {keep:g} A")
+                st.request_a = keep
+                for p in phases:
+                    budget[p] -= keep
+        self.log.log(now, "warning", f"line phase {', '.join(f'L{p}' for p in over)} over the {self.line_limit_a:g} A limit: "
+                                     + ", ".join(changes))
 
     def outputs_lost(self, now: float, why: str) -> None:
         """The HAT's outputs went to their safe state without the engine (watchdog, forced safe state)."""
@@ -133,12 +183,13 @@ class PilotEngine:
             raise CommandRejected(f"{current_a:g} A exceeds the plugged cable's rating of {st.cable_a:g} A")
         if current_a > self.line_limit_a:
             raise CommandRejected(f"{current_a:g} A exceeds the line limit of {self.line_limit_a:g} A")
-        committed = sum(o.request_a for o in self.stations.values() if o is not st and o.request_allowed)
-        if allowed and committed + current_a > self.line_limit_a + 1e-9:
-            raise CommandRejected(
-                f"{current_a:g} A with {committed:g} A already allocated to the other station exceeds the line limit "
-                f"of {self.line_limit_a:g} A per phase; lower the other station first"
-            )
+        for phase in st.phases.line_phases if allowed else ():
+            committed = self.allocated_a(phase, but=st)
+            if committed + current_a > self.line_limit_a + 1e-9:
+                raise CommandRejected(
+                    f"{current_a:g} A on line phase L{phase} with {committed:g} A already allocated there to the other "
+                    f"station exceeds the line limit of {self.line_limit_a:g} A per phase; lower the other station first"
+                )
         st.request_a, st.request_allowed = float(current_a), bool(allowed)
         st.allocated_since_plug = st.plugged
         return st
@@ -150,20 +201,8 @@ class PilotEngine:
         if amps > self.config.line_limit_a:
             raise CommandRejected(f"{amps:g} A exceeds the installation's line limit of {self.config.line_limit_a:g} A")
         self.line_limit_a = amps
-        committed = sum(st.request_a for st in self.stations.values() if st.request_allowed)
-        if committed > amps:
-            # shrink at once until the supervisor reallocates: keep whoever fits, never 0 < I < 6 A
-            budget = amps
-            for st in _by_precedence(self.stations.values()):
-                if not st.request_allowed:
-                    continue
-                keep = math.floor(min(st.request_a, budget) * 10) / 10
-                if keep < MIN_CURRENT_A:
-                    st.request_a, st.request_allowed = 0.0, False
-                else:
-                    st.request_a = keep
-                    budget -= keep
         self.log.log(now, "info", f"line limit set to {amps:g} A")
+        self._fit_line(now)
 
     def clear_fault(self, now: float, station_id: int, code: str | None, service: bool) -> list[FaultCode]:
         st = self.station(station_id)

@@ -11,6 +11,9 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 PROTOCOL_VERSION = 1
 MAX_LINE_BYTES = 64 * 1024
+LINE_CHECK = "per_phase"
+"""How `set` is checked against the line limit, told in `hello`: per line phase, each car counted
+on the line phases it draws on. A pilot that does not say checks the plain sum of both stations."""
 
 
 class _Command(BaseModel):

@@ -40,6 +40,7 @@ def station_snapshot(st: StationMachine) -> dict[str, Any]:
         "cable_a": st.cable_a,
         "max_current_a": st.cfg.max_current_a,
         "phase_rotation": list(st.cfg.phase_rotation),
+        "line_phases": list(st.phases.line_phases),
         "faults": [{"code": c.value, "message": f.message, "since": round(f.since, 3), "blocking": POLICY[c].blocks_charging}
                    for c, f in st.faults.active.items()],
         "voltage_v": [round(v, 1) for v in m.voltage_v] if m else [0.0, 0.0, 0.0],
@@ -101,7 +102,7 @@ class PilotService:
         match cmd:
             case p.Hello():
                 return p.reply(cmd.id, protocol=p.PROTOCOL_VERSION, version=__version__, simulated=self.simulated, boot_id=self.boot_id,
-                               line_limit_a=e.line_limit_a, stations=[s.model_dump() for s in e.config.stations])
+                               line_check=p.LINE_CHECK, line_limit_a=e.line_limit_a, stations=[s.model_dump() for s in e.config.stations])
             case p.Heartbeat():
                 return p.reply(cmd.id, t=round(now, 3))
             case p.SetCurrent():

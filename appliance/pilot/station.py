@@ -25,6 +25,7 @@ from appliance.pilot.derating import TemperatureDerating
 from appliance.pilot.events import Event, OutputChanged
 from appliance.pilot.faultset import FaultSet
 from appliance.pilot.logring import LogRing
+from appliance.pilot.phase_use import PhaseUse
 from appliance.pilot.rcd_monitor import RcdMonitor
 from appliance.pilot.vehicle import VehicleSense
 
@@ -81,6 +82,7 @@ class StationMachine:
         self.rcd = RcdMonitor(cfg.id, timing, self.faults, log)
         self.contacts = ContactorMonitor(timing, self.faults, weld_voltage_v)
         self.derating = TemperatureDerating(self.faults)
+        self.phases = PhaseUse(cfg.phase_rotation)
         # the supervisor's proposal, and whether it has made one for the car now plugged in
         self.request_a = 0.0
         self.request_allowed = False
@@ -124,6 +126,12 @@ class StationMachine:
         return self.rcd.last_self_test
 
     # ------------------------------------------------------------------ step
+    def learn_phases(self, now: float, meter: MeterReading | None) -> None:
+        """Before the engine shares the line: the line phases the car loads, from this tick's reading."""
+        if self.phases.update(meter, trusted=F.METER_FAULT not in self.faults):
+            phases = ", ".join(f"L{p}" for p in self.phases.line_phases)
+            self.log.log(now, "warning", f"car counted on line phases {phases} from now on", self.id)
+
     def step(self, now: float, inp: StationInputs, shared: SharedConditions, grant_a: float) -> StationOutputs:
         """One tick: `grant_a` is what the engine's line accounting lets this station offer."""
         if inp.output_error is not None:
@@ -157,6 +165,7 @@ class StationMachine:
         self.faults.clear_latched(now, "car unplugged")
         self.rcd.on_unplug()
         self.contacts.on_unplug()
+        self.phases.forget()
         self._wakeup_done = False
         self.allocated_since_plug = False
 

@@ -56,6 +56,8 @@ class ScenarioPlayer:
                 st.with_car(t, lambda car: setattr(car, "vent", True))
             case "draw":
                 st.with_car(t, lambda car: setattr(car, "draw_limit_a", ev.limit_a))
+            case "switch_phases":
+                st.with_car(t, lambda car: setattr(car, "phases", ev.phases))
             case "sleep":
                 st.with_car(t, lambda car: setattr(car, "asleep", True))
             case "pp_open":

@@ -24,7 +24,7 @@ from appliance.scenario.supervised import InProcessSupervisor
 from appliance.simulator.clock import SimClock
 from appliance.simulator.hat import SimulatedHat
 from appliance.simulator.station_model import HardwareEvent
-from appliance.supervisor.allocation import per_line_phase
+from appliance.wiring import per_line_phase
 
 
 @dataclass

@@ -57,6 +57,7 @@ class SimCar:
         self.vent = False
         self.pp_open = False  # the cable's PP contact is broken: PP reads open while plugged
         self.draw_limit_a = math.inf
+        self.phases = spec.phases  # the car may switch, e.g. to 3 phases once its battery is warm
         self.current_a = 0.0
         self.energy_wh = 0.0
         self._seen_offer = 0.0  # what the car has taken notice of, after its response delay
@@ -77,7 +78,7 @@ class SimCar:
 
     def phase_currents(self) -> tuple[float, float, float]:
         i = self.current_a
-        return (i, i, i) if self.spec.phases == 3 else (i, 0.0, 0.0)
+        return (i, i, i) if self.phases == 3 else (i, 0.0, 0.0)
 
     # -- what the car does -----------------------------------------------------------------
     def update(self, t: float, dt: float, pilot_mode: str, duty_pct: float | None, powered: bool, voltage_v: float) -> bool:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Callable, Protocol
 
 from appliance.j1772.duty import MIN_CURRENT_A
+from appliance.pilot.protocol import LINE_CHECK
 from appliance.supervisor.allocation import line_phases, per_line_phase
 from appliance.supervisor.external_limit import ExternalLimit
 from appliance.supervisor.live import LiveStation
@@ -70,6 +71,11 @@ class SupervisorCore:
     def on_connected(self, hello: dict[str, Any], now: float) -> None:
         self.pilot_connected = True
         self.pilot_line_limit_a = hello.get("line_limit_a")
+        per_phase = hello.get("line_check") == LINE_CHECK
+        self.policy.pilot_checks_per_phase(per_phase)
+        if not per_phase:  # a pilot that checks the plain sum: what an earlier one counted no longer holds
+            for live in self.live.values():
+                live.line_phases = None
         for cfg in hello.get("stations", []):
             if cfg.get("id") in self.live:
                 self.live[cfg["id"]].max_current_a = cfg.get("max_current_a", 32.0)

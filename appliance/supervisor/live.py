@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 CHARGING_THRESHOLD_A = 1.0
+LINE_PHASES = (1, 2, 3)
 
 
 @dataclass
@@ -26,6 +27,7 @@ class LiveStation:
     energy_wh: float = 0.0
     updated: float = 0.0
     phases_seen: set[int] = field(default_factory=set)  # station phases (1..3) that carried current this plug-in
+    line_phases: tuple[int, ...] | None = None  # line phases the pilot counts the car on; None: it checks the plain sum
 
     @property
     def plugged(self) -> bool:
@@ -43,6 +45,12 @@ class LiveStation:
     def power_total_w(self) -> float:
         return sum(self.power_w)
 
+    @property
+    def counted_line_phases(self) -> tuple[int, ...]:
+        """The line phases the pilot's line check counts this station on: all three for a pilot
+        that checks the plain sum of both stations."""
+        return self.line_phases if self.line_phases is not None else LINE_PHASES
+
     def car_phases(self) -> int:
         """1 or 3: what the car has shown it uses; 3 until it has drawn current."""
         return 1 if self.phases_seen == {1} else 3
@@ -53,8 +61,16 @@ class LiveStation:
                     "faults", "voltage_v", "current_a", "power_w", "energy_wh"):
             if key in snap:
                 setattr(self, key, snap[key])
+        if "line_phases" in snap:
+            self.line_phases = _line_phases(snap["line_phases"])
         self.updated = now
         if not self.plugged or not was_plugged:
             self.phases_seen = set()
         if self.contactor:
             self.phases_seen |= {i + 1 for i, amps in enumerate(self.current_a) if amps > CHARGING_THRESHOLD_A}
+
+
+def _line_phases(value: Any) -> tuple[int, ...]:
+    """The pilot's counted line phases; anything odd counts as all three."""
+    phases = tuple(p for p in LINE_PHASES if isinstance(value, list) and p in value)
+    return phases or LINE_PHASES

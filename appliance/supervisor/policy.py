@@ -8,7 +8,7 @@ the line among the stations that may.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Callable, Mapping, Sequence
 
 from appliance.supervisor.allocation import (
@@ -25,6 +25,7 @@ from appliance.supervisor.allocation import (
 )
 from appliance.supervisor.live import LiveStation
 from appliance.supervisor.settings import SiteSettings
+from appliance.wiring import conductors_up_to
 
 if TYPE_CHECKING:
     from appliance.supervisor.core import GridReading
@@ -49,6 +50,11 @@ class Policy:
         self.format_time = format_time
         self.modes: dict[int, ModeLogic] = {}
         self.charging_since: dict[int, float] = {}
+
+    def pilot_checks_per_phase(self, per_phase: bool) -> None:
+        """A pilot that checks only the plain sum of both stations' allocations (protocol v1 without
+        `line_check`) needs the allocator to respect that sum as well."""
+        self.allocator.settings = replace(self.allocator.settings, pilot_sum_limit=not per_phase)
 
     def decide(self, now: float, settings: SiteSettings, live: dict[int, LiveStation],
                prices: Sequence[tuple[float, float, float]], grid: GridReading | None,
@@ -80,7 +86,7 @@ class Policy:
                 max_a=min(caps),
                 priority=cfg.priority,
                 phase_rotation=cfg.phase_rotation,
-                car_phases=st.car_phases() if st.phases_seen else None,
+                car_phases=_car_phases(st, cfg.phase_rotation),
                 measured_a=tuple(st.current_a) if st.contactor else None,  # type: ignore[arg-type]
                 offered_a=st.offered_a,
                 charging_since=self.charging_since.get(sid),
@@ -114,6 +120,14 @@ class Policy:
                 own[i] += amps
         v = settings.voltage_v
         return tuple(max(0.0, w / v - own[i]) for i, w in enumerate(grid.power_w))  # type: ignore[return-value]
+
+
+def _car_phases(st: LiveStation, rotation: tuple[int, int, int]) -> int | None:
+    """The car's conductors as the pilot counts them when it says, so that the targets pass its
+    per-phase check; else as seen in the telemetry (None: not known yet)."""
+    if st.line_phases is not None:
+        return conductors_up_to(rotation, st.line_phases)
+    return st.car_phases() if st.phases_seen else None
 
 
 def _missing(wanted_kwh: float | None, delivered_kwh: float) -> float | None:

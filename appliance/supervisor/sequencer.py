@@ -1,8 +1,9 @@
 """Allocations -> pilot `set` commands, decreases before increases.
 
 Lower first; raise another station only once the lowered one's current has fallen or its car
-had its 5 s to follow, and only in steps the pilot's line check will accept (the sum of
-allowed allocations never above the line limit).
+had its 5 s to follow, and only in steps the pilot's line check will accept: on every line
+phase the pilot counts a station on, the allowed allocations of the stations counted there
+never above the line limit (a pilot that checks the plain sum counts every station on all three).
 """
 
 from __future__ import annotations
@@ -37,7 +38,9 @@ class CommandSequencer:
             return out  # wait for the lowered station before raising anyone
         for sid, target in sorted(targets.items(), key=lambda kv: kv[1]):
             if target > requested[sid] + 1e-9:
-                others = sum(a for s, a in requested.items() if s != sid)
+                phases = live[sid].counted_line_phases
+                others = max(sum(a for s, a in requested.items() if s != sid and p in live[s].counted_line_phases)
+                             for p in phases)
                 step = min(target, line_limit_a - others)
                 if step >= 6.0 and step > requested[sid] + 1e-9:
                     out.append(_set(sid, step))

@@ -86,3 +86,12 @@ def test_hello_get_all_and_logs(service: PilotService) -> None:
     logs = service.handle({"cmd": "fetch_logs", "since": 0})
     assert logs["ok"] and logs["last_seq"] >= 1 and logs["entries"][0]["message"] == "supervisor connected"
     json.dumps(snap)  # everything the pilot sends is plain JSON
+
+
+def test_hello_says_the_line_is_checked_per_phase_and_the_snapshot_says_where(service: PilotService) -> None:
+    assert service.handle({"cmd": "hello"})["line_check"] == "per_phase"
+    snap = service.handle({"cmd": "get_all"})
+    assert [snap["stations"][k]["line_phases"] for k in ("1", "2")] == [[1, 2, 3], [1, 2, 3]]  # no car has drawn yet
+    service.handle({"cmd": "set", "station": 1, "current_a": 30, "allowed": True})
+    refused = service.handle({"cmd": "set", "station": 2, "current_a": 6, "allowed": True})
+    assert "6 A on line phase L1 with 30 A already allocated there" in refused["error"]["message"]

@@ -163,3 +163,65 @@ def test_an_energy_managers_16_a_caps_two_cars_until_it_expires(run) -> None:
         assert [s["stations"][k]["offered_a"] for k in ("1", "2")] == [16.0, 16.0], s
         assert s["line_a"] == [32.0] * 3 and "energy manager" not in s["stations"]["1"]["reason"]
     assert runner.supervisor.rejections == []
+
+
+# -- the pilot checks the line per line phase -----------------------------------------------------------
+ROTATED = [{"id": 1, "phase_rotation": [1, 2, 3]}, {"id": 2, "phase_rotation": [2, 3, 1]}]
+
+
+def two_1_phase_cars() -> list[dict]:
+    return charging(1, at=1.0, phases=1) + charging(2, at=10.0, phases=1)
+
+
+def recounted_at(runner, station: int, after: float) -> float:
+    return next(e.t for e in runner.engine.log.since(0, 5000)
+                if e.station == station and e.t > after and e.message.startswith("car counted on line phases"))
+
+
+def test_two_1_phase_cars_on_different_line_phases_each_get_the_line_limit(run) -> None:
+    report, runner = run(two_1_phase_cars(), until=90, stations=ROTATED)
+    assert all(max(s["line_a"]) <= 32.0 for s in report.samples)
+    for s in samples_between(report, 40, 90):
+        one, two = s["stations"]["1"], s["stations"]["2"]
+        assert (one["offered_a"], two["offered_a"]) == (32.0, 32.0), s
+        assert one["current_a"] == [32.0, 0.0, 0.0] and two["current_a"] == [32.0, 0.0, 0.0]
+        assert s["line_a"] == [32.0, 32.0, 0.0]
+    assert runner.engine.stations[2].phases.line_phases == (2,)
+    assert runner.supervisor.core.policy.allocator.settings.pilot_sum_limit is False
+    assert runner.supervisor.rejections == []
+
+
+def test_a_1_phase_car_switching_to_3_phases_is_recounted_and_the_line_holds(run) -> None:
+    events = two_1_phase_cars() + [{"at": 90.0, "station": 1, "do": "switch_phases", "phases": 3}]
+    report, runner = run(events, until=180, stations=ROTATED)
+    assert recounted_at(runner, 1, after=90.0) - 90.0 <= 1.0
+    cut = report.first("duty", 2, after=90.0)  # the pilot lowers at once, before the supervisor's cycle
+    assert cut["offered_a"] < 32.0 and cut["t"] - 90.0 <= 1.0
+    assert over_limit_seconds(samples_between(report, 85, 180)) <= 5
+    for s in samples_between(report, 120, 180):  # both share line phase 2 now
+        one, two = s["stations"]["1"], s["stations"]["2"]
+        assert (one["offered_a"], two["offered_a"]) == (16.0, 16.0), s
+        assert s["line_a"] == [16.0, 32.0, 16.0], s
+    assert runner.supervisor.rejections == []
+
+
+def test_a_3_phase_car_beside_a_1_phase_car_shares_the_line_phase_they_have_in_common(run) -> None:
+    events = charging(1, at=1.0) + charging(2, at=10.0, phases=1)
+    report, runner = run(events, until=90, stations=ROTATED)
+    assert over_limit_seconds(report.samples) <= 5
+    for s in samples_between(report, 40, 90):
+        assert (s["stations"]["1"]["offered_a"], s["stations"]["2"]["offered_a"]) == (16.0, 16.0), s
+        assert s["line_a"] == [16.0, 32.0, 16.0], s
+    assert runner.supervisor.rejections == []
+
+
+def test_with_the_supervisor_lost_the_failsafe_budget_is_per_line_phase(run) -> None:
+    def failsafe_32_a(runner) -> None:
+        runner.engine.config.failsafe_current_a = 32.0
+
+    events = two_1_phase_cars() + [{"at": 60.0, "do": "supervisor_kill", "seconds": 60}]
+    report, runner = run(events, until=110, setup=failsafe_32_a, stations=ROTATED)
+    assert report.first("fault", 1, code="SupervisorLost", active=True)["t"] < 70
+    for s in samples_between(report, 70, 110):
+        assert (s["stations"]["1"]["offered_a"], s["stations"]["2"]["offered_a"]) == (32.0, 32.0), s
+        assert s["line_a"] == [32.0, 32.0, 0.0], s

@@ -10,12 +10,12 @@ phases (unknown ⇒ all three). Line phase p can carry the line limit minus the 
 load on p. A car that draws more than it is offered (below the pilot's OverCurrent margin, so
 nothing trips) is counted at what it draws: its overdraw loads its phases on top of its target.
 
-The pilot process checks something simpler: the plain sum of both stations' allocations must
-stay at or under the line limit, as if every car used every phase. With `pilot_sum_limit`
-(the default, and required with protocol v1) the allocator respects that sum as one more
+A pilot that says in `hello` that it checks per line phase (`line_check: per_phase`) learns
+the cars' phases from its meters and needs nothing more. An older pilot checks the plain sum
+of both stations' allocations, as if every car used every phase: with `pilot_sum_limit` (the
+default until the pilot says otherwise) the allocator respects that sum as one more
 constraint, so two 1-phase cars on different line phases share the line limit (16 A + 16 A)
-although the wiring could carry 32 A + 32 A; the per-phase accounting still holds either way.
-Turning the flag off only pays once the pilot learns the cars' phases.
+although the wiring could carry 32 A + 32 A; the per-phase accounting holds either way.
 
 Every station that charges gets at least the 6 A minimum; above that, higher priority first,
 then equal shares of the line as the cars load it (max-min fair per phase: an overdrawing car
@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from typing import Callable, Mapping, Sequence
 
 from appliance.j1772.duty import MIN_CURRENT_A as MIN_A
+from appliance.wiring import line_phases, per_line_phase
 
 PILOT_SUM = 0
 """The resource standing for the pilot's plain-sum check; line phases are 1, 2, 3."""
@@ -51,19 +52,6 @@ def floor_tenth(amps: float) -> float:
 def ceil_tenth(amps: float) -> float:
     """Round up to 0.1 A; a reading of 13.004 A still counts as 13.0 A."""
     return math.ceil(amps * 10 - 0.05) / 10
-
-
-def line_phases(rotation: Sequence[int], car_phases: int | None) -> tuple[int, ...]:
-    """The line phases a car loads: the station's L1..Ln through the rotation; unknown ⇒ all."""
-    return tuple(rotation[: car_phases or 3])
-
-
-def per_line_phase(rotation: Sequence[int], station_values: Sequence[float]) -> tuple[float, float, float]:
-    """A station's per-conductor values (L1..L3) rearranged by line phase 1..3."""
-    out = [0.0, 0.0, 0.0]
-    for phase, value in zip(rotation, station_values):
-        out[phase - 1] += value
-    return out[0], out[1], out[2]
 
 
 def phases_in_use(measured_a: Sequence[float], threshold_a: float = 1.0) -> int | None:
