@@ -323,6 +323,20 @@ class _Line:
         return bool(set(self.uses[a]) & set(self.uses[b]))
 
 
+def share_surplus(surplus_a: Sequence[float], claims: Sequence[StationDemand]) -> dict[int, float]:
+    """One surplus per line phase 1..3 split among stations: by priority, then equally.
+
+    Each gets the 6 A minimum on its phases or nothing; at equal priority the claims are
+    admitted in the order given, so the caller puts those already charging first.
+    """
+    line = _Line({p: max(0.0, amps) for p, amps in enumerate(surplus_a, 1)},
+                 {d.station: d.line_phases for d in claims}, {d.station: d.priority for d in claims},
+                 {d.station: (0.0, 0.0, 0.0) for d in claims})
+    running = line.admit([d.station for d in sorted(claims, key=lambda d: -d.priority)])
+    alloc = line.fill(running, {d.station: d.max_a for d in claims}, floors={sid: MIN_A for sid in running})
+    return {d.station: floor_tenth(alloc.get(d.station, 0.0)) for d in claims}
+
+
 def _amps(x: float) -> str:
     return f"{round(x, 1):g} A"
 
