@@ -23,6 +23,12 @@ is offered its share minus its overdraw, alone on the line too). When not all fi
 stations are taken in order of entitlement and those that no longer fit wait: the lower
 priority; at equal priority a newcomer rather than a charging station, and the longer-charged
 of two charging stations; after `rotate_after_s` of shortage they swap turns.
+
+A car drawing steadily less than offered is counted at its draw within seconds (`_Draw`), so
+the rest goes to the other station. It needs room above its draw to show that it wants more:
+a car that drew more earlier in this turn gets a margin, and taking it makes the car hungry
+(counted in full) at once; a car at its own charger's limit gets none, which leaves the other
+everything, and is offered its share again only now and then, so a steady pair stays settled.
 """
 
 from __future__ import annotations
