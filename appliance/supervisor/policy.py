@@ -86,6 +86,7 @@ class Policy:
         return out
 
     def _demand(self, st: LiveStation, settings: SiteSettings, allowed: bool) -> StationDemand:
+        """The station as the allocator sees it, before its mode's cap: the solar split needs it so too."""
         cfg = settings.station(st.station)
         return StationDemand(
             station=st.station,
