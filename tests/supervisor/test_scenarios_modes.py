@@ -75,7 +75,7 @@ def test_two_solar_stations_share_one_surplus(run) -> None:
     report, runner = run(charging(1, at=5.0) + charging(2, at=10.0), until=400, site={"solar_w": [[0, 10000], [400, 10000]]},
                          stations=[{"id": 1, "mode": "solar"}, {"id": 2, "mode": "solar"}])
     surplus = 10000 / 3 / 230
-    assert 60 <= min(charging_times(report, 1)) - 1 <= 75 and 60 <= min(charging_times(report, 2)) - 6 <= 75
+    assert 60 <= min(charging_times(report, 1)) - 5 <= 70 and 60 <= min(charging_times(report, 2)) - 10 <= 70  # after plug-in
     assert longest_over_surplus(report, surplus, 0) <= 5  # the car's response window while the other is lowered
     for s in report.samples[-100:]:
         one, two = (max(s["stations"][k]["current_a"]) for k in ("1", "2"))
@@ -88,7 +88,7 @@ def test_the_higher_priority_solar_station_gets_the_surplus_first(run) -> None:
     report, runner = run(charging(1, at=5.0) + charging(2, at=10.0), until=500, site={"solar_w": profile},
                          stations=[{"id": 1, "mode": "solar"}, {"id": 2, "mode": "solar", "priority": 1}])
     assert charging_times(report, 1) == [] or min(charging_times(report, 1)) > 200  # room for one only: station 2
-    assert 60 <= min(charging_times(report, 2)) - 6 <= 75
+    assert 60 <= min(charging_times(report, 2)) - 10 <= 70
     assert longest_over_surplus(report, 6000 / 3 / 230, 0) <= 5 or max(charging_times(report, 1)) > 200
     late = report.samples[-60:]
     for s in late:  # both fit at 6 A now; station 2 takes what is left above that
