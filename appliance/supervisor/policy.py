@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Callable, Mapping, Sequence
 from appliance.supervisor.allocation import (
     Allocator,
     LowCost,
+    Mode,
     ModeDecision,
     ModeLogic,
     PriceSlot,
@@ -21,6 +22,7 @@ from appliance.supervisor.allocation import (
     Site,
     StationDemand,
     per_line_phase,
+    share_surplus,
     solar_surplus_a,
 )
 from appliance.supervisor.live import LiveStation
@@ -61,42 +63,70 @@ class Policy:
                line_limit_a: float, delivered_kwh: Mapping[int, float]) -> dict[int, Decision]:
         table = PriceTable([PriceSlot(s, e, p) for s, e, p in prices])
         fresh_grid = grid if grid is not None and now - grid.t <= GRID_READING_MAX_AGE_S else None
+        for sid in live:
+            self.modes.setdefault(sid, ModeLogic(format_time=self.format_time))
+        shares = self._solar_shares(fresh_grid, live, settings)
         mode_decisions: dict[int, ModeDecision] = {}
         demands = []
         for sid, st in sorted(live.items()):
             cfg = settings.station(sid)
-            logic = self.modes.setdefault(sid, ModeLogic(format_time=self.format_time))
-            surplus = None
-            if fresh_grid is not None:
-                surplus = solar_surplus_a(list(fresh_grid.power_w), st.current_a, cfg.phase_rotation,
-                                          st.car_phases(), settings.voltage_v)
+            logic = self.modes[sid]
             low_cost = LowCost(threshold=settings.price_threshold, departure=cfg.departure,
                                energy_kwh=_missing(cfg.energy_kwh, delivered_kwh.get(sid, 0.0)),
                                power_w=cfg.max_current_a * settings.voltage_v * st.car_phases())
-            decision = logic.decide(now, cfg.mode, prices=table, low_cost=low_cost, surplus_a=surplus)
+            decision = logic.decide(now, cfg.mode, prices=table, low_cost=low_cost, surplus_a=shares.get(sid))
             mode_decisions[sid] = decision
             if st.charging:
                 self.charging_since.setdefault(sid, now)
             elif not st.plugged:
                 self.charging_since.pop(sid, None)
-            caps = [cfg.max_current_a, st.max_current_a] + [c for c in (st.cable_a, decision.cap_a) if c is not None]
-            demands.append(StationDemand(
-                station=sid,
-                active=st.plugged and not st.blocking_faults and decision.allowed,
-                max_a=min(caps),
-                priority=cfg.priority,
-                phase_rotation=cfg.phase_rotation,
-                car_phases=_car_phases(st, cfg.phase_rotation),
-                measured_a=tuple(st.current_a) if st.contactor else None,  # type: ignore[arg-type]
-                offered_a=st.offered_a,
-                charging_since=self.charging_since.get(sid),
-            ))
+            demand = self._demand(st, settings, decision.allowed)
+            if decision.cap_a is not None:
+                demand = replace(demand, max_a=min(demand.max_a, decision.cap_a))
+            demands.append(demand)
         allocations = self.allocator.allocate(now, Site(line_limit_a, self._external(fresh_grid, live, settings)), demands)
         out = {}
         for sid, st in live.items():
             mode, alloc = mode_decisions[sid], allocations[sid]
             out[sid] = Decision(alloc.target_a, self._reason(st, mode, alloc.reason), mode.plan)
         return out
+
+    def _demand(self, st: LiveStation, settings: SiteSettings, allowed: bool) -> StationDemand:
+        """The station as the allocator sees it, before its mode's cap: the solar split needs it so too."""
+        cfg = settings.station(st.station)
+        return StationDemand(
+            station=st.station,
+            active=st.plugged and not st.blocking_faults and allowed,
+            max_a=min([cfg.max_current_a, st.max_current_a] + ([st.cable_a] if st.cable_a is not None else [])),
+            priority=cfg.priority,
+            phase_rotation=cfg.phase_rotation,
+            car_phases=_car_phases(st, cfg.phase_rotation),
+            measured_a=tuple(st.current_a) if st.contactor else None,  # type: ignore[arg-type]
+            offered_a=st.offered_a,
+            charging_since=self.charging_since.get(st.station),
+        )
+
+    def _solar_shares(self, grid: GridReading | None, live: dict[int, LiveStation],
+                      settings: SiteSettings) -> dict[int, float]:
+        """Each solar-mode station's share of one surplus: by priority, then equally.
+
+        Those charging from it share it among themselves; a waiting one is told what it would
+        get beside them, so that its start hysteresis runs on its own share.
+        """
+        solar = [sid for sid, st in sorted(live.items())
+                 if settings.station(sid).mode in (Mode.SOLAR, Mode.MIN_SOLAR) and st.plugged and not st.blocking_faults]
+        drawn = [0.0, 0.0, 0.0]
+        for sid in solar:
+            for i, amps in enumerate(per_line_phase(settings.station(sid).phase_rotation, live[sid].current_a)):
+                drawn[i] += amps
+        surplus = solar_surplus_a(None if grid is None else grid.power_w, drawn, settings.voltage_v)
+        if surplus is None:
+            return {}
+        claims = sorted((self._demand(live[sid], settings, True) for sid in solar),
+                        key=lambda d: not self.modes[d.station].solar_on)
+        charging = share_surplus(surplus, [d for d in claims if self.modes[d.station].solar_on])
+        beside = share_surplus(surplus, claims)
+        return {d.station: charging.get(d.station, beside[d.station]) for d in claims}
 
     @staticmethod
     def _reason(st: LiveStation, mode: ModeDecision, allocator_reason: str) -> str:

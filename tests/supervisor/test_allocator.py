@@ -82,15 +82,23 @@ NO_SUM = SharingSettings(pilot_sum_limit=False)
 
 
 # ---------------------------------------------------------------- the seed's example
-def test_car_drawing_13_a_leaves_19_a_to_the_other_within_70_s() -> None:
+def test_car_drawing_13_a_leaves_19_a_to_the_other_within_10_s() -> None:
     caller = Caller(Site(32), [Car(1, limit_a=13), Car(2)])
     assert caller.step()[2].target_a == 16.0
-    caller.run(30)
-    assert caller.targets() == {1: 16.0, 2: 16.0}  # not before 60 s of drawing less
-    result = caller.run(40)
-    assert result[2].target_a >= 19.0 and result[1].target_a == 13.0
+    caller.run(5)
+    assert caller.targets() == {1: 16.0, 2: 16.0}  # car 1 still has its 5 s to follow
+    result = caller.run(4)
+    assert (result[1].target_a, result[2].target_a) == (13.0, 19.0)
     assert result[1].reason == "limited to 13 A: car draws 13 A; 19 A go to station 2"
     assert result[2].reason == "charging at 19 A: line shared with station 1"
+
+
+def test_a_car_still_ramping_up_is_not_under_drawing() -> None:
+    caller = Caller(Site(32), [Car(1), Car(2)])
+    caller.run(2)
+    for amps in (4.0, 6.0, 8.0, 10.0, 12.0, 14.0, 16.0, 16.0, 16.0, 16.0):  # 2 A/s, then its full offer
+        caller.cars[1] = Car(1, limit_a=amps)
+        assert caller.step()[1].target_a == 16.0
 
 
 def test_a_lone_under_drawing_car_keeps_its_full_offer_and_frees_the_rest_at_once() -> None:
@@ -102,30 +110,57 @@ def test_a_lone_under_drawing_car_keeps_its_full_offer_and_frees_the_rest_at_onc
     assert (result[1].target_a, result[2].target_a) == (13.0, 19.0)
 
 
+def test_a_car_that_drew_more_before_is_counted_with_a_margin_and_is_back_as_soon_as_it_draws_again() -> None:
+    caller = Caller(Site(32), [Car(1), Car(2)])
+    caller.run(30)
+    caller.cars[1] = Car(1, limit_a=10)
+    caller.run(3)
+    assert caller.targets() == {1: 16.0, 2: 16.0}
+    caller.run(2)
+    assert caller.targets() == {1: 12.0, 2: 20.0}  # 10 A + the 2 A margin
+    caller.run(600)
+    assert caller.targets() == {1: 12.0, 2: 20.0}  # settled: no probes, the margin shows hunger
+    caller.cars[1] = Car(1)
+    assert caller.step()[1].target_a == 16.0  # it takes the margin: hungry, its share again
+
+
 def test_the_margin_over_the_measured_draw_is_a_setting() -> None:
-    caller = Caller(Site(32), [Car(1, limit_a=13), Car(2)], SharingSettings(underdraw_margin_a=2.0))
-    assert caller.run(70)[1].target_a == 15.0 and caller.targets()[2] == 17.0
+    caller = Caller(Site(32), [Car(1), Car(2)], SharingSettings(underdraw_margin_a=3.0))
+    caller.run(30)
+    caller.cars[1] = Car(1, limit_a=10)
+    assert caller.run(10)[1].target_a == 13.0 and caller.targets()[2] == 19.0
 
 
 def test_a_car_that_stopped_drawing_keeps_6_a_and_takes_its_share_once_it_draws_again() -> None:
     caller = Caller(Site(32), [Car(1, limit_a=0), Car(2)])
-    result = caller.run(70)
+    result = caller.run(10)
     assert (result[1].target_a, result[2].target_a) == (6.0, 26.0)
     caller.cars[1] = Car(1)  # the car asks for power again
     caller.step()
     assert caller.step()[1].target_a == 16.0
 
 
-# ---------------------------------------------------------------- probing back up
-def test_probe_offers_the_full_share_again_and_returns_when_the_car_takes_no_more() -> None:
+def test_a_car_offered_less_than_it_is_counted_at_is_not_under_drawing() -> None:
     caller = Caller(Site(32), [Car(1, limit_a=13), Car(2)])
-    caller.run(62)
+    caller.run(20)
+    caller.site = Site(32, external_a=(12.0, 12.0, 12.0))  # 20 A left: 10 A each
+    assert caller.run(30)[1].target_a == 10.0
+    caller.site = Site(32)
+    caller.step()
+    assert caller.targets() == {1: 13.0, 2: 19.0}  # still counted at the 13 A it drew
+
+
+# ---------------------------------------------------------------- probing back up
+def test_a_capped_car_is_offered_its_share_again_only_every_10_min() -> None:
+    caller = Caller(Site(32), [Car(1, limit_a=13), Car(2)])
+    caller.run(12)
     assert caller.targets() == {1: 13.0, 2: 19.0}
-    seen = [caller.step() for _ in range(400)]
-    probes = [r for r in seen if r[1].target_a > 13.0]
-    assert 20 <= len(probes) <= 40  # one probe of about 30 s in the next 5 min
-    assert all(r[1].target_a == 16.0 and r[2].target_a == 16.0 for r in probes)  # the other is never paused
-    assert probes[0][1].reason == "charging at 16 A: checking whether the car takes more"
+    seen = [caller.step() for _ in range(1300)]
+    probes = [i for i, r in enumerate(seen) if r[1].target_a > 13.0]
+    assert len(probes) == 2 * 9  # two probes, each over once the car had its 5 s to follow and 3 s more
+    assert probes[0] >= 590 and probes[9] - probes[0] >= 600
+    assert all(seen[i][1].target_a == 16.0 and seen[i][2].target_a == 16.0 for i in probes)  # the other is never paused
+    assert seen[probes[0]][1].reason == "charging at 16 A: checking whether the car takes more"
     assert caller.targets() == {1: 13.0, 2: 19.0}
 
 
@@ -135,20 +170,19 @@ def test_probe_finds_a_car_that_wants_more_again() -> None:
     caller.cars[1] = Car(1)  # it could take more now, but is held at 13 A
     caller.run(30)
     assert caller.targets()[1] == 13.0
-    caller.run(300)  # the probe came
+    caller.run(600)  # the probe came
     assert caller.targets() == {1: 16.0, 2: 16.0}
 
 
 def test_a_probing_car_with_priority_does_not_pause_the_other() -> None:
     caller = Caller(Site(32), [Car(1, limit_a=13, priority=1), Car(2)])
-    caller.run(70)
+    caller.run(12)
     assert caller.targets() == {1: 13.0, 2: 19.0}
-    during = [caller.step() for _ in range(300)]
+    during = [caller.step() for _ in range(600)]
     assert max(r[1].target_a for r in during) == 26.0
     assert min(r[2].target_a for r in during) == 6.0
 
 
-# ---------------------------------------------------------------- priority and shares
 def test_priority_first_once_both_have_their_minimum() -> None:
     result = once(Site(32), demand(1), demand(2, priority=1))
     assert (result[1].target_a, result[2].target_a) == (6.0, 26.0)

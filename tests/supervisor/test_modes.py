@@ -4,7 +4,18 @@ from __future__ import annotations
 
 import pytest
 
-from appliance.supervisor.allocation import LowCost, Mode, ModeDecision, ModeLogic, PriceSlot, PriceTable, SolarTiming, solar_surplus_a
+from appliance.supervisor.allocation import (
+    LowCost,
+    Mode,
+    ModeDecision,
+    ModeLogic,
+    PriceSlot,
+    PriceTable,
+    SolarTiming,
+    StationDemand,
+    share_surplus,
+    solar_surplus_a,
+)
 
 H = 3600.0
 PRICES = PriceTable(PriceSlot(i * H, (i + 1) * H, p) for i, p in enumerate([0.31, 0.25, 0.12, 0.10, 0.22, 0.35, 0.30]))
@@ -142,19 +153,34 @@ def test_min_solar_keeps_6_a_and_adds_the_surplus() -> None:
 
 
 # ---------------------------------------------------------------- where the surplus comes from
-def test_surplus_per_phase_counts_the_weakest_phase_the_car_uses() -> None:
+def test_surplus_per_line_phase_is_the_export_plus_what_the_solar_stations_draw() -> None:
     grid = (-2300.0, -2300.0, 230.0)  # exporting 10 A on L1 and L2, importing 1 A on L3
-    assert solar_surplus_a(grid, (0.0, 0.0, 0.0), (1, 2, 3), 3) == pytest.approx(-1.0)
-    assert solar_surplus_a(grid, (0.0, 0.0, 0.0), (1, 2, 3), 1) == pytest.approx(10.0)
-    assert solar_surplus_a(grid, (0.0, 0.0, 0.0), (3, 1, 2), 1) == pytest.approx(-1.0)  # its L1 is line L3
+    assert solar_surplus_a(grid, (0.0, 0.0, 0.0)) == pytest.approx((10.0, 10.0, -1.0))
+    assert solar_surplus_a((0.0, -460.0, 0.0), (6.0, 6.0, 0.0)) == pytest.approx((6.0, 8.0, 0.0))
+    assert solar_surplus_a(None, (0.0, 0.0, 0.0)) is None
 
 
-def test_surplus_includes_what_the_station_draws_itself() -> None:
-    assert solar_surplus_a((0.0, 0.0, 0.0), (6.0, 6.0, 6.0), (1, 2, 3), 3) == pytest.approx(6.0)
-    assert solar_surplus_a((-460.0, 0.0, 0.0), (8.0, 0.0, 0.0), (2, 3, 1), 1) == pytest.approx(8.0)
+def claim(station: int, priority: int = 0, car_phases: int | None = 3, rotation: tuple[int, int, int] = (1, 2, 3),
+          max_a: float = 32.0) -> StationDemand:
+    return StationDemand(station=station, active=True, max_a=max_a, priority=priority, phase_rotation=rotation,
+                         car_phases=car_phases)
 
 
-def test_surplus_from_total_power_is_split_over_the_cars_phases() -> None:
-    assert solar_surplus_a(-6900.0, (0.0, 0.0, 0.0), (1, 2, 3), 3) == pytest.approx(10.0)
-    assert solar_surplus_a(-6900.0, (0.0, 0.0, 0.0), (1, 2, 3), 1) == pytest.approx(30.0)
-    assert solar_surplus_a(None, (0.0, 0.0, 0.0), (1, 2, 3), 3) is None
+def test_one_surplus_is_split_equally_never_counted_twice() -> None:
+    assert share_surplus((14.0, 14.0, 14.0), [claim(1), claim(2)]) == {1: 7.0, 2: 7.0}
+    assert share_surplus((14.0, 14.0, 14.0), [claim(1, max_a=6.0), claim(2)]) == {1: 6.0, 2: 8.0}
+
+
+def test_the_surplus_goes_by_priority_first() -> None:
+    assert share_surplus((14.0, 14.0, 14.0), [claim(1), claim(2, priority=1)]) == {1: 6.0, 2: 8.0}
+    assert share_surplus((40.0, 40.0, 40.0), [claim(1), claim(2, priority=1)]) == {1: 8.0, 2: 32.0}
+
+
+def test_too_little_surplus_for_both_goes_to_the_first_in_order() -> None:
+    assert share_surplus((10.0, 10.0, 10.0), [claim(2), claim(1)]) == {2: 10.0, 1: 0.0}
+    assert share_surplus((5.0, 5.0, 5.0), [claim(1), claim(2)]) == {1: 0.0, 2: 0.0}
+
+
+def test_1_phase_cars_on_different_line_phases_each_take_their_phase() -> None:
+    shares = share_surplus((8.0, 9.0, -2.0), [claim(1, car_phases=1), claim(2, car_phases=1, rotation=(2, 3, 1))])
+    assert shares == {1: 8.0, 2: 9.0}

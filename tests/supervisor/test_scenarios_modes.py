@@ -3,6 +3,8 @@ with the hysteresis timings, through the production supervisor on simulated time
 
 from __future__ import annotations
 
+import pytest
+
 from tests.scenario_helpers import charging
 
 
@@ -56,3 +58,41 @@ def test_min_solar_keeps_6_a_without_surplus(run) -> None:
                          stations=[{"id": 1, "mode": "min_solar"}])
     last = report.samples[-1]["stations"]["1"]
     assert last["offered_a"] == 6.0 and max(last["current_a"]) > 5.5
+
+
+def longest_over_surplus(report, surplus_a: float, start: float) -> int:
+    """Longest run of consecutive samples after `start` whose line current exceeds the surplus on some phase."""
+    longest = run = 0
+    for s in report.samples:
+        if s["t"] >= start:
+            run = run + 1 if max(s["line_a"]) > surplus_a + 0.05 else 0
+            longest = max(longest, run)
+    return longest
+
+
+def test_two_solar_stations_share_one_surplus(run) -> None:
+    # 10 kW over three phases: 14.5 A per phase, room for two 3-phase cars at 7.2 A
+    report, runner = run(charging(1, at=5.0) + charging(2, at=10.0), until=400, site={"solar_w": [[0, 10000], [400, 10000]]},
+                         stations=[{"id": 1, "mode": "solar"}, {"id": 2, "mode": "solar"}])
+    surplus = 10000 / 3 / 230
+    assert 60 <= min(charging_times(report, 1)) - 5 <= 70 and 60 <= min(charging_times(report, 2)) - 10 <= 70  # after plug-in
+    assert longest_over_surplus(report, surplus, 0) <= 5  # the car's response window while the other is lowered
+    for s in report.samples[-100:]:
+        one, two = (max(s["stations"][k]["current_a"]) for k in ("1", "2"))
+        assert one == pytest.approx(7.2, abs=0.05) and two == pytest.approx(7.2, abs=0.05), s
+    assert runner.supervisor.rejections == []
+
+
+def test_the_higher_priority_solar_station_gets_the_surplus_first(run) -> None:
+    profile = [[0, 6000], [200, 6000], [200.1, 12000], [600, 12000]]  # 8.7 A per phase, then 17.4 A
+    report, runner = run(charging(1, at=5.0) + charging(2, at=10.0), until=500, site={"solar_w": profile},
+                         stations=[{"id": 1, "mode": "solar"}, {"id": 2, "mode": "solar", "priority": 1}])
+    assert charging_times(report, 1) == [] or min(charging_times(report, 1)) > 200  # room for one only: station 2
+    assert 60 <= min(charging_times(report, 2)) - 10 <= 70
+    assert longest_over_surplus(report, 6000 / 3 / 230, 0) <= 5 or max(charging_times(report, 1)) > 200
+    late = report.samples[-60:]
+    for s in late:  # both fit at 6 A now; station 2 takes what is left above that
+        one, two = (max(s["stations"][k]["current_a"]) for k in ("1", "2"))
+        assert one == pytest.approx(6.0, abs=0.05) and two == pytest.approx(11.3, abs=0.1), s
+    assert longest_over_surplus(report, 12000 / 3 / 230, 200) <= 5
+    assert runner.supervisor.rejections == []

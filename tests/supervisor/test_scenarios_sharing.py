@@ -30,15 +30,54 @@ def samples_between(report, start: float, end: float) -> list[dict]:
     return [s for s in report.samples if start <= s["t"] <= end]
 
 
-def test_car_drawing_13_a_leaves_19_a_for_the_other(run) -> None:
+def offer_changes(report, start: float, end: float) -> list[dict]:
+    """The duty changes (new offers) of any station in [start, end]."""
+    return [e for e in report.of("duty") if start <= e["t"] <= end]
+
+
+def first_offer(report, station: int, at_least: float, after: float) -> float:
+    """When the station was first offered `at_least` amps after `after`."""
+    return next(e["t"] for e in report.of("duty", station) if e["t"] > after and e["offered_a"] >= at_least)
+
+
+def test_car_drawing_13_a_leaves_19_a_for_the_other_within_10_s(run) -> None:
     events = charging(1, at=1.0, max_current_a=13) + charging(2, at=10.0)
     report, runner = run(events, until=100)
-    arrived = 11.0
-    late = [s for s in report.samples if s["t"] >= arrived + 70]
+    closed2 = report.first("contactor", 2, closed=True)["t"]
+    assert first_offer(report, 2, 19.0, after=0.0) - closed2 <= 10
+    late = samples_between(report, closed2 + 10, 100)
     assert late and all(s["stations"]["2"]["offered_a"] >= 19.0 for s in late)
-    first_19 = next(s["t"] for s in report.samples if s["stations"]["2"]["offered_a"] >= 19.0)
-    assert first_19 - arrived <= 70
+    assert all(s["stations"]["1"]["offered_a"] == 13.0 for s in late)
     assert over_limit_seconds(report.samples) <= 5
+    assert runner.supervisor.rejections == []
+
+
+def test_a_car_that_draws_less_frees_its_current_and_gets_it_back_when_it_draws_again(run) -> None:
+    events = charging(1, at=1.0) + charging(2, at=5.0) + [
+        {"at": 60.0, "station": 1, "do": "draw", "limit_a": 10},
+        {"at": 120.0, "station": 1, "do": "draw", "limit_a": 32}]
+    report, runner = run(events, until=180)
+    assert offered(report, 1, 59) == 16.0 and offered(report, 2, 59) == 16.0
+    freed = first_offer(report, 2, 19.0, after=60.0)
+    assert freed - 60 <= 10
+    for s in samples_between(report, freed + 1, 120):  # counted at its draw plus a small margin
+        assert 19.0 <= s["stations"]["2"]["offered_a"] <= 22.0 and s["stations"]["1"]["offered_a"] <= 13.0, s
+    back = first_offer(report, 1, 16.0, after=120.0)
+    assert back - 120 <= 10
+    lowered = next(e for e in report.of("duty", 2) if e["t"] > 120 and e["offered_a"] <= 16.0)
+    assert lowered["t"] <= back  # the other station was lowered first
+    assert offered(report, 1, 179) == 16.0 and offered(report, 2, 179) == 16.0
+    assert over_limit_seconds(report.samples) <= 5
+    assert runner.supervisor.rejections == []
+
+
+@pytest.mark.parametrize("limit_a", [13.0, 10.0])
+def test_a_steady_pair_settles_and_stays_settled(run, limit_a) -> None:
+    # 13 A: the car's charger stops there from the start; 10 A: it drew its share, then draws less
+    events = charging(1, at=1.0) + charging(2, at=5.0) + [{"at": 30.0, "station": 1, "do": "draw", "limit_a": limit_a}]
+    report, runner = run(events, until=420)
+    assert offer_changes(report, 60, 420) == []  # five minutes and more without a new offer
+    assert offered(report, 2, 419) >= 32 - limit_a - 2.0
     assert runner.supervisor.rejections == []
 
 

@@ -17,6 +17,7 @@ from appliance.supervisor.allocation.allocator import (
     per_line_phase,
     phases_in_use,
     pilot_safe,
+    share_surplus,
 )
 from appliance.supervisor.allocation.modes import LowCost, Mode, ModeDecision, ModeLogic, SolarTiming, hhmm, solar_surplus_a
 from appliance.supervisor.allocation.prices import ChargePlan, PriceSlot, PriceTable
@@ -24,5 +25,5 @@ from appliance.supervisor.allocation.prices import ChargePlan, PriceSlot, PriceT
 __all__ = [
     "Allocation", "Allocator", "ChargePlan", "Changes", "LowCost", "Mode", "ModeDecision", "ModeLogic", "PriceSlot",
     "PriceTable", "SharingSettings", "Site", "SolarTiming", "StationDemand", "hhmm", "line_phases", "order_changes",
-    "per_line_phase", "phases_in_use", "pilot_safe", "solar_surplus_a",
+    "per_line_phase", "phases_in_use", "pilot_safe", "share_surplus", "solar_surplus_a",
 ]

@@ -23,6 +23,12 @@ is offered its share minus its overdraw, alone on the line too). When not all fi
 stations are taken in order of entitlement and those that no longer fit wait: the lower
 priority; at equal priority a newcomer rather than a charging station, and the longer-charged
 of two charging stations; after `rotate_after_s` of shortage they swap turns.
+
+A car drawing steadily less than offered is counted at its draw within seconds (`_Draw`), so
+the rest goes to the other station. It needs room above its draw to show that it wants more:
+a car that drew more earlier in this turn gets a margin, and taking it makes the car hungry
+(counted in full) at once; a car at its own charger's limit gets none, which leaves the other
+everything, and is offered its share again only now and then, so a steady pair stays settled.
 """
 
 from __future__ import annotations
@@ -141,23 +147,22 @@ class StationDemand:
 class SharingSettings:
     """Tuning of the load sharing.
 
-    underdraw_margin_a: a car drawing less than offered for `underdraw_after_s` is counted
-        at its measured current (highest reading in that time, rounded up to 0.1 A) plus this
-        margin. SPEC §5 says + 2 A; issue 3 (newer) needs a 13 A car to leave 19 A of a 32 A
-        line to the other station, so the default is 0 A. The pilot keeps a car from drawing
-        more than offered, so the margin only buys room before a probe.
-    underdraw_tolerance_a: "less than offered" means more than this below it; a car counted at
-        its draw that takes more than this above that draw is counted in full again.
-    probe_every_s, probe_for_s: how often and how long a car counted at its draw is offered
-        its full share again to see whether it takes more.
+    underdraw_after_s: a car drawing steadily less than offered (more than
+        `underdraw_tolerance_a` below), after its `RESPONSE_S` to follow the offer's last rise,
+        is counted at its draw once it did so this long.
+    underdraw_tolerance_a: "clearly less" is more than this below; a car counted at its draw
+        that takes more than this above that draw is hungry and counted in full again.
+    underdraw_margin_a: headroom over the draw of a car that drew more earlier in this charging
+        turn: it may want that again, and with room above its draw it shows so at once. A car
+        that never drew more, though offered more, is at its own charger's limit: counted at
+        its draw exactly, and offered its share again every `probe_every_s`.
     rotate_after_s: equal-priority stations take turns this long while not both fit.
     """
 
-    underdraw_after_s: float = 60.0
+    underdraw_after_s: float = 3.0
     underdraw_tolerance_a: float = 1.0
-    underdraw_margin_a: float = 0.0
-    probe_every_s: float = 300.0
-    probe_for_s: float = 30.0
+    underdraw_margin_a: float = 2.0
+    probe_every_s: float = 600.0
     rotate_after_s: float = 1800.0
     pilot_sum_limit: bool = True
 
@@ -171,44 +176,53 @@ class Allocation:
 
 @dataclass
 class _Draw:
-    """What one station's car really takes, learned while it charges."""
+    """What one station's car really takes, learned while it charges.
 
+    Under-draw is judged only once the car had `RESPONSE_S` to follow the last rise of its
+    offer, and only on a steady draw: a car still ramping up is not drawing less.
+    """
+
+    peak_a: float = 0.0  # the most it drew in this charging turn
+    offer_a: float = 0.0
+    follows_from: float = -math.inf  # the car has followed its offer's last rise by then
     low_since: float | None = None
+    low_first_a: float = 0.0
     low_peak_a: float = 0.0
     basis_a: float | None = None  # the draw it is counted at; None = counted at max_a
+    capped: bool = False  # at its own charger's limit: counted without margin, probed now and then
     next_probe: float = math.inf
-    probe_until: float = -math.inf
+    probing: bool = False
 
     def update(self, now: float, d: StationDemand, s: SharingSettings) -> _Draw:
         """The state after this second's reading (a fresh one when the car is not measured)."""
         drawing = d.drawing_a
         if drawing is None:
             return _Draw()
+        if d.offered_a > self.offer_a:
+            self.follows_from = now + RESPONSE_S
+        self.offer_a, self.peak_a = d.offered_a, max(self.peak_a, drawing)
         if self.basis_a is not None and drawing > self.basis_a + s.underdraw_tolerance_a:
-            return _Draw()  # it takes more than it is counted at
-        if self.basis_a is not None and now >= self.next_probe:
-            self.probe_until, self.next_probe = now + s.probe_for_s, now + s.probe_for_s + s.probe_every_s
-            self.low_since = None
-        if self.probing(now) or drawing >= d.offered_a - s.underdraw_tolerance_a:
+            return _Draw(self.peak_a, self.offer_a, self.follows_from)  # hungry
+        if self.capped and now >= self.next_probe:  # its share again: does it take more now?
+            self.basis_a, self.capped, self.probing = None, False, True
+        reference = d.offered_a if self.basis_a is None else min(d.offered_a, self.basis_a)
+        if now < self.follows_from or drawing >= reference - s.underdraw_tolerance_a:
             self.low_since = None
             return self
-        if self.low_since is None:
-            self.low_since, self.low_peak_a = now, drawing
+        if self.low_since is None or drawing > self.low_first_a + s.underdraw_tolerance_a:
+            self.low_since, self.low_first_a, self.low_peak_a = now, drawing, drawing
         self.low_peak_a = max(self.low_peak_a, drawing)
         if now - self.low_since >= s.underdraw_after_s:
-            if self.basis_a is None:
-                self.next_probe = now + s.probe_every_s
-            self.basis_a = self.low_peak_a
-            self.low_since, self.low_peak_a = now, drawing  # keep following a car that draws ever less
+            self.basis_a, self.low_since, self.probing = self.low_peak_a, None, False
+            self.capped = self.basis_a >= self.peak_a - s.underdraw_tolerance_a
+            self.next_probe = now + s.probe_every_s
         return self
-
-    def probing(self, now: float) -> bool:
-        return now < self.probe_until
 
     def counted_a(self, d: StationDemand, s: SharingSettings) -> float:
         if self.basis_a is None:
             return d.max_a
-        return min(d.max_a, max(MIN_A, ceil_tenth(self.basis_a + s.underdraw_margin_a)))
+        margin = 0.0 if self.capped else s.underdraw_margin_a
+        return min(d.max_a, max(MIN_A, ceil_tenth(self.basis_a + margin)))
 
 
 @dataclass
@@ -255,6 +269,14 @@ class _Line:
         """Whether all of them can have the 6 A minimum at once."""
         return min(self.free({sid: MIN_A for sid in stations}).values()) >= -EPS
 
+    def admit(self, ordered: Sequence[int]) -> list[int]:
+        """Those that get the 6 A minimum, taken in order: each while all admitted, it too, fit."""
+        running: list[int] = []
+        for sid in ordered:
+            if self.fits(running + [sid]):
+                running.append(sid)
+        return running
+
     def over(self, sid: int) -> float:
         """The station's overdraw on its most affected line phase."""
         return max((self.excess[sid][r - 1] for r in self.uses[sid] if r != PILOT_SUM), default=0.0)
@@ -295,6 +317,20 @@ class _Line:
         return bool(set(self.uses[a]) & set(self.uses[b]))
 
 
+def share_surplus(surplus_a: Sequence[float], claims: Sequence[StationDemand]) -> dict[int, float]:
+    """One surplus per line phase 1..3 split among stations: by priority, then equally.
+
+    Each gets the 6 A minimum on its phases or nothing; at equal priority the claims are
+    admitted in the order given, so the caller puts those already charging first.
+    """
+    line = _Line({p: max(0.0, amps) for p, amps in enumerate(surplus_a, 1)},
+                 {d.station: d.line_phases for d in claims}, {d.station: d.priority for d in claims},
+                 {d.station: (0.0, 0.0, 0.0) for d in claims})
+    running = line.admit([d.station for d in sorted(claims, key=lambda d: -d.priority)])
+    alloc = line.fill(running, {d.station: d.max_a for d in claims}, floors={sid: MIN_A for sid in running})
+    return {d.station: floor_tenth(alloc.get(d.station, 0.0)) for d in claims}
+
+
 def _amps(x: float) -> str:
     return f"{round(x, 1):g} A"
 
@@ -331,16 +367,12 @@ class Allocator:
         self._waiting_since = {d.station: self._waiting_since.get(d.station, now) for d in eligible if d.offered_a <= 0}
         self._offered_since = {d.station: self._offered_since.get(d.station, now) for d in stations if d.offered_a > 0}
         eligible.sort(key=self._entitlement(now, by_id))
-        running: list[int] = []
-        for d in eligible:  # admitted while everyone admitted, it too, still gets the 6 A minimum
-            if line.fits(running + [d.station]):
-                running.append(d.station)
+        running = line.admit([d.station for d in eligible])
         counted = {d.station: self._draw[d.station].counted_a(d, s) for d in eligible}
-        wanted = {sid: by_id[sid].max_a if self._draw[sid].probing(now) else counted[sid] for sid in running}
-        alloc = line.fill(running, wanted, floors={sid: MIN_A for sid in running})
+        alloc = line.fill(running, counted, floors={sid: MIN_A for sid in running})
         alloc = line.fill(running, {sid: by_id[sid].max_a for sid in running}, floors=alloc)  # what nobody needs
         targets = {d.station: floor_tenth(alloc[d.station]) if d.station in running else 0.0 for d in stations}
-        reasons = _Reasons(now, site, line, by_id, targets, line.free(alloc), counted, self._draw, s)
+        reasons = _Reasons(site, line, by_id, targets, line.free(alloc), counted, self._draw, s)
         return {d.station: Allocation(d.station, targets[d.station], reasons.why(d)) for d in stations}
 
     def _entitlement(self, now: float, by_id: Mapping[int, StationDemand]) -> Callable[[StationDemand], tuple[float, ...]]:
@@ -365,7 +397,6 @@ class Allocator:
 class _Reasons:
     """The human-readable why behind each target."""
 
-    now: float
     site: Site
     line: _Line
     stations: dict[int, StationDemand]
@@ -390,7 +421,7 @@ class _Reasons:
 
     def _charging(self, d: StationDemand) -> str:
         sid, target, draw = d.station, self.targets[d.station], self.draw[d.station]
-        if draw.probing(self.now):
+        if draw.probing:
             return f"charging at {_amps(target)}: checking whether the car takes more"
         if draw.basis_a is not None and target <= self.counted[sid] + EPS and target < d.max_a:
             given = "".join(f"; {_amps(self.targets[o])} go to station {o}" for o in self._others(sid))

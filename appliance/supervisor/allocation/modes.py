@@ -14,7 +14,7 @@ from enum import StrEnum
 from typing import Callable, Sequence
 
 from appliance.j1772.duty import MIN_CURRENT_A as MIN_A
-from appliance.supervisor.allocation.allocator import floor_tenth, line_phases, per_line_phase
+from appliance.supervisor.allocation.allocator import floor_tenth
 from appliance.supervisor.allocation.prices import ChargePlan, PriceSlot, PriceTable
 
 
@@ -58,23 +58,17 @@ class SolarTiming:
     stop_after_s: float = 180.0
 
 
-def solar_surplus_a(grid_w: float | Sequence[float] | None, own_a: Sequence[float], rotation: Sequence[int],
-                    car_phases: int | None, voltage_v: float = 230.0) -> float | None:
-    """Current per phase this station's car could draw from surplus; None without a grid reading.
+def solar_surplus_a(grid_w: Sequence[float] | None, solar_a: Sequence[float], voltage_v: float = 230.0
+                    ) -> tuple[float, float, float] | None:
+    """The surplus per line phase 1..3 that the stations in solar modes share; None without a reading.
 
-    grid_w: power at the grid connection, positive = import: per line phase 1..3 (then the
-        weakest of the car's phases counts, the surplus must be where the car draws) or one
-        total (split evenly over the car's phases).
-    own_a: this station's current on its L1..L3 now: what it draws is surplus it may keep,
-        else charging would eat its own surplus and stop itself.
+    grid_w: power at the grid connection per line phase, positive = import.
+    solar_a: what the stations in solar modes draw now, per line phase: it is surplus they
+        may keep, else charging would eat its own surplus and stop itself.
     """
     if grid_w is None:
         return None
-    phases = line_phases(rotation, car_phases)
-    own = per_line_phase(rotation, own_a)
-    if isinstance(grid_w, (int, float)):
-        return (sum(own) * voltage_v - grid_w) / (voltage_v * len(phases))
-    return min(own[p - 1] - grid_w[p - 1] / voltage_v for p in phases)
+    return (solar_a[0] - grid_w[0] / voltage_v, solar_a[1] - grid_w[1] / voltage_v, solar_a[2] - grid_w[2] / voltage_v)
 
 
 def hhmm(t: float) -> str:
@@ -95,9 +89,14 @@ class ModeLogic:
         self._solar_on = False
         self._since: float | None = None  # off: surplus since; on: short of surplus since
 
+    @property
+    def solar_on(self) -> bool:
+        """Whether a solar mode lets the car charge now (min_solar always does)."""
+        return self._mode is Mode.MIN_SOLAR or self._solar_on
+
     def decide(self, now: float, mode: Mode | str, *, prices: PriceTable | None = None,
                low_cost: LowCost | None = None, surplus_a: float | None = None) -> ModeDecision:
-        """surplus_a: from `solar_surplus_a`, for the solar modes."""
+        """surplus_a: this station's share of the surplus (`share_surplus`), for the solar modes."""
         mode = Mode(mode)
         if mode is not self._mode:
             self._mode, self._solar_on, self._since = mode, False, None
