@@ -3,13 +3,14 @@
 Pure logic on readings and time. The controller feeds it from the HAT's drivers; the
 scenario runner feeds it from the simulated HAT on simulated time. Commands from the
 supervisor are validated here against every limit the pilot knows; the line limit holds on
-each line phase, with every car counted on the phases its station's meter saw it draw on.
+each line phase, with every car counted on the phases its station's meter saw it draw on,
+and under an energy manager's limit until it expires, with or without a supervisor.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from appliance.drivers.interfaces import MeterReading
@@ -28,6 +29,15 @@ class CommandRejected(ValueError):
     """A supervisor command that would break a limit; the message says which."""
 
 
+@dataclass(frozen=True)
+class HeldLimit:
+    """An energy manager's per-line-phase limit, held by the pilot until it expires so that it also
+    binds while the supervisor is gone."""
+
+    amps: tuple[float, float, float]
+    until: float
+
+
 @dataclass
 class BoardInputs:
     stations: dict[int, StationInputs]
@@ -44,6 +54,7 @@ class PilotEngine:
         self.timing = config.timing
         self.log = log or LogRing()
         self.line_limit_a = config.line_limit_a
+        self.held_limit: HeldLimit | None = None
         self.watchdog_timeout_s = watchdog_timeout_s
         self._events: list[Event] = []
         self.stations: dict[int, StationMachine] = {
@@ -78,29 +89,34 @@ class PilotEngine:
             pause_c=self.config.pause_temperature_c,
         )
         self.learn_phases(now, {sid: inp.meter for sid, inp in inputs.stations.items()})
-        grants = self._failsafe_grants() if lost else {
-            sid: min(st.request_a if st.request_allowed else 0.0, self.line_limit_a) for sid, st in self.stations.items()
+        limits = self.phase_limits(now)
+        grants = self._failsafe_grants(limits) if lost else {
+            sid: min([st.request_a if st.request_allowed else 0.0] + [limits[p] for p in st.phases.line_phases])
+            for sid, st in self.stations.items()
         }
         return {sid: st.step(now, inputs.stations[sid], shared, grants[sid]) for sid, st in self.stations.items()}
 
-    def _failsafe_grants(self) -> dict[int, float]:
+    def phase_limits(self, now: float) -> dict[int, float]:
+        """The limit on each line phase now: the operating line limit, under a held limit until it expires."""
+        held = self.held_limit
+        if held is not None and now >= held.until:
+            self.held_limit = held = None
+            self.log.log(now, "info", "the energy manager's limit expired: the line limit alone holds again")
+        if held is None:
+            return dict.fromkeys(LINE_PHASES, self.line_limit_a)
+        return {p: min(self.line_limit_a, held.amps[p - 1]) for p in LINE_PHASES}
+
+    def _failsafe_grants(self, limits: dict[int, float]) -> dict[int, float]:
         """With the supervisor silent: its last allocation, at most the failsafe current, and a car
-        that arrived without an allocation gets the failsafe current, all within the line limit
-        on every line phase."""
-        cap = self.config.failsafe_for(self.line_limit_a)
-        budget = dict.fromkeys(LINE_PHASES, self.line_limit_a)
-        grants = {}
-        for st in _by_precedence(self.stations.values()):
-            if st.plugged and not st.allocated_since_plug:
-                wanted = cap
-            else:
-                wanted = st.request_a if st.request_allowed else 0.0
-            phases = st.phases.line_phases
-            amps = min([wanted, cap, st.cap_a()] + [budget[p] for p in phases])
-            grants[st.id] = amps if amps >= MIN_CURRENT_A else 0.0
-            for p in phases:
-                budget[p] -= grants[st.id]
-        return grants
+        that arrived without an allocation gets the failsafe current, all within the limit on
+        every line phase."""
+        cap = self.config.failsafe_for(min(limits.values()))
+
+        def wanted(st: StationMachine) -> float:
+            last = cap if st.plugged and not st.allocated_since_plug else st.request_a if st.request_allowed else 0.0
+            return min(last, cap, st.cap_a())
+
+        return _share_line(self.stations.values(), limits, wanted)
 
     def learn_phases(self, now: float, meters: Mapping[int, MeterReading | None]) -> None:
         """The cars' line phases from this tick's readings, before the line is shared: a car now
@@ -121,27 +137,19 @@ class PilotEngine:
         limit, a car now drawing on another phase) until the supervisor reallocates: by precedence
         each station keeps what still fits on all its line phases, one left with less than 6 A
         pauses, so a line with room for one station never pauses both."""
-        over = [p for p in LINE_PHASES if self.allocated_a(p) > self.line_limit_a + 1e-9]
+        limits = self.phase_limits(now)
+        over = [p for p in LINE_PHASES if self.allocated_a(p) > limits[p] + 1e-9]
         if not over:
             return
-        budget = dict.fromkeys(LINE_PHASES, self.line_limit_a)
+        kept = _share_line(self.stations.values(), limits, lambda st: st.request_a if st.request_allowed else 0.0)
         changes = []
-        for st in _by_precedence(self.stations.values()):
-            if not st.request_allowed:
+        for st in self.stations.values():
+            if not st.request_allowed or kept[st.id] >= st.request_a:
                 continue
-            phases = st.phases.line_phases
-            keep = math.floor(min([st.request_a] + [budget[p] for p in phases]) * 10) / 10
-            if keep < MIN_CURRENT_A:
-                st.request_a, st.request_allowed = 0.0, False
-                changes.append(f"station {st.id} paused")
-            else:
-                if keep < st.request_a:
-                    changes.append(f"station {st.id} lowered to {keep:g} A")
-                st.request_a = keep
-                for p in phases:
-                    budget[p] -= keep
-        self.log.log(now, "warning", f"line phase {', '.join(f'L{p}' for p in over)} over the {self.line_limit_a:g} A limit: "
-                                     + ", ".join(changes))
+            changes.append(f"station {st.id} paused" if kept[st.id] == 0 else f"station {st.id} lowered to {kept[st.id]:g} A")
+            st.request_a, st.request_allowed = kept[st.id], kept[st.id] > 0
+        self.log.log(now, "warning", f"line phase {', '.join(f'L{p}' for p in over)} over the "
+                                     f"{min(limits[p] for p in over):g} A limit: " + ", ".join(changes))
 
     def outputs_lost(self, now: float, why: str) -> None:
         """The HAT's outputs went to their safe state without the engine (watchdog, forced safe state)."""
@@ -183,12 +191,14 @@ class PilotEngine:
             raise CommandRejected(f"{current_a:g} A exceeds the plugged cable's rating of {st.cable_a:g} A")
         if current_a > self.line_limit_a:
             raise CommandRejected(f"{current_a:g} A exceeds the line limit of {self.line_limit_a:g} A")
+        limits = self.phase_limits(now)
         for phase in st.phases.line_phases if allowed else ():
             committed = self.allocated_a(phase, but=st)
-            if committed + current_a > self.line_limit_a + 1e-9:
+            if committed + current_a > limits[phase] + 1e-9:
+                which = "line limit" if limits[phase] >= self.line_limit_a else "energy manager's limit"
                 raise CommandRejected(
                     f"{current_a:g} A on line phase L{phase} with {committed:g} A already allocated there to the other "
-                    f"station exceeds the line limit of {self.line_limit_a:g} A per phase; lower the other station first"
+                    f"station exceeds the {which} of {limits[phase]:g} A per phase; lower the other station first"
                 )
         st.request_a, st.request_allowed = float(current_a), bool(allowed)
         st.allocated_since_plug = st.plugged
@@ -204,6 +214,23 @@ class PilotEngine:
         self.log.log(now, "info", f"line limit set to {amps:g} A")
         self._fit_line(now)
 
+    def hold_limit(self, now: float, amps: tuple[float, float, float] | None, expires_in_s: float | None) -> None:
+        """Hold an energy manager's per-line-phase limit for `expires_in_s` (None: until lifted;
+        amps None: lift it). The
+        supervisor applies the limit itself; the pilot holds it so it also binds while the
+        supervisor is gone, and lets it lapse on its own clock."""
+        if amps is None:
+            if self.held_limit is not None:
+                self.log.log(now, "info", "the energy manager's limit was lifted")
+            self.held_limit = None
+            return
+        held = HeldLimit(amps, math.inf if expires_in_s is None else now + expires_in_s)
+        if self.held_limit is None or held.amps != self.held_limit.amps:
+            until = "until lifted" if expires_in_s is None else f"for {expires_in_s:g} s"
+            self.log.log(now, "info", f"energy manager's limit {'/'.join(f'{a:g}' for a in amps)} A {until}")
+        self.held_limit = held
+        self._fit_line(now)
+
     def clear_fault(self, now: float, station_id: int, code: str | None, service: bool) -> list[FaultCode]:
         st = self.station(station_id)
         wanted = None
@@ -217,6 +244,22 @@ class PilotEngine:
     def self_test(self, now: float, station_id: int) -> None:
         if not self.station(station_id).start_self_test(now):
             raise CommandRejected(f"station {station_id} is charging or already testing; the self-test runs before every close anyway")
+
+
+def _share_line(stations: Iterable[StationMachine], limits: Mapping[int, float],
+                wanted: Callable[[StationMachine], float]) -> dict[int, float]:
+    """What each station keeps of what it wants when the line is short: by precedence, what still
+    fits on all its line phases (to 0.1 A below), nothing when that is under 6 A, so a line with
+    room for one station never leaves both without."""
+    budget = dict(limits)
+    kept = {}
+    for st in _by_precedence(stations):
+        phases = st.phases.line_phases
+        amps = math.floor(min([wanted(st)] + [budget[p] for p in phases]) * 10 + 1e-9) / 10
+        kept[st.id] = amps if amps >= MIN_CURRENT_A else 0.0
+        for p in phases:
+            budget[p] -= kept[st.id]
+    return kept
 
 
 def _by_precedence(stations: Iterable[StationMachine]) -> list[StationMachine]:

@@ -17,10 +17,10 @@ from pathlib import Path
 from typing import Any, Callable
 
 from appliance.pilot.controller import PilotController
-from appliance.pilot.protocol import MAX_LINE_BYTES
-from appliance.pilot.protocol import error as error_reply
 from appliance.pilot.service import PilotService
 from appliance.pilot.systemd import SystemdNotifier
+from appliance.protocol import MAX_LINE_BYTES, ErrorCode
+from appliance.protocol import error as error_reply
 from appliance.simulator.clock import Clock
 
 
@@ -126,7 +126,7 @@ class PilotProcess:
                 try:
                     line = await reader.readline()
                 except ValueError:  # longer than the limit: drop the rest of that line
-                    await self._send(writer, error_reply(None, "bad_request", f"line longer than {MAX_LINE_BYTES} bytes"))
+                    await self._send(writer, error_reply(None, ErrorCode.BAD_REQUEST, f"line longer than {MAX_LINE_BYTES} bytes"))
                     continue
                 if not line:
                     break

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from typing import Protocol
 
+from appliance.protocol import SetLineLimit
 from appliance.pilot.service import PilotService
 from appliance.scenario.schema import Event
 from appliance.simulator.hat import SimulatedHat
@@ -87,5 +88,5 @@ class ScenarioPlayer:
             case "set_priority":
                 self.supervisor.set_priority(ev.station, ev.priority)
             case "set_limit":
-                self.service.handle({"cmd": "set_line_limit", "line_limit_a": ev.line_limit_a})
+                self.service.handle(SetLineLimit(line_limit_a=ev.line_limit_a).wire())
         hat.advance(t)

@@ -8,11 +8,15 @@ from __future__ import annotations
 
 import bisect
 import math
+from typing import TypeVar
 
+from appliance import protocol as p
 from appliance.pilot.service import PilotService
 from appliance.scenario.schema import Scenario
 from appliance.supervisor.core import GridReading, SupervisorCore
 from appliance.supervisor.settings import SiteSettings, StationSettings
+
+R = TypeVar("R", bound=p.Reply)
 
 
 def site_settings(scenario: Scenario) -> SiteSettings:
@@ -52,14 +56,17 @@ class InProcessSupervisor:
         if now < self.silent_until:
             return
         if not self.connected:
-            self.core.on_connected(self._call({"cmd": "hello", "client": "scenario"}), now)
+            hello = self._call(p.Hello(client="scenario"))
+            if hello is None:
+                return
+            self.core.on_connected(hello, now)
             self.connected = True
-        self.core.on_pilot_message(self.service.telemetry(), now)
+        self.core.on_pilot_message(p.TelemetryEvent.model_validate(self.service.telemetry()), now)
         if self.solar:
             self.core.set_grid(self._grid(now))
         for command in self.core.cycle(now):
             self._call(command)
-        self._call({"cmd": "heartbeat"})
+        self._call(p.Heartbeat())
 
     def mode(self, station: int) -> str:
         return self.core.settings.station(station).mode
@@ -74,11 +81,14 @@ class InProcessSupervisor:
         voltage = self.core.settings.voltage_v
         return GridReading(now, tuple(amps * voltage - solar / 3 for amps in line))  # type: ignore[arg-type]
 
-    def _call(self, command: dict) -> dict:
-        answer = self.service.handle(command)
+    def _call(self, command: p.BaseCommand[R]) -> R | None:
+        """Through the pilot's own handler on the wire form, as over the socket; a refusal is
+        kept for the report (a scenario's supervisor has no one to tell) and answered as None."""
+        answer = self.service.handle(command.wire())
         if not answer["ok"]:
             self.rejections.append(answer["error"]["message"])
-        return answer
+            return None
+        return command.reply_type.model_validate(answer)  # type: ignore[return-value]
 
 
 def _interpolate(points: list[tuple[float, float]], t: float) -> float:

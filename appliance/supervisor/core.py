@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Callable, Protocol
 
 from appliance.j1772.duty import MIN_CURRENT_A
-from appliance.pilot.protocol import LINE_CHECK
+from appliance import protocol as p
 from appliance.supervisor.allocation import line_phases, per_line_phase
 from appliance.supervisor.external_limit import ExternalLimit
 from appliance.supervisor.live import LiveStation
@@ -19,6 +19,10 @@ from appliance.supervisor.policy import Decision, Policy
 from appliance.supervisor.sequencer import CommandSequencer
 from appliance.supervisor.sessions import Session, SessionTracker
 from appliance.supervisor.settings import SiteSettings, StationSettings
+
+
+_UNSENT = object()  # the pilot has not been told about an energy manager's limit on this connection
+_SETTINGS_FIELDS = {"station", "max_current_a", "phase_rotation"}  # the view shows the owner's settings for these
 
 
 class Recorder(Protocol):
@@ -53,7 +57,7 @@ class SupervisorCore:
     def __init__(self, settings: SiteSettings, recorder: Recorder | None = None) -> None:
         self.settings = settings
         self.recorder = recorder or NullRecorder()
-        self.live = {s.id: LiveStation(s.id, max_current_a=s.rating_a) for s in settings.stations}
+        self.live = {s.id: LiveStation(station=s.id, max_current_a=s.rating_a) for s in settings.stations}
         self.prices: list[tuple[float, float, float]] = []  # (start, end, price)
         self.grid: GridReading | None = None
         self.policy = Policy()
@@ -64,21 +68,19 @@ class SupervisorCore:
         self._line_limit_to_send: float | None = None  # a site limit the user changed, for the pilot
         self.external_limit: ExternalLimit | None = None  # an energy manager's, until it expires
         self.external_cap_a: float | None = None  # the per-phase amps it allowed at the last allocation
+        self._held: tuple[tuple[float, float, float], float | None] | None | object = _UNSENT  # told to the pilot
         self.pilot_connected = False
-        self.listeners: list[Callable[[dict[str, Any]], None]] = []
+        self.listeners: list[Callable[[p.Event], None]] = []
 
     # ------------------------------------------------------------------ pilot side
-    def on_connected(self, hello: dict[str, Any], now: float) -> None:
+    def on_connected(self, hello: p.HelloReply, now: float) -> None:
         self.pilot_connected = True
-        self.pilot_line_limit_a = hello.get("line_limit_a")
-        per_phase = hello.get("line_check") == LINE_CHECK
-        self.policy.pilot_checks_per_phase(per_phase)
-        if not per_phase:  # a pilot that checks the plain sum: what an earlier one counted no longer holds
-            for live in self.live.values():
-                live.line_phases = None
-        for cfg in hello.get("stations", []):
-            if cfg.get("id") in self.live:
-                self.live[cfg["id"]].max_current_a = cfg.get("max_current_a", 32.0)
+        self._held = _UNSENT  # a pilot that (re)started holds nothing: tell it again
+        self.pilot_line_limit_a = hello.line_limit_a
+        self.policy.pilot_checks_per_phase(hello.line_check == p.LINE_CHECK)
+        for cfg in hello.stations:
+            if cfg.id in self.live:
+                self.live[cfg.id].max_current_a = cfg.max_current_a
         self.recorder.event(now, "system", None, "connected to the pilot process")
 
     def on_disconnected(self, now: float) -> None:
@@ -86,37 +88,34 @@ class SupervisorCore:
             self.recorder.event(now, "system", None, "lost the pilot process; it keeps the cars safe on its own")
         self.pilot_connected = False
 
-    def on_pilot_message(self, msg: dict[str, Any], now: float) -> None:
-        kind = msg.get("event")
-        if kind == "telemetry":
-            self.pilot_line_limit_a = msg.get("line_limit_a", self.pilot_line_limit_a)
-            for sid, snap in msg.get("stations", {}).items():
-                self._update_live(int(sid), snap, now)
-        elif kind == "state":
-            sid = msg.get("station")
-            if sid in self.live:
-                self._update_live(sid, msg, now)
-                cause = msg.get("cause")
-                if cause:
-                    self.recorder.event(now, "state", sid, f"vehicle state {cause['from']} -> {cause['to']}", cause)
-        elif kind == "fault":
-            sid = msg.get("station")
-            self.recorder.fault(now, sid, msg.get("code", "?"), bool(msg.get("active")), msg.get("message", ""))
+    def on_pilot_message(self, msg: p.Event, now: float) -> None:
+        match msg:
+            case p.TelemetryEvent():
+                self.pilot_line_limit_a = msg.line_limit_a
+                for snap in msg.stations.values():
+                    self._update_live(snap, now)
+            case p.StateEvent():
+                self._update_live(msg, now)
+                if msg.cause is not None and msg.station in self.live:
+                    self.recorder.event(now, "state", msg.station, f"vehicle state {msg.cause.from_} -> {msg.cause.to}",
+                                        msg.cause.model_dump(by_alias=True))
+            case p.FaultEvent():
+                self.recorder.fault(now, msg.station, msg.code, msg.active, msg.message)
         self._notify(msg)
 
-    def _update_live(self, sid: int, snap: dict[str, Any], now: float) -> None:
-        if sid not in self.live:
+    def _update_live(self, snap: p.StationSnapshot, now: float) -> None:
+        live = self.live.get(snap.station)
+        if live is None:
             return
-        live = self.live[sid]
         live.update(snap, now)
-        opened, closed = self.sessions.update(live, now, self.settings.station(sid).mode)
+        opened, closed = self.sessions.update(live, now, self.settings.station(snap.station).mode)
         if opened is not None:
             self.recorder.session_opened(opened)
         if closed is not None:
             self.recorder.session_closed(closed)
 
     # ------------------------------------------------------------------ once a second
-    def cycle(self, now: float) -> list[dict[str, Any]]:
+    def cycle(self, now: float) -> list[p.SetCurrent | p.SetLineLimit | p.HoldLimit]:
         """Decide and return the pilot commands to send now (in order).
 
         A new line limit goes alone: the pilot shrinks the stations to it at once, and the next
@@ -142,7 +141,7 @@ class SupervisorCore:
             return self.settings.line_limit_a
         return min(self.settings.line_limit_a, self.pilot_line_limit_a)
 
-    def _line_limit_command(self) -> dict[str, Any] | None:
+    def _line_limit_command(self) -> p.SetLineLimit | None:
         """`set_line_limit` when the pilot must hear of a limit: the one the user just set for the
         site (up or down), or the site's when the pilot runs above it. A lower operating limit
         the pilot got from elsewhere stands."""
@@ -153,10 +152,11 @@ class SupervisorCore:
             wanted = self.settings.line_limit_a
         if wanted is None or wanted == self.pilot_line_limit_a:
             return None
-        return {"cmd": "set_line_limit", "line_limit_a": wanted}
+        return p.SetLineLimit(line_limit_a=wanted)
 
-    def _allocate(self, now: float) -> list[dict[str, Any]]:
-        limit = self._allocation_limit(now)
+    def _allocate(self, now: float) -> list[p.SetCurrent | p.HoldLimit]:
+        limit, phases = self._allocation_limit(now)
+        hold = self._hold_command(now, phases)
         delivered = {sid: session.energy_kwh for sid, session in self.sessions.open.items()}
         decisions = self.policy.decide(now, self.settings, self.live, self.prices, self.grid, limit, delivered)
         if self.external_limit is not None and limit < self.line_limit_a:
@@ -165,10 +165,11 @@ class SupervisorCore:
             if decision.reason != self.decisions[sid].reason:
                 self.recorder.event(now, "decision", sid, decision.reason)
         self.decisions = decisions
-        return self.sequencer.commands(now, {sid: d.target_a for sid, d in decisions.items()}, self.live,
+        sets = self.sequencer.commands(now, {sid: d.target_a for sid, d in decisions.items()}, self.live,
                                        self.line_limit_a)
+        return ([hold] if hold is not None else []) + sets
 
-    def _allocation_limit(self, now: float) -> float:
+    def _allocation_limit(self, now: float) -> tuple[float, set[int]]:
         """The per-phase limit the stations share: the line's, capped by an energy manager's limit
         while it lasts. The cap is taken over the line phases the plugged cars load, so a watts
         limit spreads over the phases in use and per-phase amps on an unused phase do not bind."""
@@ -177,13 +178,27 @@ class SupervisorCore:
             self.recorder.event(now, "limit", None, f"the energy manager's limit ({limit.source.upper()}) expired; "
                                                     "the site's own limit holds again")
             self.external_limit = limit = None
+        phases = {ph for sid, live in self.live.items() if live.plugged
+                  for ph in line_phases(self.settings.station(sid).phase_rotation, live.car_phases())}
         if limit is None:
             self.external_cap_a = None
-            return self.line_limit_a
-        phases = {p for sid, live in self.live.items() if live.plugged
-                  for p in line_phases(self.settings.station(sid).phase_rotation, live.car_phases())}
+            return self.line_limit_a, phases
         self.external_cap_a = limit.cap_a(self.settings.voltage_v, phases)
-        return min(self.line_limit_a, self.external_cap_a)
+        return min(self.line_limit_a, self.external_cap_a), phases
+
+    def _hold_command(self, now: float, phases: set[int]) -> p.HoldLimit | None:
+        """`hold_limit` when the pilot must hold another energy manager's limit (or none), so the
+        limit binds also while this supervisor is gone, and lapses at its expiry on the pilot's own."""
+        limit = self.external_limit
+        wanted = None if limit is None else (
+            tuple(round(a, 1) for a in limit.per_phase_a(self.settings.voltage_v, phases)), limit.expires_at)
+        if wanted == self._held or not self.pilot_connected:
+            return None
+        self._held = wanted
+        if wanted is None:
+            return p.HoldLimit(limit_a=None)
+        amps, expires_at = wanted
+        return p.HoldLimit(limit_a=amps, expires_in_s=None if expires_at is None else max(0.1, expires_at - now))
 
     def _limited(self, sid: int, decision: Decision, limit: ExternalLimit, cap_a: float) -> Decision:
         """The decision with the energy manager named where its limit holds the station back."""
@@ -238,18 +253,18 @@ class SupervisorCore:
 
     # ------------------------------------------------------------------ views
     def station_view(self, sid: int) -> dict[str, Any]:
+        """A station for the API and the UI: the pilot's snapshot, the owner's settings, the decision."""
         live, cfg = self.live[sid], self.settings.station(sid)
         session = self.sessions.open.get(sid)
         decision = self.decisions.get(sid)
         return {
+            **live.model_dump(mode="json", include=set(p.StationSnapshot.model_fields) - _SETTINGS_FIELDS),
             "id": sid, "name": cfg.display_name(), "mode": cfg.mode, "priority": cfg.priority,
             "max_current_a": cfg.max_current_a, "rating_a": cfg.rating_a, "phase_rotation": list(cfg.phase_rotation),
             "departure": cfg.departure, "energy_kwh": cfg.energy_kwh,
-            "state": live.state, "pilot": live.pilot, "offered_a": live.offered_a, "contactor": live.contactor,
-            "cable_a": live.cable_a, "voltage_v": live.voltage_v, "current_a": live.current_a, "power_w": live.power_w,
-            "power_total_w": round(live.power_total_w, 1), "faults": live.faults, "charging": live.charging,
+            "power_total_w": round(live.power_total_w, 1), "charging": live.charging,
             "target_a": decision.target_a if decision else 0.0, "reason": decision.reason if decision else "",
-            "plan": [{"start": p.start, "end": p.end, "price": p.price} for p in decision.plan] if decision else [],
+            "plan": [{"start": slot.start, "end": slot.end, "price": slot.price} for slot in decision.plan] if decision else [],
             "session": None if session is None else {
                 "start": session.start, "energy_kwh": round(session.energy_kwh, 3),
                 "peak_power_w": round(session.peak_power_w, 1), "cost": round(session.cost, 4), "mode": session.mode,
@@ -272,6 +287,6 @@ class SupervisorCore:
                        for sid, live in self.live.items()]
         return [round(sum(phase), 2) for phase in zip(*per_station)]
 
-    def _notify(self, message: dict[str, Any]) -> None:
+    def _notify(self, message: p.Event) -> None:
         for listener in list(self.listeners):
             listener(message)

@@ -44,17 +44,20 @@ class ExternalLimit(BaseModel):
     def active(self, now: float) -> bool:
         return self.expires_at is None or now < self.expires_at
 
-    def cap_a(self, voltage_v: float, phases: Collection[int]) -> float:
-        """The per-phase amps the stations may share on `phases` (the line phases the cars load).
-
-        Watts spread evenly over those phases, so however the cars split their load the total
-        stays within the watts; amps per phase take the lowest of those phases.
-        """
+    def per_phase_a(self, voltage_v: float, phases: Collection[int]) -> tuple[float, float, float]:
+        """The amps the stations may share on each line phase L1..L3 while `phases` are the ones the
+        cars load: watts spread evenly over those phases, so however the cars split their load
+        the total stays within the watts."""
         used = sorted(set(phases)) or list(ALL_PHASES)
-        caps = [self.current_a[p - 1] for p in used] if self.current_a is not None else []
-        if self.power_w is not None:
-            caps.append(self.power_w / (voltage_v * len(used)))
-        return min(caps)
+        watts_a = self.power_w / (voltage_v * len(used)) if self.power_w is not None else MAX_CURRENT_A
+        amps = self.current_a if self.current_a is not None else (MAX_CURRENT_A,) * 3
+        return (min(amps[0], watts_a), min(amps[1], watts_a), min(amps[2], watts_a))
+
+    def cap_a(self, voltage_v: float, phases: Collection[int]) -> float:
+        """The per-phase amps the stations may share on `phases` (the line phases the cars load):
+        the lowest of those phases' limits."""
+        per_phase = self.per_phase_a(voltage_v, phases)
+        return min(per_phase[p - 1] for p in (sorted(set(phases)) or ALL_PHASES))
 
     def describe(self, format_time: Callable[[float], str]) -> str:
         """E.g. "16 A until 14:05", "20/20/16 A and 9 kW": what the user reads in a reason."""

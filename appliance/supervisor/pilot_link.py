@@ -1,8 +1,10 @@
 """The supervisor's end of the pilot socket: connect, reconnect, heartbeat, request/reply.
 
-The pilot process is the server and outlives us. Replies are matched by id; pushed events
-(state, fault, telemetry) go to a callback. While the link is down, requests fail fast
-with PilotUnavailable and the pilot keeps the cars on its failsafe current.
+The pilot process is the server and outlives us. Commands go out as the protocol's models and
+replies and events come back parsed into them; replies are matched by id, pushed events (state,
+fault, telemetry) go to a callback. While the link is down, requests fail fast with
+PilotUnavailable and the pilot keeps the cars on its failsafe current. A pilot that speaks
+another protocol version is not used: the link says why and tries again now and then.
 """
 
 from __future__ import annotations
@@ -13,20 +15,38 @@ import itertools
 import json
 import logging
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, TypeVar
 
-from appliance.pilot.protocol import MAX_LINE_BYTES
+from pydantic import ValidationError
+
+from appliance import protocol as p
 
 log = logging.getLogger(__name__)
+
+
+R = TypeVar("R", bound=p.Reply)
+VERSION_RETRY_S = 30.0  # a pilot of another version stays so until someone updates it
 
 
 class PilotUnavailable(ConnectionError):
     """No connection to the pilot process right now."""
 
 
+class PilotRefused(Exception):
+    """The pilot answered a command with an error reply."""
+
+    def __init__(self, error: p.ErrorInfo) -> None:
+        super().__init__(error.message)
+        self.code = error.code
+
+
+class PilotVersionMismatch(PilotUnavailable):
+    """The pilot process speaks another protocol version: update the two together."""
+
+
 class PilotLink:
-    def __init__(self, socket_path: Path, on_message: Callable[[dict[str, Any]], None],
-                 on_connected: Callable[[dict[str, Any]], None] | None = None,
+    def __init__(self, socket_path: Path, on_message: Callable[[p.Event], None],
+                 on_connected: Callable[[p.HelloReply], None] | None = None,
                  heartbeat_s: float = 1.0, timeout_s: float = 2.0) -> None:
         self.socket_path = Path(socket_path)
         self.on_message = on_message
@@ -39,13 +59,14 @@ class PilotLink:
         self._stop = asyncio.Event()
         self.connected = asyncio.Event()
         self.reconnects = 0
+        self.problem: str | None = None  # why the pilot cannot be used although it is reachable
 
     async def run(self) -> None:
         """Keep a connection up until `stop()`; back off between attempts."""
         delay = 0.2
         while not self._stop.is_set():
             try:
-                reader, writer = await asyncio.open_unix_connection(str(self.socket_path), limit=MAX_LINE_BYTES)
+                reader, writer = await asyncio.open_unix_connection(str(self.socket_path), limit=p.MAX_LINE_BYTES)
             except OSError as exc:
                 log.debug("pilot socket %s not reachable: %s", self.socket_path, exc)
                 await self._sleep(delay)
@@ -55,11 +76,16 @@ class PilotLink:
             self._writer = writer
             self.connected.set()
             tasks = [asyncio.create_task(self._read(reader)), asyncio.create_task(self._heartbeat())]
+            retry_after = 0.0
             try:
-                hello = await self.request({"cmd": "hello", "client": "evse-supervisor"})
+                hello = await self._hello()
                 if self.on_connected is not None:
                     self.on_connected(hello)
                 await asyncio.wait([tasks[0], asyncio.create_task(self._stop.wait())], return_when=asyncio.FIRST_COMPLETED)
+            except PilotVersionMismatch as exc:
+                self.problem = str(exc)
+                log.error("pilot link: %s", exc)
+                retry_after = VERSION_RETRY_S
             except (PilotUnavailable, asyncio.TimeoutError) as exc:
                 log.warning("pilot link: %s", exc)
             finally:
@@ -70,12 +96,28 @@ class PilotLink:
                 writer.close()
                 self._fail_pending("pilot connection lost")
                 self.reconnects += 1
+            await self._sleep(retry_after)
 
     def stop(self) -> None:
         self._stop.set()
 
-    async def request(self, command: dict[str, Any]) -> dict[str, Any]:
-        """Send one command and wait for its reply (which may be ok: false)."""
+    async def _hello(self) -> p.HelloReply:
+        """Negotiate the version: the pilot answers in one we both speak or says it cannot."""
+        try:
+            hello = await self.request(p.Hello(client="evse-supervisor", versions=list(p.SUPPORTED_VERSIONS)))
+        except PilotRefused as exc:
+            if exc.code == p.ErrorCode.UNSUPPORTED_VERSION:
+                raise PilotVersionMismatch(f"the pilot process refused our protocol: {exc}") from None
+            raise PilotUnavailable(f"the pilot process refused hello: {exc}") from None
+        self.problem = None
+        return hello
+
+    async def request(self, command: p.BaseCommand[R]) -> R:
+        """Send one command and wait for its reply, parsed into the command's reply model.
+
+        Raises PilotRefused when the pilot answers with an error, PilotUnavailable when it cannot be
+        asked, asyncio.TimeoutError when it does not answer in time.
+        """
         writer = self._writer
         if writer is None:
             raise PilotUnavailable("not connected to the pilot process")
@@ -83,13 +125,14 @@ class PilotLink:
         future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         self._pending[command_id] = future
         try:
-            writer.write(json.dumps({**command, "id": command_id}).encode() + b"\n")
+            writer.write(json.dumps(command.model_copy(update={"id": command_id}).wire()).encode() + b"\n")
             await writer.drain()
-            return await asyncio.wait_for(future, self.timeout_s)
+            raw = await asyncio.wait_for(future, self.timeout_s)
         except (ConnectionError, OSError) as exc:
             raise PilotUnavailable(f"pilot connection lost: {exc}") from exc
         finally:
             self._pending.pop(command_id, None)
+        return _parse_reply(command, raw)
 
     async def _read(self, reader: asyncio.StreamReader) -> None:
         while True:
@@ -104,21 +147,32 @@ class PilotLink:
             except json.JSONDecodeError:
                 log.warning("pilot sent a line that is not JSON")
                 continue
-            if "ok" in message:
+            if not isinstance(message, dict):
+                log.warning("pilot sent a line that is not a JSON object")
+            elif "ok" in message:
                 future = self._pending.get(message.get("id"))
                 if future is not None and not future.done():
                     future.set_result(message)
             else:
-                try:
-                    self.on_message(message)
-                except Exception:  # noqa: BLE001 - one bad message must not drop the link
-                    log.exception("handling a pilot message failed")
+                self._dispatch(message)
+
+    def _dispatch(self, message: dict[str, Any]) -> None:
+        try:
+            event = p.EVENT.validate_python(message)
+        except ValidationError as exc:
+            log.warning("pilot sent an event this supervisor cannot read (%s): %s", message.get("event"),
+                        exc.errors()[0]["msg"])
+            return
+        try:
+            self.on_message(event)
+        except Exception:  # noqa: BLE001 - one bad message must not drop the link
+            log.exception("handling a pilot message failed")
 
     async def _heartbeat(self) -> None:
         while True:
             await asyncio.sleep(self.heartbeat_s)
-            with contextlib.suppress(PilotUnavailable, asyncio.TimeoutError):
-                await self.request({"cmd": "heartbeat"})
+            with contextlib.suppress(PilotUnavailable, PilotRefused, asyncio.TimeoutError):
+                await self.request(p.Heartbeat())
 
     def _fail_pending(self, why: str) -> None:
         for future in self._pending.values():
@@ -129,3 +183,18 @@ class PilotLink:
     async def _sleep(self, seconds: float) -> None:
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(self._stop.wait(), seconds)
+
+
+def _parse_reply(command: p.BaseCommand[R], raw: dict[str, Any]) -> R:
+    """The reply as its model; a pilot of another version is told apart from a plain refusal."""
+    if raw.get("v", p.PROTOCOL_VERSION) not in p.SUPPORTED_VERSIONS:
+        raise PilotVersionMismatch(
+            f"the pilot process speaks protocol version {raw.get('v')}, this supervisor speaks "
+            f"{', '.join(str(v) for v in p.SUPPORTED_VERSIONS)}: update the two together")
+    try:
+        if raw.get("ok") is False:
+            raise PilotRefused(p.ErrorReply.model_validate(raw).error)
+        return command.reply_type.model_validate(raw)  # type: ignore[return-value]
+    except ValidationError as exc:
+        raise PilotUnavailable(f"the pilot's reply to {getattr(command, 'cmd', '?')!r} does not match the protocol: "
+                               f"{exc.errors()[0]['msg']}") from None

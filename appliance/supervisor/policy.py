@@ -132,7 +132,7 @@ class Policy:
     def _reason(st: LiveStation, mode: ModeDecision, allocator_reason: str) -> str:
         if st.blocking_faults:
             fault = st.blocking_faults[0]
-            return f"fault: {fault.get('code')} — {fault.get('message', '')}"
+            return f"fault: {fault.code} — {fault.message}"
         if not st.plugged:
             return "no car connected"
         if not mode.allowed:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from appliance.protocol import LogEntry
 from appliance.supervisor.live import LiveStation
 from appliance.supervisor.sessions import Session, SessionTracker
 from appliance.supervisor.storage import Storage
@@ -61,8 +62,9 @@ class StorageRecorder:
                 tracker.resume(Session(sid, stored.start_t, stored.mode, energy_kwh=stored.energy_kwh,
                                        peak_power_w=stored.peak_power_w, cost=stored.cost or 0.0, id=stored.id))
 
-    def pilot_logs(self, entries: list[dict[str, Any]], last_seq: int, boot: str | None) -> None:
-        self.storage.pilot_logs.store(entries, last_seq=last_seq, boot=boot)
+    def pilot_logs(self, entries: list[LogEntry], last_seq: int, boot: str | None) -> int:
+        """Keep a fetch's entries; returns the `since` for the next fetch."""
+        return self.storage.pilot_logs.store([e.model_dump() for e in entries], last_seq=last_seq, boot=boot)
 
     def tick(self, now: float) -> None:
         """Once a second: make the second durable; roll up and purge now and then."""

@@ -11,18 +11,20 @@ import contextlib
 import logging
 import time
 from pathlib import Path
-from typing import Any, Callable
+from typing import Callable, TypeVar
 
+from appliance import protocol as p
 from appliance.supervisor.core import SupervisorCore
-from appliance.supervisor.pilot_link import PilotLink, PilotUnavailable
+from appliance.supervisor.pilot_link import PilotLink, PilotRefused, PilotUnavailable
 
 log = logging.getLogger(__name__)
+R = TypeVar("R", bound=p.Reply)
 
 
 class SupervisorRuntime:
     def __init__(self, core: SupervisorCore, socket_path: Path, clock: Callable[[], float] = time.time,
                  on_cycle: Callable[[float], None] | None = None,
-                 on_logs: Callable[[list[dict[str, Any]], int, str | None], int] | None = None,
+                 on_logs: Callable[[list[p.LogEntry], int, str | None], int] | None = None,
                  period_s: float = 1.0, log_period_s: float = 10.0) -> None:
         self.core = core
         self.clock = clock
@@ -47,17 +49,17 @@ class SupervisorRuntime:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
 
-    async def command(self, command: dict[str, Any]) -> dict[str, Any]:
+    async def command(self, command: p.BaseCommand[R]) -> R:
         """One command to the pilot, for the API (clear_fault, self_test...)."""
         return await self.link.request(command)
 
-    def _connected(self, hello: dict[str, Any]) -> None:
-        if hello.get("boot_id") != self.pilot_boot:
-            self.pilot_boot = hello.get("boot_id")
+    def _connected(self, hello: p.HelloReply) -> None:
+        if hello.boot_id != self.pilot_boot:
+            self.pilot_boot = hello.boot_id
             self.log_seq = 0  # a (re)started pilot numbers its log from 1 again; storage ignores repeats
         self.core.on_connected(hello, self.clock())
 
-    def _message(self, message: dict[str, Any]) -> None:
+    def _message(self, message: p.Event) -> None:
         self.core.on_pilot_message(message, self.clock())
 
     async def _loop(self) -> None:
@@ -71,12 +73,12 @@ class SupervisorRuntime:
             if self.link.connected.is_set():
                 for command in commands:
                     try:
-                        reply = await self.link.request(command)
+                        await self.link.request(command)
+                    except PilotRefused as exc:
+                        log.warning("pilot refused %s: %s", command.wire(), exc)
                     except (PilotUnavailable, asyncio.TimeoutError) as exc:
-                        log.info("pilot command %s not delivered: %s", command.get("cmd"), exc)
+                        log.info("pilot command %s not delivered: %s", command.cmd, exc)
                         break
-                    if not reply.get("ok"):
-                        log.warning("pilot refused %s: %s", command, reply.get("error", {}).get("message"))
             if self.on_cycle is not None:
                 self.on_cycle(now)
             await asyncio.sleep(max(0.0, next_at - time.monotonic()))
@@ -86,7 +88,6 @@ class SupervisorRuntime:
             await asyncio.sleep(self.log_period_s)
             if not self.link.connected.is_set() or self.on_logs is None:
                 continue
-            with contextlib.suppress(PilotUnavailable, asyncio.TimeoutError):
-                reply = await self.link.request({"cmd": "fetch_logs", "since": self.log_seq, "limit": 1000})
-                if reply.get("ok"):
-                    self.log_seq = self.on_logs(reply["entries"], reply.get("last_seq", self.log_seq), self.pilot_boot)
+            with contextlib.suppress(PilotUnavailable, PilotRefused, asyncio.TimeoutError):
+                reply = await self.link.request(p.FetchLogs(since=self.log_seq, limit=1000))
+                self.log_seq = self.on_logs(reply.entries, reply.last_seq, self.pilot_boot)

@@ -8,8 +8,7 @@ never above the line limit (a pilot that checks the plain sum counts every stati
 
 from __future__ import annotations
 
-from typing import Any
-
+from appliance.protocol import SetCurrent
 from appliance.supervisor.live import LiveStation
 
 SETTLE_S = 5.0
@@ -22,8 +21,8 @@ class CommandSequencer:
         self._lowered: dict[int, tuple[float, float]] = {}  # station -> (when, new target)
 
     def commands(self, now: float, targets: dict[int, float], live: dict[int, LiveStation],
-                 line_limit_a: float) -> list[dict[str, Any]]:
-        out: list[dict[str, Any]] = []
+                 line_limit_a: float) -> list[SetCurrent]:
+        out: list[SetCurrent] = []
         requested = {sid: (st.requested_a if st.allowed else 0.0) for sid, st in live.items()}
         for sid, target in targets.items():
             if target < requested[sid] - 1e-9:
@@ -48,6 +47,6 @@ class CommandSequencer:
         return out
 
 
-def _set(station: int, amps: float) -> dict[str, Any]:
+def _set(station: int, amps: float) -> SetCurrent:
     amps = round(amps, 1)
-    return {"cmd": "set", "station": station, "current_a": amps if amps >= 6 else 0.0, "allowed": amps >= 6}
+    return SetCurrent(station=station, current_a=amps if amps >= 6 else 0.0, allowed=amps >= 6)

@@ -27,6 +27,7 @@ import pytest
 from websockets.asyncio.client import connect
 
 from tests.bench.conftest import percentile
+from tests.pilot_messages import event
 
 pytestmark = pytest.mark.realtime
 REST_CLIENTS = 50
@@ -68,8 +69,7 @@ def _serve(data_dir: Path) -> None:
         next_at = time.monotonic()
         for seq in range(int(rate * seconds)):
             state = "C" if seq % 2 else "B"
-            core.on_pilot_message({"v": 1, "event": "state", "station": 1, "state": state, "seq": seq,
-                                   "sent": time.time(), "cause": None}, time.time())
+            core.on_pilot_message(event("state", time.time(), station=1, state=state), time.time())
             next_at += 1 / rate
             await asyncio.sleep(max(0.0, next_at - time.monotonic()))
 

@@ -74,7 +74,7 @@ def test_bad_input_never_kills_the_connection_or_the_process(pilot) -> None:
                     b"x" * 70_000, b'{"cmd":"nope"}'):
         answer = c.reply(garbage)
         assert answer["ok"] is False and answer["error"]["message"]
-    assert c.reply(b'{"cmd":"hello","client":"test","id":1}')["protocol"] == 1
+    assert c.reply(b'{"cmd":"hello","client":"test","id":1}')["protocol"] == 2
     c.close()
     # a client that vanishes mid-line does not matter either
     rude = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
+from appliance import protocol as p
 from appliance.pilot.config import PilotConfig, StationConfig
 from appliance.pilot.engine import PilotEngine
 from appliance.pilot.service import PilotService
@@ -30,7 +32,11 @@ def service() -> PilotService:
         (b'{"cmd": "set", "station": 1, "allowed": true}', "bad_request", "current_a"),
         (b'{"cmd": "set", "station": 1, "current_a": 10, "allowed": true, "extra": 1}', "bad_request", "extra"),
         (b'{"cmd": "set", "station": 1, "current_a": NaN, "allowed": true}', "bad_request", "current_a"),
-        (b'{"cmd": "heartbeat", "v": 2}', "bad_request", "v"),
+        (b'{"cmd": "heartbeat", "v": "2"}', "bad_request", "v"),
+        (b'{"cmd": "heartbeat", "v": 1}', "unsupported_version", "version 1 is not spoken here"),
+        (b'{"cmd": "set", "v": 3, "station": 1, "current_a": 10, "allowed": true}', "unsupported_version", "speaks version 2"),
+        (b'{"cmd": "hello", "versions": [1]}', "unsupported_version", "update the supervisor and the pilot together"),
+        (b'{"cmd": "hello", "versions": "all"}', "bad_request", "versions"),
         (b'{"cmd": "fetch_logs", "limit": 0}', "bad_request", "limit"),
     ],
 )
@@ -80,7 +86,7 @@ def test_lowering_the_line_limit_shrinks_allocations_at_once(service: PilotServi
 
 def test_hello_get_all_and_logs(service: PilotService) -> None:
     hello = service.handle({"cmd": "hello", "client": "test", "id": "a"})
-    assert hello["ok"] and hello["id"] == "a" and hello["protocol"] == 1 and len(hello["stations"]) == 2
+    assert hello["ok"] and hello["id"] == "a" and hello["protocol"] == 2 and hello["v"] == 2 and len(hello["stations"]) == 2
     snap = service.handle({"cmd": "get_all"})
     assert set(snap["stations"]) == {"1", "2"} and snap["stations"]["1"]["state"] == "A"
     logs = service.handle({"cmd": "fetch_logs", "since": 0})
@@ -95,3 +101,26 @@ def test_hello_says_the_line_is_checked_per_phase_and_the_snapshot_says_where(se
     service.handle({"cmd": "set", "station": 1, "current_a": 30, "allowed": True})
     refused = service.handle({"cmd": "set", "station": 2, "current_a": 6, "allowed": True})
     assert "6 A on line phase L1 with 30 A already allocated there" in refused["error"]["message"]
+
+
+def test_hello_negotiates_a_version_both_sides_speak(service: PilotService) -> None:
+    hello = service.handle({"cmd": "hello", "versions": [1, 2, 7]})
+    assert hello["ok"] and hello["protocol"] == 2 and hello["versions"] == [2]
+    old = service.handle({"v": 1, "cmd": "hello", "client": "supervisor 0.1"})
+    assert old["ok"] is False and old["error"]["code"] == "unsupported_version"
+    assert "protocol version 1" in old["error"]["message"] and "speaks version 2" in old["error"]["message"]
+
+
+def test_every_reply_and_event_parses_into_the_shared_models(service: PilotService) -> None:
+    """What the pilot sends, the supervisor reads with the same models: nothing is lost on the way."""
+    commands: list[p.BaseCommand[Any]] = [
+        p.Hello(client="t"), p.Heartbeat(), p.SetCurrent(station=1, current_a=16, allowed=True),
+        p.SetLineLimit(line_limit_a=30), p.GetAll(), p.ClearFault(station=1), p.FetchLogs(), p.SelfTest(station=2),
+    ]
+    for command in commands:
+        wire = json.loads(json.dumps(service.handle(command.model_copy(update={"id": 5}).wire())))
+        reply = command.reply_type.model_validate(wire)
+        assert reply.id == 5 and reply.model_dump(mode="json", by_alias=True) == wire
+    telemetry = p.EVENT.validate_python(json.loads(json.dumps(service.telemetry())))
+    assert isinstance(telemetry, p.TelemetryEvent) and telemetry.stations[1].requested_a == 16
+    assert telemetry.line_limit_a == 30 and telemetry.stations[2].max_current_a == 16

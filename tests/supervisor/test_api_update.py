@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 from appliance.supervisor.app_context import AppContext
 from appliance.system.bundle import create_bundle
 from appliance.system.update import UpdateManager
+from tests.pilot_messages import event
 from tests.supervisor.conftest import API
 from tests.system.wheels import make_wheel
 
@@ -49,7 +50,7 @@ def test_forged_bundle_is_422_and_reported(client: TestClient, admin, updater) -
 
 
 def test_charging_car_needs_force(client: TestClient, admin, updater, ctx: AppContext, tmp_path: Path) -> None:
-    ctx.core.on_pilot_message({"event": "state", "station": 1, "state": "C", "contactor": True}, time.time())
+    ctx.core.on_pilot_message(event("state", station=1, state="C", contactor=True), time.time())
     bundle = _bundle(tmp_path, "0.3.0")
     refused = client.post(f"{API}/system/update", content=bundle, headers=admin)
     assert refused.status_code == 409

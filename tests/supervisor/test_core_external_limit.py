@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from appliance.protocol import SetCurrent
 from appliance.supervisor.core import NullRecorder, SupervisorCore
 from appliance.supervisor.external_limit import ExternalLimit
 from appliance.supervisor.settings import SiteSettings, StationSettings
+from tests.pilot_messages import hello
 from tests.supervisor.test_core_limits import charging, telemetry
 
 
@@ -26,7 +28,7 @@ def site(*rotations: tuple[int, int, int]) -> tuple[SupervisorCore, Events]:
     events = Events()
     stations = [StationSettings(id=sid, phase_rotation=rotation) for sid, rotation in enumerate(rotations, 1)]
     core = SupervisorCore(SiteSettings(stations=stations), events)
-    core.on_connected({"line_limit_a": 32.0}, 0.0)
+    core.on_connected(hello(32.0), 0.0)
     core.policy.format_time = lambda t: f"t={t:g}"
     return core, events
 
@@ -54,9 +56,9 @@ def test_16_a_caps_two_cars_until_it_expires() -> None:
     core.set_external_limit(rest(current_a=(16.0, 16.0, 16.0)), 1.0)
     commands = core.cycle(1.0)
     assert targets(core) == [8.0, 8.0]
-    assert [c for c in commands if c["cmd"] == "set"] == [
-        {"cmd": "set", "station": 1, "current_a": 8.0, "allowed": True},
-        {"cmd": "set", "station": 2, "current_a": 8.0, "allowed": True}]
+    assert [c for c in commands if isinstance(c, SetCurrent)] == [
+        SetCurrent(station=1, current_a=8.0, allowed=True),
+        SetCurrent(station=2, current_a=8.0, allowed=True)]
     assert core.decisions[1].reason.endswith("; limited by the energy manager (REST) to 16 A until t=60")
     view = core.snapshot()["external_limit"]
     assert view["source"] == "rest" and view["current_a"] == [16.0, 16.0, 16.0] and view["cap_a"] == 16.0
@@ -78,7 +80,7 @@ def test_0_a_pauses_both_and_says_why() -> None:
     core.set_external_limit(rest(current_a=(0.0, 0.0, 0.0)), 1.0)
     commands = core.cycle(1.0)
     assert targets(core) == [0.0, 0.0]
-    assert {"cmd": "set", "station": 1, "current_a": 0.0, "allowed": False} in commands
+    assert SetCurrent(station=1, current_a=0.0, allowed=False) in commands
     assert core.decisions[2].reason == "paused: limited by the energy manager (REST) to 0 A until t=60"
 
 

@@ -20,6 +20,7 @@ from appliance.supervisor.app_context import AppContext
 from appliance.supervisor.policy import local_hhmm
 from appliance.supervisor.price_provider import RETRY_S, FeedError, PriceProvider, parse
 from appliance.supervisor.settings import SiteSettings, UrlPrices
+from tests.pilot_messages import event
 from tests.price_feed import PriceFeed
 from tests.supervisor.conftest import API
 
@@ -141,7 +142,7 @@ def test_a_url_source_feeds_get_prices_and_the_low_cost_decision(client: TestCli
     hour = 3600 * (now // 3600)
     assert client.put(f"{API}/site", json={"price_threshold": 0.2}, headers=admin).status_code == 200
     assert client.patch(f"{API}/stations/1", json={"mode": "low_cost"}, headers=admin).status_code == 200
-    ctx.core.on_pilot_message({"event": "state", "station": 1, "state": "B", "pilot": "B"}, now)
+    ctx.core.on_pilot_message(event("state", station=1, state="B", pilot="X2"), now)
     ctx.core.cycle(now)
     assert client.get(f"{API}/stations/1").json()["reason"] == "waiting: no price at or under 0.20 known"
     assert client.get(f"{API}/prices").json()["source"] == {"kind": "manual"}

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from appliance.pilot.config import PilotConfig, StationConfig
+from appliance.pilot.engine import CommandRejected, PilotEngine
 from appliance.supervisor.external_limit import ExternalLimit
 from tests.scenario_helpers import charging
 
@@ -264,3 +266,30 @@ def test_with_the_supervisor_lost_the_failsafe_budget_is_per_line_phase(run) -> 
     for s in samples_between(report, 70, 110):
         assert (s["stations"]["1"]["offered_a"], s["stations"]["2"]["offered_a"]) == (32.0, 32.0), s
         assert s["line_a"] == [32.0, 32.0, 0.0], s
+
+
+def test_the_pilot_holds_the_energy_managers_limit_while_the_supervisor_is_gone(run) -> None:
+    """Without the supervisor a car arriving gets the failsafe current, but never above the limit
+    the energy manager set: the pilot holds it (and lets it lapse on its own clock)."""
+    events = charging(1, at=1.0) + [{"at": 40.0, "do": "supervisor_kill", "seconds": 100}] + charging(2, at=60.0)
+    report, runner = run(events, until=20)
+    runner.supervisor.core.set_external_limit(
+        ExternalLimit(source="rest", current_a=(16.0, 16.0, 16.0), set_at=20.0, expires_at=400.0), 20.0)
+    report = runner.run(200)
+    assert report.first("fault", 1, code="SupervisorLost", active=True)["t"] < 50
+    for s in samples_between(report, 30, 200):
+        assert max(s["line_a"]) <= 16.05, s
+    assert runner.engine.held_limit is not None and runner.engine.held_limit.amps == (16.0, 16.0, 16.0)
+    for s in samples_between(report, 70, 140):  # both charge on the failsafe share of the held 16 A
+        assert [s["stations"][k]["offered_a"] for k in ("1", "2")] == [8.0, 8.0], s
+    assert runner.supervisor.rejections == []
+
+
+def test_a_held_limit_lapses_on_the_pilots_clock() -> None:
+    engine = PilotEngine(PilotConfig(line_limit_a=32, stations=[StationConfig(id=1), StationConfig(id=2)]))
+    engine.hold_limit(10.0, (16.0, 16.0, 10.0), 30.0)
+    assert engine.phase_limits(39.9) == {1: 16.0, 2: 16.0, 3: 10.0}
+    with pytest.raises(CommandRejected, match="energy manager's limit of 10 A per phase"):
+        engine.set_current(20.0, 1, 12.0, True)
+    assert engine.phase_limits(40.0) == {1: 32.0, 2: 32.0, 3: 32.0} and engine.held_limit is None
+    engine.set_current(41.0, 1, 12.0, True)

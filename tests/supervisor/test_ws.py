@@ -14,6 +14,7 @@ from starlette.websockets import WebSocketDisconnect
 
 from appliance.supervisor.api.hub import Hub, encode
 from appliance.supervisor.app_context import AppContext
+from tests.pilot_messages import event, telemetry
 from tests.supervisor.conftest import API
 
 WS = f"{API}/ws"
@@ -33,13 +34,13 @@ def test_snapshot_on_connect_then_events_at_once(client: TestClient, admin, ctx:
         assert first["type"] == "snapshot" and [s["id"] for s in first["data"]["stations"]] == [1, 2]
         assert first["data"] == {**ctx.core.snapshot(), "stations": first["data"]["stations"]}
 
-        ctx.core.on_pilot_message({"event": "state", "station": 2, "state": "B", "pilot": "X2",
-                                   "cause": {"from": "A", "to": "B"}}, time.time())
+        ctx.core.on_pilot_message(event("state", station=2, state="B", pilot="X2", cause={"from": "A", "to": "B"}),
+                                  time.time())
         state = _next(ws, "state")
         assert state["event"]["cause"] == {"from": "A", "to": "B"} and state["station"]["state"] == "B"
 
-        ctx.core.on_pilot_message({"event": "fault", "station": 1, "code": "RCD_DC", "active": True,
-                                   "message": "residual current"}, time.time())
+        ctx.core.on_pilot_message(event("fault", station=1, code="RCD_DC", active=True, message="residual current"),
+                                  time.time())
         fault = _next(ws, "fault")
         assert fault["event"]["code"] == "RCD_DC" and fault["station"]["id"] == 1
 
@@ -58,7 +59,7 @@ def test_snapshots_every_second_and_after_a_change(client: TestClient, admin: di
 def test_telemetry_is_not_forwarded_raw(client: TestClient, admin, ctx: AppContext) -> None:
     with client.websocket_connect(WS) as ws:
         ws.receive_json()
-        ctx.core.on_pilot_message({"event": "telemetry", "stations": {}}, time.time())
+        ctx.core.on_pilot_message(telemetry(), time.time())
         assert ws.receive_json()["type"] == "snapshot"  # the periodic snapshot, not the raw frame
 
 

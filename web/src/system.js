@@ -35,7 +35,7 @@ export function renderSystem(root) {
     setText(values.started, dateTime(system.started));
     setText(values.hat, system.hat === "hardware" ? "EVSE HAT (hardware)" : "simulated HAT");
     const connected = store.snapshot ? store.snapshot.pilot_connected : system.pilot_connected;
-    setText(values.pilot, connected ? "connected" : "not connected");
+    setText(values.pilot, connected ? "connected" : system.pilot_problem || "not connected");
     setText(values.reconnects, system.pilot_reconnects ?? "–");
     setText(values.live, store.live);
   }

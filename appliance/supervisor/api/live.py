@@ -8,11 +8,11 @@ import contextlib
 import logging
 from typing import Any
 
+from appliance.protocol import Event, TelemetryEvent
 from appliance.supervisor.api.hub import Hub
 from appliance.supervisor.app_context import AppContext
 
 log = logging.getLogger(__name__)
-PUSHED_EVENTS = ("state", "fault")
 
 
 class LiveFeed:
@@ -29,14 +29,13 @@ class LiveFeed:
         if self.hub.clients:
             self.hub.publish(self.snapshot())
 
-    def on_pilot_message(self, message: dict[str, Any]) -> None:
+    def on_pilot_message(self, message: Event) -> None:
         """Core listener: runs for every pilot message, so it only looks at the kind."""
-        kind = message.get("event")
-        if kind not in PUSHED_EVENTS or not self.hub.clients:
+        if isinstance(message, TelemetryEvent) or not self.hub.clients:
             return
-        sid = message.get("station")
+        sid = message.station
         view = self.ctx.core.station_view(sid) if sid in self.ctx.core.live else None
-        self.hub.publish({"type": kind, "t": self.ctx.clock(), "event": message, "station": view})
+        self.hub.publish({"type": message.event, "t": self.ctx.clock(), "event": message.wire(), "station": view})
 
     def start(self) -> None:
         self.hub.bind(asyncio.get_running_loop())

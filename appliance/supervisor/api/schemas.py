@@ -205,4 +205,6 @@ class SystemInfo(BaseModel):
     hat: Literal["simulated", "hardware"]
     pilot_connected: bool
     pilot_reconnects: int | None
+    pilot_problem: str | None = Field(default=None, description="why a reachable pilot process is not used "
+                                                                "(e.g. it speaks another protocol version)")
     updates_available: bool

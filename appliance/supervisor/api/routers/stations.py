@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path
 
+from appliance import protocol
 from appliance.supervisor.api import persist
 from appliance.supervisor.api.deps import Controller, Ctx, Live, Reader, audit
 from appliance.supervisor.api.errors import user_input
@@ -59,12 +60,9 @@ async def clear_fault(station_id: StationId, ctx: Ctx, who: Controller,
     body = body or ClearFault()
     if body.service and not allows(who.scope or "read", "admin"):
         raise HTTPException(status_code=403, detail="a service reset needs the 'admin' scope")
-    command = {"cmd": "clear_fault", "station": station_id, "service": body.service}
-    if body.code is not None:
-        command["code"] = body.code
     audit(ctx, who, "station.clear_fault", f"station/{station_id}", body.model_dump())
-    reply = await pilot_command(ctx, command)
-    return {"station": station_id, "cleared": reply.get("cleared", [])}
+    reply = await pilot_command(ctx, protocol.ClearFault(station=station_id, code=body.code, service=body.service))
+    return {"station": station_id, "cleared": reply.cleared}
 
 
 @router.post("/{station_id}/self-test", responses=NOT_FOUND,
@@ -72,5 +70,5 @@ async def clear_fault(station_id: StationId, ctx: Ctx, who: Controller,
 async def self_test(station_id: StationId, ctx: Ctx, who: Controller) -> dict[str, Any]:
     _known(ctx, station_id)
     audit(ctx, who, "station.self_test", f"station/{station_id}")
-    reply = await pilot_command(ctx, {"cmd": "self_test", "station": station_id})
-    return {"station": station_id, "started": reply.get("started", True)}
+    reply = await pilot_command(ctx, protocol.SelfTest(station=station_id))
+    return {"station": station_id, "started": reply.started}

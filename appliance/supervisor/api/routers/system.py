@@ -31,6 +31,7 @@ async def system(ctx: Ctx, _: Reader) -> SystemInfo:
                       simulated=ctx.simulated, hat="simulated" if ctx.simulated else "hardware",
                       pilot_connected=ctx.core.pilot_connected,
                       pilot_reconnects=None if ctx.runtime is None else ctx.runtime.link.reconnects,
+                      pilot_problem=None if ctx.runtime is None else ctx.runtime.link.problem,
                       updates_available=ctx.updater is not None)
 
 
