@@ -10,6 +10,8 @@ from typing import Any
 
 from appliance import protocol as p
 from appliance.supervisor.pilot_link import PilotLink
+from appliance.supervisor.recorder import StorageRecorder
+from appliance.supervisor.storage import Storage
 
 V1_PILOT = {"v": 1, "ok": False, "error": {"code": "bad_request", "message": "v: Input should be 1"}}
 
@@ -58,3 +60,15 @@ def test_the_hello_offers_our_versions_and_a_matching_pilot_is_used(tmp_path: Pa
     link, hellos = asyncio.run(_link_against(tmp_path / "v2.sock", pilot))
     assert seen[0]["cmd"] == "hello" and seen[0]["v"] == 2 and seen[0]["versions"] == [2]
     assert len(hellos) == 1 and hellos[0].protocol == 2 and link.problem is None
+
+
+def test_pilot_logs_are_fetched_on_from_where_the_last_fetch_ended(tmp_path: Path) -> None:
+    """The recorder answers each fetch with the `since` of the next, so every later fetch asks
+    only for new entries (and the log keeps being fetched at all)."""
+    with Storage(tmp_path / "evse.db") as storage:
+        recorder = StorageRecorder(storage)
+        entries = [p.LogEntry(seq=n, t=float(n), level="info", station=None, message=f"line {n}") for n in (1, 2, 3)]
+        assert recorder.pilot_logs(entries, 3, "boot-a") == 3
+        assert recorder.pilot_logs([p.LogEntry(seq=4, t=4.0, level="warning", station=1, message="four")], 4,
+                                   "boot-a") == 4
+        assert [e.message for e in storage.pilot_logs.list().items] == ["four", "line 3", "line 2", "line 1"]
