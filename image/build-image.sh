@@ -101,7 +101,11 @@ log "checking for secrets"
 if ! (cd "$REPO_DIR" && "$py" -m image.secretscan "$root/opt/evse" "$root/etc/evse" "$root/usr/lib/evse" "$boot"); then
     echo "FAIL: secrets found in the image (above)"; exit 1
 fi
-grep -q '^evse:' "$root/etc/passwd" || { echo "FAIL: no evse user"; exit 1; }
+for user in evse evse-pilot; do
+    grep -q "^$user:" "$root/etc/passwd" || { echo "FAIL: no $user user"; exit 1; }
+done
+# pigpiod.service requires the nftables rule that keeps all but the pilot's user away from it.
+[ -x "$root/usr/sbin/nft" ] || { echo "FAIL: no nft in the base image (package nftables)"; exit 1; }
 fstrim "$root" >/dev/null 2>&1 || true   # freed blocks read as zeros: a smaller .xz
 umount "$root"
 e2fsck -f -y "$root_dev" >/dev/null || [ $? -le 1 ]

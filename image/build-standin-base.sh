@@ -11,8 +11,8 @@ set -euo pipefail
 
 out=${1:-$CACHE_DIR/standin-base.img}
 mirror=${EVSE_DEBIAN_MIRROR:-http://deb.debian.org/debian}
-# What Raspberry Pi OS Lite has and the appliance relies on: systemd, python3, avahi, fdisk.
-packages=systemd-sysv,udev,kmod,dbus,raspi-firmware,linux-image-arm64,python3,avahi-daemon,fdisk,e2fsprogs,dosfstools,iproute2,netbase,ca-certificates,procps
+# What Raspberry Pi OS Lite has and the appliance relies on: systemd, python3, avahi, fdisk, nftables.
+packages=systemd-sysv,udev,kmod,dbus,raspi-firmware,linux-image-arm64,python3,avahi-daemon,fdisk,e2fsprogs,dosfstools,iproute2,netbase,ca-certificates,procps,nftables
 
 require_root
 require_tools mmdebstrap mkfs.vfat mcopy mke2fs sfdisk python3
