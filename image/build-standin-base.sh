@@ -5,7 +5,7 @@
 #
 #   sudo image/build-standin-base.sh [OUT.img]     (default: $EVSE_IMAGE_CACHE/standin-base.img)
 #
-# Slow (about 16 minutes on 2 cores: the initramfs is built under emulation); the result is cached.
+# Slow (about 19 minutes on 2 cores: the initramfs is built under emulation); the result is cached.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
