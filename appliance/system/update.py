@@ -30,10 +30,10 @@ import contextlib
 import fcntl
 import json
 import os
+import secrets
 import shutil
 import stat
 import subprocess
-import secrets
 import sys
 import time
 import urllib.request
@@ -56,7 +56,7 @@ SERVICES = ("evse-pilot.service", "evse-supervisor.service")
 UNFINISHED = ("switching", "checking")
 MAX_STATE_BYTES = 64 * 1024
 # Opening what evse may have planted: no symbolic link, and no FIFO that would block root.
-_NOFOLLOW = os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+_UNTRUSTED = os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
 
 
 class UpdateRefused(Exception):
@@ -355,7 +355,7 @@ class UpdateManager:
         shutil.rmtree(work, ignore_errors=True)
         with self._spool_dir() as spool:
             try:
-                staged = os.open(self.staged.name, os.O_RDONLY | os.O_DIRECTORY | _NOFOLLOW, dir_fd=spool)
+                staged = os.open(self.staged.name, os.O_RDONLY | os.O_DIRECTORY | _UNTRUSTED, dir_fd=spool)
             except FileNotFoundError:
                 raise BundleError("no update has been uploaded") from None
             except OSError:
@@ -440,7 +440,7 @@ class UpdateManager:
                 # Made by root at boot, it must still be the supervisor's to stage into.
                 owner = os.fstat(parent)
                 os.chown(self.spool.name, owner.st_uid, owner.st_gid, dir_fd=parent, follow_symlinks=False)
-            fd = os.open(self.spool.name, os.O_RDONLY | os.O_DIRECTORY | _NOFOLLOW, dir_fd=parent)
+            fd = os.open(self.spool.name, os.O_RDONLY | os.O_DIRECTORY | _UNTRUSTED, dir_fd=parent)
         finally:
             os.close(parent)
         try:
@@ -452,7 +452,7 @@ class UpdateManager:
     def _lock(self) -> Iterator[None]:
         """One update at a time, across the supervisor and the root installer."""
         with self._spool_dir() as spool:
-            fd = os.open(".lock", os.O_RDONLY | os.O_CREAT | _NOFOLLOW, 0o644, dir_fd=spool)
+            fd = os.open(".lock", os.O_RDONLY | os.O_CREAT | _UNTRUSTED, 0o644, dir_fd=spool)
         try:
             if not stat.S_ISREG(os.fstat(fd).st_mode):
                 raise OSError(f"{self.spool / '.lock'} is not a regular file")
@@ -477,7 +477,7 @@ def installed_manager(root: Path = Path("/")) -> UpdateManager | None:
 
 def _read_json(name: str, dir_fd: int) -> dict[str, object]:
     """A small JSON object from a regular file, never through a symbolic link."""
-    fd = os.open(name, os.O_RDONLY | _NOFOLLOW, dir_fd=dir_fd)
+    fd = os.open(name, os.O_RDONLY | _UNTRUSTED, dir_fd=dir_fd)
     with os.fdopen(fd, "rb") as f:
         if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
             raise OSError(f"{name} is not a regular file")
@@ -514,13 +514,13 @@ def _copy_regular_tree(src: int, dest: Path) -> None:
     for name in sorted(os.listdir(src)):
         st = os.stat(name, dir_fd=src, follow_symlinks=False)
         if stat.S_ISDIR(st.st_mode):
-            sub = os.open(name, os.O_RDONLY | os.O_DIRECTORY | _NOFOLLOW, dir_fd=src)
+            sub = os.open(name, os.O_RDONLY | os.O_DIRECTORY | _UNTRUSTED, dir_fd=src)
             try:
                 _copy_regular_tree(sub, dest / name)
             finally:
                 os.close(sub)
         elif stat.S_ISREG(st.st_mode):
-            fd = os.open(name, os.O_RDONLY | _NOFOLLOW, dir_fd=src)
+            fd = os.open(name, os.O_RDONLY | _UNTRUSTED, dir_fd=src)
             with os.fdopen(fd, "rb") as f, open(dest / name, "xb") as out:
                 if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
                     raise BundleError(f"{name} in the staged update is not a regular file")
