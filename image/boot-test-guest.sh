@@ -19,7 +19,8 @@ while [ "$(cut -d. -f1 /proc/uptime)" -lt "$deadline" ]; do
     sleep 10
 done
 say "API answered $(cut -d' ' -f1 /proc/uptime) s after boot"
-for u in evse-growdata.service var-lib-evse.mount evse-firstboot.service pigpiod.service evse-pilot.service \
+for u in evse-growdata.service var-lib-evse.mount evse-firstboot.service evse-pigpiod-firewall.service \
+         pigpiod.service evse-pilot.service \
          evse-supervisor.service evse-http.socket evse-update.path avahi-daemon.service; do
     say "unit $u: $(systemctl show -p ActiveState -p SubState -p Result --value "$u" | tr '\n' ' ')"
 done
@@ -33,7 +34,11 @@ say "pilot: $(journalctl -u evse-pilot.service -o cat --no-pager | grep -m1 'ser
 say "data partition: $(df -h --output=source,size,used,target /var/lib/evse | tail -1)"
 say "hostname: $(hostname); EVSE_SIM in evse.env: $(grep ^EVSE_SIM= /etc/evse/evse.env)"
 say "first boot: $(tr '\n' ' ' < /boot/firmware/evse-firstboot.txt 2>/dev/null)"
-say "evse user: $(id evse)"
+say "users: $(id evse); $(id evse-pilot)"
+# The supervisor's user must not be able to signal the pilot nor be in the hardware groups.
+pilot_pid=$(systemctl show -p MainPID --value evse-pilot.service)
+if runuser -u evse -- kill -0 "$pilot_pid" 2>/dev/null; then isolated=no; else isolated=yes; fi
+say "supervisor's user cannot signal the pilot ($pilot_pid): $isolated"
 say "failed units: $(systemctl list-units --failed --plain --no-legend | cut -d' ' -f1 | tr '\n' ' ')"
 
 if [ -z "$answer" ]; then
@@ -47,7 +52,9 @@ systemctl -q is-active evse-pilot.service || ok=0
 systemctl -q is-active evse-supervisor.service || ok=0
 case $answer in 200\ *) ;; *) ok=0 ;; esac
 [ -n "$v8080" ] || ok=0
-[ "$socket" = "660 evse:evse" ] || ok=0
+[ "$socket" = "660 evse-pilot:evse-ipc" ] || ok=0
+[ "$isolated" = yes ] || ok=0
+id -nG evse | grep -qwE 'gpio|spi' && ok=0
 
 bundle=/var/tmp/evse-update.bundle
 if [ -f "$bundle" ]; then

@@ -5,11 +5,13 @@
 #
 #   sudo image/boot-test.sh [IMAGE.img.xz] [--update BUNDLE]   (default: build/evse-<version>.img.xz)
 #
-# With --update, the guest then installs BUNDLE (signed with the release key) the way an upload
-# through the API would, and reports the update's outcome and the version running afterwards.
+# With --update, the guest then installs BUNDLE (signed with a key the image trusts: a release
+# key, or the throw-away key of image/test-update.sh) the way an upload through the API would,
+# and reports the update's outcome and the version running afterwards.
 #
-# Slow (about 5-15 minutes: everything is emulated). Prints PASS or FAIL with the evidence the
-# guest reported on its serial console: unit states, HTTP answers, socket, data partition.
+# Slow (about 2 minutes on 2 cores, longer with --update: everything is emulated). Prints PASS
+# or FAIL with the evidence the guest reported on its serial console: unit states, HTTP answers,
+# socket, data partition.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 

@@ -3,24 +3,29 @@
 # appliance image evse-<version>.img.xz, offline: the base image's own programs run under
 # qemu-user-static in a chroot, and the appliance comes from a wheelhouse, never the network.
 #
-#   sudo image/build-image.sh BASE.img[.xz] [--wheelhouse DIR] [--out DIR]
+#   sudo image/build-image.sh BASE.img[.xz] [--wheelhouse DIR] [--out DIR] [--trust-key KEY.pub]
 #
-# Without --wheelhouse, the arm64 wheels are built once with image/build-wheelhouse.sh (needs
-# PyPI) and cached by the hash of pyproject.toml. Prints PASS or FAIL, the image size and time.
+# Without --wheelhouse, the arm64 wheels of the dependencies are built once with
+# image/build-wheelhouse.sh (needs PyPI) and cached by the hash of pyproject.toml without its
+# version line; each build copies them and adds its own appliance wheel, so builds of different
+# versions can run side by side. --trust-key makes the image also accept bundles signed with
+# that key (a test image; see image/test-update.sh). Prints PASS or FAIL, the image size and time.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-usage() { echo "usage: sudo image/build-image.sh BASE.img[.xz] [--wheelhouse DIR] [--out DIR]" >&2; exit 2; }
-base="" wheelhouse="" out=$REPO_DIR/build
+usage() { echo "usage: sudo image/build-image.sh BASE.img[.xz] [--wheelhouse DIR] [--out DIR] [--trust-key KEY.pub]" >&2; exit 2; }
+base="" wheelhouse="" out=$REPO_DIR/build trust_key=""
 while [ $# -gt 0 ]; do
     case $1 in
         --wheelhouse) wheelhouse=${2:?}; shift 2 ;;
         --out) out=${2:?}; shift 2 ;;
+        --trust-key) trust_key=${2:?}; shift 2 ;;
         -*) usage ;;
         *) [ -z "$base" ] || usage; base=$1; shift ;;
     esac
 done
 [ -n "$base" ] && [ -f "$base" ] || usage
+[ -z "$trust_key" ] || [ -f "$trust_key" ] || die "no public key at $trust_key"
 py=${EVSE_PYTHON:-$REPO_DIR/.venv/bin/python}
 ROOT_GROW_MIB=1024   # room for a second software version during updates
 DATA_MIB=256         # grows to fill the card on first boot
@@ -49,8 +54,10 @@ cleanup() {
 trap cleanup EXIT
 
 if [ -z "$wheelhouse" ]; then
-    wheelhouse=$CACHE_DIR/wheelhouse-$version-$(sha256sum "$REPO_DIR/pyproject.toml" | cut -c1-12)
-    [ -d "$wheelhouse" ] || "$IMAGE_DIR/build-wheelhouse.sh" "$wheelhouse"
+    deps=$(dependency_wheelhouse)
+    wheelhouse=$work/wheelhouse
+    mkdir "$wheelhouse"
+    cp "$deps"/*.whl "$wheelhouse/"
     build_app_wheel "$py" "$wheelhouse"
 fi
 ls "$wheelhouse"/evse_appliance-"$version"-*.whl "$wheelhouse"/pip-*.whl >/dev/null \
@@ -77,6 +84,10 @@ mcopy -s -p -m -i "$fat" '::*' "$boot/"
 
 log "customising (services, config.txt, overlay, first-boot template)"
 (cd "$REPO_DIR" && "$py" -m image.customize "$root" "$boot")
+if [ -n "$trust_key" ]; then
+    log "also trusting update bundles signed with $trust_key (a test image)"
+    install -D -m 0644 "$trust_key" "$root/etc/evse/update-keys/$(basename "$trust_key")"
+fi
 mcopy -s -o -p -m -i "$fat" "$boot"/* ::/
 
 log "installing evse-appliance $version into a venv (arm64 Python under emulation)"
@@ -101,7 +112,11 @@ log "checking for secrets"
 if ! (cd "$REPO_DIR" && "$py" -m image.secretscan "$root/opt/evse" "$root/etc/evse" "$root/usr/lib/evse" "$boot"); then
     echo "FAIL: secrets found in the image (above)"; exit 1
 fi
-grep -q '^evse:' "$root/etc/passwd" || { echo "FAIL: no evse user"; exit 1; }
+for user in evse evse-pilot; do
+    grep -q "^$user:" "$root/etc/passwd" || { echo "FAIL: no $user user"; exit 1; }
+done
+# pigpiod.service requires the nftables rule that keeps all but the pilot's user away from it.
+[ -x "$root/usr/sbin/nft" ] || { echo "FAIL: no nft in the base image (package nftables)"; exit 1; }
 fstrim "$root" >/dev/null 2>&1 || true   # freed blocks read as zeros: a smaller .xz
 umount "$root"
 e2fsck -f -y "$root_dev" >/dev/null || [ $? -le 1 ]

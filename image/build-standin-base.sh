@@ -5,14 +5,14 @@
 #
 #   sudo image/build-standin-base.sh [OUT.img]     (default: $EVSE_IMAGE_CACHE/standin-base.img)
 #
-# Slow (about 16 minutes on 2 cores: the initramfs is built under emulation); the result is cached.
+# Slow (about 19 minutes on 2 cores: the initramfs is built under emulation); the result is cached.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 out=${1:-$CACHE_DIR/standin-base.img}
 mirror=${EVSE_DEBIAN_MIRROR:-http://deb.debian.org/debian}
-# What Raspberry Pi OS Lite has and the appliance relies on: systemd, python3, avahi, fdisk.
-packages=systemd-sysv,udev,kmod,dbus,raspi-firmware,linux-image-arm64,python3,avahi-daemon,fdisk,e2fsprogs,dosfstools,iproute2,netbase,ca-certificates,procps
+# What Raspberry Pi OS Lite has and the appliance relies on: systemd, python3, avahi, fdisk, nftables.
+packages=systemd-sysv,udev,kmod,dbus,raspi-firmware,linux-image-arm64,python3,avahi-daemon,fdisk,e2fsprogs,dosfstools,iproute2,netbase,ca-certificates,procps,nftables
 
 require_root
 require_tools mmdebstrap mkfs.vfat mcopy mke2fs sfdisk python3

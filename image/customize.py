@@ -2,7 +2,7 @@
 
 Only file operations on two directory trees, so it runs unchanged on a mounted image, on the
 Debian stand-in and on a small fake root in the test suite. What needs arm64 programs (the
-appliance's venv, systemd-sysusers) is done afterwards in a chroot by image/build.py.
+appliance's venv, systemd-sysusers) is done afterwards in a chroot by image/build-image.sh.
 
     python3 -m image.customize ROOT BOOT
 """
@@ -42,7 +42,8 @@ VENDOR_UNITS = "usr/lib/systemd/system"
 FILES = (
     *(Install(f"systemd/{unit}", f"{VENDOR_UNITS}/{unit}") for unit in (
         "evse-pilot.service", "evse-supervisor.service", "evse-firstboot.service", "evse-growdata.service",
-        "evse-update.service", "evse-update.path", "evse-http.socket", "evse-http.service")),
+        "evse-update.service", "evse-update.path", "evse-http.socket", "evse-http.service",
+        "evse-pigpiod-firewall.service")),
     # In /etc: it must shadow the pigpio package's own unit of the same name.
     Install("systemd/pigpiod.service", "etc/systemd/system/pigpiod.service"),
     Install("sysusers.d/evse.conf", "usr/lib/sysusers.d/evse.conf"),
@@ -52,11 +53,13 @@ FILES = (
     Install("udev/60-evse-hat.rules", "usr/lib/udev/rules.d/60-evse-hat.rules"),
     Install("bin/evse-python", "usr/lib/evse/evse-python", 0o755),
     Install("bin/grow-data-partition", "usr/lib/evse/grow-data-partition", 0o755),
+    Install("nftables/pigpiod.nft", "usr/lib/evse/pigpiod.nft"),
     Install("etc/evse.env", "etc/evse/evse.env"),
     Install("etc/pilot.toml", "etc/evse/pilot.toml"),
 )
 ENABLED = ("evse-pilot.service", "evse-supervisor.service", "evse-firstboot.service", "evse-growdata.service",
-           "evse-update.service", "evse-update.path", "evse-http.socket", "pigpiod.service")
+           "evse-update.service", "evse-update.path", "evse-http.socket", "pigpiod.service",
+           "evse-pigpiod-firewall.service")
 
 
 def overlay_name() -> str:

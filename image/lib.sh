@@ -36,17 +36,33 @@ human_size() { numfmt --to=iec-i --suffix=B "$(stat -c %s "$1")"; }
 
 elapsed() { local s=$(( $(date +%s) - $1 )); printf '%dm%02ds' $((s / 60)) $((s % 60)); }
 
+# The cached arm64 wheels of the dependencies (built once, needs PyPI), keyed by pyproject.toml
+# without its version line: a version bump reuses them. Callers copy them into a wheelhouse of
+# their own before adding the appliance's wheel, so parallel builds never share one directory.
+dependency_wheelhouse() {
+    local deps
+    deps=$CACHE_DIR/wheelhouse-$(grep -v '^version *=' "$REPO_DIR/pyproject.toml" | sha256sum | cut -c1-12)
+    [ -d "$deps" ] || "$IMAGE_DIR/build-wheelhouse.sh" "$deps" >&2
+    echo "$deps"
+}
+
 # The appliance's own wheel, from the last commit (not from whatever is being edited in the
-# working tree) plus the built web UI, which is not in git (scripts/dev.sh builds it).
+# working tree) plus the built web UI, which is not in git (scripts/dev.sh builds it). VERSION,
+# when given, replaces the version in that copy: a test bundle newer than the image, nothing
+# committed (image/test-update.sh).
 build_app_wheel() {
-    local py=$1 out=$2 src
+    local py=$1 out=$2 version=${3:-} src
     [ -f "$REPO_DIR/appliance/supervisor/web/index.html" ] \
         || die "the web UI is not built: (cd web && npm ci && npm run build), or run bash scripts/dev.sh test"
     src=$(mktemp -d)
     git -C "$REPO_DIR" archive HEAD | tar -x -C "$src"
     cp -a "$REPO_DIR/appliance/supervisor/web" "$src/appliance/supervisor/"
+    if [ -n "$version" ]; then
+        sed -i "s/^version = \".*\"/version = \"$version\"/" "$src/pyproject.toml"
+        sed -i "s/^__version__ = \".*\"/__version__ = \"$version\"/" "$src/appliance/__init__.py"
+    fi
     rm -f "$out"/evse_appliance-*.whl
     "$py" -m pip wheel --quiet --no-deps -w "$out" "$src"
     rm -rf "$src"
-    log "evse_appliance wheel from commit $(git -C "$REPO_DIR" rev-parse --short HEAD)"
+    log "evse_appliance ${version:+$version }wheel from commit $(git -C "$REPO_DIR" rev-parse --short HEAD)"
 }

@@ -33,7 +33,7 @@ NAME = "evse-appliance"
 MANIFEST = "manifest.json"
 SIGNATURE = "manifest.sig"
 MAX_MANIFEST_BYTES = 256 * 1024
-_VERSION = re.compile(r"^[0-9][0-9A-Za-z.+_-]{0,63}$")
+VERSION_PATTERN = re.compile(r"^[0-9][0-9A-Za-z.+_-]{0,63}$")
 _PAYLOAD = re.compile(r"^wheels/[A-Za-z0-9_.+-]{1,200}\.whl$")
 CHUNK = 1024 * 1024
 
@@ -74,7 +74,7 @@ class Manifest:
         return manifest
 
     def check(self) -> None:
-        if not _VERSION.match(self.version):
+        if not VERSION_PATTERN.match(self.version):
             raise BundleError(f"bad version {self.version!r}")
         paths = [p.path for p in self.payload]
         if len(set(paths)) != len(paths) or not all(_PAYLOAD.match(p) for p in paths):

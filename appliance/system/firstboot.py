@@ -18,10 +18,12 @@ anyone with the card can read. The admin password reaches the supervisor only as
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import pwd
 import re
+import secrets
 import shutil
 import socket
 import subprocess
@@ -138,13 +140,30 @@ def _keyfile_value(value: str) -> str:
 
 
 def _write_private(path: Path, text: str, owner: tuple[int, int] | None = None) -> None:
+    """Root writes into the data directory, which evse owns: a fresh file (O_EXCL, O_NOFOLLOW)
+    given its mode and owner through the descriptor, then renamed over whatever was there, so a
+    planted symbolic link or FIFO is replaced, never followed."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(text)
-    os.chmod(path, 0o600)
-    if owner is not None:
-        os.chown(path, *owner)
+    directory = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        tmp = f".{path.name}.{secrets.token_hex(8)}"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600,
+                     dir_fd=directory)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                os.fchmod(f.fileno(), 0o600)
+                if owner is not None:
+                    os.fchown(f.fileno(), *owner)
+                f.write(text)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, path.name, src_dir_fd=directory, dst_dir_fd=directory)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp, dir_fd=directory)
+            raise
+    finally:
+        os.close(directory)
 
 
 def _apply_wifi(wifi: Wifi, root: Path, live: bool, run: Run) -> None:

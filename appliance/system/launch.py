@@ -1,6 +1,6 @@
 """Start the pilot the way the appliance is set up: real or simulated HAT, and which PWM backend.
 
-evse-pilot.service runs `launch prepare` as root, then `launch pilot` as evse. The settings come
+evse-pilot.service runs `launch prepare` as root, then `launch pilot` as evse-pilot. The settings come
 from /etc/evse/evse.env; the hardware decides the rest: pigpiod drives the pilot PWM where it
 runs (Pi 3, 4, Zero 2 W on Raspberry Pi OS), the kernel's sysfs PWM where it does not (Pi 5,
 Debian kernels).

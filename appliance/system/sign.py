@@ -1,7 +1,9 @@
 """Release tool for update bundles: make a signing key, sign a bundle, check one.
 
-    python -m appliance.system.sign keygen ~/.config/evse/release-key.pem
-    python -m appliance.system.sign bundle --key ~/.config/evse/release-key.pem --wheels WHEELHOUSE -o evse-0.2.0.bundle
+Run with the repository's Python from its root (e.g. `.venv/bin/python -m appliance.system.sign`):
+
+    python -m appliance.system.sign keygen ~/.config/evse/release-key.pem   (creates ~/.config/evse)
+    python -m appliance.system.sign bundle --key ~/.config/evse/release-key.pem --wheels DIR -o evse-0.2.0.bundle
     python -m appliance.system.sign verify evse-0.2.0.bundle [--pubkey KEY.pub]
 
 The private key never enters the repository or the image; put its public half into

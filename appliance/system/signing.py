@@ -19,6 +19,9 @@ MCowBQYDK2VwAyEAf5jOD01Bgc/EnKeoaKQpjj5awVbRInOh4YvPHGrN6j4=
 """,
 )
 SIGNATURE_BYTES = 64
+# Keys this device trusts besides the release keys: root's to add (the image build's --trust-key
+# puts a throw-away key here so a test image accepts a test bundle).
+EXTRA_KEYS_DIR = Path("/etc/evse/update-keys")
 
 
 def public_key_from_pem(pem: bytes | str) -> Ed25519PublicKey:
@@ -28,8 +31,10 @@ def public_key_from_pem(pem: bytes | str) -> Ed25519PublicKey:
     return key
 
 
-def release_keys() -> list[Ed25519PublicKey]:
-    return [public_key_from_pem(pem) for pem in RELEASE_PUBLIC_KEYS]
+def release_keys(extra_dir: Path = EXTRA_KEYS_DIR) -> list[Ed25519PublicKey]:
+    """The release keys, then every *.pub in `extra_dir` (none on a production image)."""
+    extra = sorted(extra_dir.glob("*.pub")) if extra_dir.is_dir() else []
+    return [public_key_from_pem(pem) for pem in (*RELEASE_PUBLIC_KEYS, *(p.read_bytes() for p in extra))]
 
 
 def public_pem(key: Ed25519PublicKey) -> bytes:
@@ -42,6 +47,7 @@ def generate_keypair(private_path: Path, passphrase: bytes | None = None) -> Ed2
     encryption = (serialization.BestAvailableEncryption(passphrase) if passphrase
                   else serialization.NoEncryption())
     pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption)
+    private_path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)  # ~/.config/evse on a fresh machine
     fd = os.open(private_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "wb") as f:
         f.write(pem)

@@ -9,6 +9,8 @@ Layout under `root` ("/" on the appliance):
         staged/        a verified bundle, unpacked
         request.json   "install staged/": evse-update.path starts the root installer
         status.json    state and progress for the UI
+    opt/evse/update-state.json          the installer's own record (root only): what to finish
+                                        or roll back after a power cut
 
 Who does what: the supervisor (unprivileged) calls `stage()` with the upload, then `request()`,
 which refuses while a car charges unless forced. evse-update.service (root) calls `run()`: it
@@ -16,6 +18,10 @@ checks the staged files again, installs, switches `current`, restarts the servic
 supervisor too, which is why it cannot do this itself) and waits for the new version to answer.
 The pilot keeps cars safe while the supervisor restarts; restarting the pilot opens the
 contactors, hence the rule in `can_update`. The data partition is never touched.
+
+Root never trusts what evse can write: the spool is opened without following symbolic links,
+staged files are copied only when they are regular files, the status file is display only, and
+every version root switches to must be an installed directory under versions/.
 """
 
 from __future__ import annotations
@@ -24,10 +30,11 @@ import contextlib
 import fcntl
 import json
 import os
+import secrets
 import shutil
+import stat
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.request
 from collections.abc import Callable, Iterator, Mapping
@@ -37,7 +44,7 @@ from typing import BinaryIO
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from appliance.system.bundle import BundleError, Manifest, unpack_bundle, verify_unpacked
+from appliance.system.bundle import VERSION_PATTERN, BundleError, Manifest, unpack_bundle, verify_unpacked
 from appliance.system.signing import release_keys
 
 MAX_BUNDLE_BYTES = 512 * 1024 * 1024
@@ -47,6 +54,9 @@ HEALTH_URL = "http://127.0.0.1:8080/openapi.json"
 SERVICES = ("evse-pilot.service", "evse-supervisor.service")
 # Where an update can be when the installer stops (a power cut): resumed at the next boot.
 UNFINISHED = ("switching", "checking")
+MAX_STATE_BYTES = 64 * 1024
+# Opening what evse may have planted: no symbolic link, and no FIFO that would block root.
+_UNTRUSTED = os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
 
 
 class UpdateRefused(Exception):
@@ -194,6 +204,7 @@ class UpdateManager:
         self.staged = self.spool / "staged"
         self.request_file = self.spool / "request.json"
         self.status_file = self.spool / "status.json"
+        self.state_file = self.software / "update-state.json"
 
     # ---- reading
     def running_version(self) -> str | None:
@@ -203,12 +214,24 @@ class UpdateManager:
             return None
 
     def status(self) -> UpdateStatus:
+        """For the UI: evse writes this file too, so root takes no decision from it."""
         try:
-            data = json.loads(self.status_file.read_text(encoding="utf-8"))
-            status = UpdateStatus(**data)
+            with self._spool_dir() as spool:
+                status = UpdateStatus(**_read_json(self.status_file.name, spool))
         except (OSError, ValueError, TypeError):
             status = UpdateStatus(updated=0.0)
         return replace(status, running=self.running_version())
+
+    def installed_version(self, name: object) -> str:
+        """`name` when it is an installed version: a version name, and a directory of its own
+        directly under versions/ (never a path that leads elsewhere)."""
+        if not isinstance(name, str) or not VERSION_PATTERN.match(name):
+            raise ValueError(f"not a version name: {name!r}")
+        target = self.versions / name
+        if target.is_symlink() or not (target / ".installed").is_file() \
+                or target.resolve().parent != self.versions.resolve():
+            raise ValueError(f"version {name} is not installed")
+        return name
 
     # ---- the supervisor's part (user evse)
     def stage(self, upload: BinaryIO, size: int | None = None) -> StagedUpdate:
@@ -222,20 +245,20 @@ class UpdateManager:
                 self._set(state="receiving", progress=round(0.3 * min(count / size, 1.0), 3),
                           message=f"receiving the update: {count // 1024} of {size // 1024} KiB")
 
-        with self._lock():
+        with self._lock(), self._spool_dir() as spool:
             self._set(state="receiving", progress=0.0, message="receiving the update", version=None, previous=None)
             incoming = self.spool / "staged.new"
-            shutil.rmtree(incoming, ignore_errors=True)
+            shutil.rmtree(incoming.name, ignore_errors=True, dir_fd=spool)
             try:
                 manifest = unpack_bundle(_LimitedReader(upload, self.max_bundle_bytes, received), incoming, self.keys)
                 if manifest.version == self.running_version():
                     raise BundleError(f"version {manifest.version} is already running")
             except BundleError as exc:
-                shutil.rmtree(incoming, ignore_errors=True)
+                shutil.rmtree(incoming.name, ignore_errors=True, dir_fd=spool)
                 self._set(state="rejected", progress=0.0, message=f"update refused: {exc}")
                 raise
-            shutil.rmtree(self.staged, ignore_errors=True)
-            incoming.rename(self.staged)
+            shutil.rmtree(self.staged.name, ignore_errors=True, dir_fd=spool)
+            os.rename(incoming.name, self.staged.name, src_dir_fd=spool, dst_dir_fd=spool)
             self._set(state="staged", progress=0.3, version=manifest.version, previous=self.running_version(),
                       message=f"version {manifest.version} verified, ready to install")
             return StagedUpdate(manifest.version, self.staged, manifest)
@@ -245,7 +268,8 @@ class UpdateManager:
         decision = can_update(status, force)
         if not decision.allowed:
             raise UpdateRefused(decision)
-        self._write_json(self.request_file, {"version": staged.version, "force": force})
+        with self._spool_dir() as spool:
+            _write_json(self.request_file.name, {"version": staged.version, "force": force}, spool)
         self._set(state="requested", progress=0.3, version=staged.version, previous=self.running_version(),
                   message=f"installing {staged.version} shortly")
         return decision
@@ -254,17 +278,47 @@ class UpdateManager:
     def run(self) -> UpdateStatus | None:
         """Install what was requested, or finish an update a power cut interrupted; None when
         there is nothing to do (the usual case at boot)."""
-        if self.request_file.exists():
-            self.request_file.unlink()  # consumed first: the path unit must not start us again
+        with self._spool_dir() as spool:
+            try:
+                os.unlink(self.request_file.name, dir_fd=spool)  # consumed first: the path unit must not start us again
+                requested = True
+            except FileNotFoundError:
+                requested = False
+        if requested:
             return self.apply()
-        status = self.status()
-        if status.state in UNFINISHED and status.version and status.previous:
-            with self._lock():
-                if status.running == status.version:
-                    return self._check(status.version, status.previous)
-                return self._set(state="failed", progress=0.0,
-                                 message=f"the update to {status.version} was interrupted; still running {status.running}")
-        return None
+        unfinished = self._unfinished()
+        if unfinished is None:
+            return None
+        version, previous = unfinished
+        with self._lock():
+            running = self.running_version()
+            if running == version:
+                return self._check(version, previous)
+            self._record(None)
+            return self._set(state="failed", progress=0.0, version=version, previous=previous,
+                             message=f"the update to {version} was interrupted; still running {running}")
+
+    def _unfinished(self) -> tuple[str, str] | None:
+        """The update a power cut interrupted, from the installer's own record: both versions
+        still installed, or nothing to finish."""
+        try:
+            state = json.loads(self.state_file.read_text(encoding="utf-8"))
+            if state.get("state") not in UNFINISHED:
+                return None
+            return self.installed_version(state.get("version")), self.installed_version(state.get("previous"))
+        except (OSError, ValueError, AttributeError):
+            return None
+
+    def _record(self, state: str | None, version: str | None = None, previous: str | None = None) -> None:
+        """The installer's record of an update in progress, in a directory only root writes."""
+        if state is None:
+            self.state_file.unlink(missing_ok=True)
+            return
+        fd = os.open(self.software, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        try:
+            _write_json(self.state_file.name, {"state": state, "version": version, "previous": previous}, fd)
+        finally:
+            os.close(fd)
 
     def apply(self) -> UpdateStatus:
         """Install staged/ beside the running version, switch, check, roll back if needed."""
@@ -283,11 +337,13 @@ class UpdateManager:
                 return self._set(state="failed", progress=0.0, message=f"not installed, still running {previous}: {exc}")
             finally:
                 shutil.rmtree(work, ignore_errors=True)
-                shutil.rmtree(self.staged, ignore_errors=True)
+                with contextlib.suppress(OSError), self._spool_dir() as spool:
+                    shutil.rmtree(self.staged.name, ignore_errors=True, dir_fd=spool)
             if previous is None:
                 self._switch(version)
                 return self._set(state="done", progress=1.0, message=f"installed {version}")
             # Recorded before the switch, so the next boot can finish or undo it after a power cut.
+            self._record("switching", version, previous)
             self._set(state="switching", progress=0.7, message=f"switching to {version}")
             self._switch(version)
             return self._check(version, previous)
@@ -296,10 +352,18 @@ class UpdateManager:
     def _take_staged(self, work: Path) -> Manifest:
         """Copy staged/ (written by the unprivileged supervisor) somewhere only root writes, then
         check it there: what is installed is exactly what was verified."""
-        if not self.staged.is_dir():
-            raise BundleError("no update has been uploaded")
         shutil.rmtree(work, ignore_errors=True)
-        shutil.copytree(self.staged, work, symlinks=False)
+        with self._spool_dir() as spool:
+            try:
+                staged = os.open(self.staged.name, os.O_RDONLY | os.O_DIRECTORY | _UNTRUSTED, dir_fd=spool)
+            except FileNotFoundError:
+                raise BundleError("no update has been uploaded") from None
+            except OSError:
+                raise BundleError("staged/ is not a directory (a symbolic link?)") from None
+            try:
+                _copy_regular_tree(staged, work)
+            finally:
+                os.close(staged)
         return verify_unpacked(work, self.keys)
 
     def _install(self, wheels: Path, version: str) -> None:
@@ -319,6 +383,7 @@ class UpdateManager:
 
     def _switch(self, version: str) -> None:
         """Point `current` at `version` in one rename: the services see the old or the new, never half."""
+        self.installed_version(version)
         link = self.current.with_name(f".current.{os.getpid()}")
         link.unlink(missing_ok=True)
         os.symlink(f"versions/{version}", link)
@@ -326,14 +391,17 @@ class UpdateManager:
         _fsync_dir(self.software)
 
     def _check(self, version: str, previous: str) -> UpdateStatus:
+        self._record("checking", version, previous)
         self._set(state="checking", progress=0.8, version=version, previous=previous,
                   message=f"restarting on {version} and waiting for it to answer")
         if self._restart_and_wait(version):
             self._prune(keep={version, previous})
+            self._record(None)
             return self._set(state="done", progress=1.0, message=f"updated from {previous} to {version}")
         self._switch(previous)
         back = self._restart_and_wait(previous)
         shutil.rmtree(self.versions / version, ignore_errors=True)
+        self._record(None)
         why = f"version {version} did not come up within {self.health_timeout_s:g} s"
         if back:
             return self._set(state="rolled_back", progress=0.0, message=f"{why}; rolled back to {previous}")
@@ -361,11 +429,33 @@ class UpdateManager:
 
     # ---- files
     @contextlib.contextmanager
+    def _spool_dir(self) -> Iterator[int]:
+        """The spool as a directory descriptor: evse owns its parent and could swap the spool for
+        a symbolic link, which root must not follow."""
+        self.spool.parent.mkdir(parents=True, exist_ok=True)
+        parent = os.open(self.spool.parent, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        try:
+            with contextlib.suppress(FileExistsError):
+                os.mkdir(self.spool.name, 0o750, dir_fd=parent)
+                # Made by root at boot, it must still be the supervisor's to stage into.
+                owner = os.fstat(parent)
+                os.chown(self.spool.name, owner.st_uid, owner.st_gid, dir_fd=parent, follow_symlinks=False)
+            fd = os.open(self.spool.name, os.O_RDONLY | os.O_DIRECTORY | _UNTRUSTED, dir_fd=parent)
+        finally:
+            os.close(parent)
+        try:
+            yield fd
+        finally:
+            os.close(fd)
+
+    @contextlib.contextmanager
     def _lock(self) -> Iterator[None]:
         """One update at a time, across the supervisor and the root installer."""
-        self.spool.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.spool / ".lock", os.O_RDONLY | os.O_CREAT, 0o644)
+        with self._spool_dir() as spool:
+            fd = os.open(".lock", os.O_RDONLY | os.O_CREAT | _UNTRUSTED, 0o644, dir_fd=spool)
         try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise OSError(f"{self.spool / '.lock'} is not a regular file")
             fcntl.flock(fd, fcntl.LOCK_EX)
             yield
         finally:
@@ -373,19 +463,9 @@ class UpdateManager:
 
     def _set(self, **changes: object) -> UpdateStatus:
         status = replace(self.status(), updated=time.time(), **changes)  # type: ignore[arg-type]
-        self._write_json(self.status_file, {k: v for k, v in status.to_dict().items() if k != "running"})
+        with self._spool_dir() as spool:
+            _write_json(self.status_file.name, {k: v for k, v in status.to_dict().items() if k != "running"}, spool)
         return replace(status, running=self.running_version())
-
-    def _write_json(self, path: Path, data: Mapping[str, object]) -> None:
-        """Atomic and symlink-safe: a fresh temporary file (O_EXCL), renamed over the old one."""
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(data, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
 
 
 def installed_manager(root: Path = Path("/")) -> UpdateManager | None:
@@ -393,6 +473,61 @@ def installed_manager(root: Path = Path("/")) -> UpdateManager | None:
     opt/evse/versions/<v>/venv), else None: on a laptop there is nothing to update."""
     versions = (root / "opt/evse/versions").resolve()
     return UpdateManager(root) if Path(sys.prefix).resolve().parent.parent == versions else None
+
+
+def _read_json(name: str, dir_fd: int) -> dict[str, object]:
+    """A small JSON object from a regular file, never through a symbolic link."""
+    fd = os.open(name, os.O_RDONLY | _UNTRUSTED, dir_fd=dir_fd)
+    with os.fdopen(fd, "rb") as f:
+        if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+            raise OSError(f"{name} is not a regular file")
+        data = json.loads(f.read(MAX_STATE_BYTES))
+    if not isinstance(data, dict):
+        raise ValueError(f"{name}: not a JSON object")
+    return data
+
+
+def _write_json(name: str, data: Mapping[str, object], dir_fd: int) -> None:
+    """Atomic and symlink-safe in a directory another user may write: a fresh file (O_EXCL,
+    O_NOFOLLOW) whose mode is set on the descriptor, renamed over the old one only while it is
+    still the file written."""
+    tmp = f".{name}.{secrets.token_hex(8)}"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600, dir_fd=dir_fd)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        json.dump(data, f)
+        f.flush()
+        os.fsync(f.fileno())
+        os.fchmod(f.fileno(), 0o644)
+        written = os.fstat(f.fileno())
+    now = os.stat(tmp, dir_fd=dir_fd, follow_symlinks=False)
+    if (now.st_dev, now.st_ino) != (written.st_dev, written.st_ino):
+        with contextlib.suppress(OSError):
+            os.unlink(tmp, dir_fd=dir_fd)
+        raise OSError(f"{name}: its temporary file was replaced while it was written")
+    os.replace(tmp, name, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
+
+
+def _copy_regular_tree(src: int, dest: Path) -> None:
+    """Copy the directory open at `src` to `dest`: directories and regular files only; a symbolic
+    link, device or FIFO (which root would follow or block on) refuses the whole bundle."""
+    dest.mkdir(parents=True)
+    for name in sorted(os.listdir(src)):
+        st = os.stat(name, dir_fd=src, follow_symlinks=False)
+        if stat.S_ISDIR(st.st_mode):
+            sub = os.open(name, os.O_RDONLY | os.O_DIRECTORY | _UNTRUSTED, dir_fd=src)
+            try:
+                _copy_regular_tree(sub, dest / name)
+            finally:
+                os.close(sub)
+        elif stat.S_ISREG(st.st_mode):
+            fd = os.open(name, os.O_RDONLY | _UNTRUSTED, dir_fd=src)
+            with os.fdopen(fd, "rb") as f, open(dest / name, "xb") as out:
+                if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+                    raise BundleError(f"{name} in the staged update is not a regular file")
+                shutil.copyfileobj(f, out)
+        else:
+            kind = "a symbolic link" if stat.S_ISLNK(st.st_mode) else "not a regular file"
+            raise BundleError(f"{name} in the staged update is {kind}: refused")
 
 
 def _fsync_dir(path: Path) -> None:

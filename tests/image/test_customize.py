@@ -47,7 +47,7 @@ def card(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 
 def unit(root: Path, name: str) -> configparser.ConfigParser:
     path = next(p for p in (root / "usr/lib/systemd/system" / name, root / "etc/systemd/system" / name) if p.exists())
-    parser = configparser.ConfigParser(interpolation=None)
+    parser = configparser.ConfigParser(interpolation=None, strict=False)  # DeviceAllow= repeats
     parser.optionxform = str  # type: ignore[assignment,method-assign]
     parser.read_string(path.read_text())
     return parser
@@ -72,7 +72,7 @@ def test_the_pilot_is_real_time_watched_and_independent_of_the_supervisor(card: 
     assert service["Type"] == "notify" and service["WatchdogSec"] == "5s" and service["Restart"] == "on-failure"
     assert service["LimitRTPRIO"] == "50" and service["LimitMEMLOCK"] == "infinity"
     assert "launch pilot" in service["ExecStart"]
-    assert (service["User"], service["Group"], service["RuntimeDirectory"]) == ("evse", "evse", "evse")
+    assert (service["User"], service["Group"], service["RuntimeDirectory"]) == ("evse-pilot", "evse-ipc", "evse")
     assert set(service["SupplementaryGroups"].split()) == {"gpio", "spi"}
     assert "evse-supervisor.service" in pilot["Unit"]["Before"]
     assert not any("supervisor" in pilot["Unit"].get(k, "") for k in ("Requires", "Wants", "BindsTo", "After"))
@@ -111,8 +111,10 @@ def test_users_groups_and_data_permissions(card: tuple[Path, Path]) -> None:
     root, _ = card
     sysusers = [line.split() for line in (root / "usr/lib/sysusers.d/evse.conf").read_text().splitlines()
                 if line and not line.startswith("#")]
-    assert ["u", "evse", "-"] == sysusers[2][:3] and sysusers[2][-1] == "/usr/sbin/nologin"
-    assert ["m", "evse", "gpio"] in sysusers and ["m", "evse", "spi"] in sysusers
+    users = {line[1]: line for line in sysusers if line[0] == "u"}
+    assert set(users) == {"evse", "evse-pilot"} and all(u[-1] == "/usr/sbin/nologin" for u in users.values())
+    assert ["m", "evse-pilot", "gpio"] in sysusers and ["m", "evse-pilot", "spi"] in sysusers
+    assert ["m", "evse", "evse-ipc"] in sysusers
     tmpfiles = (root / "usr/lib/tmpfiles.d/evse.conf").read_text()
     assert re.search(r"^d /var/lib/evse\s+0750 evse evse", tmpfiles, re.M)
     assert "LABEL=EVSEDATA  /var/lib/evse  ext4" in (root / "etc/fstab").read_text()
@@ -120,6 +122,7 @@ def test_users_groups_and_data_permissions(card: tuple[Path, Path]) -> None:
     assert (root / "var/lib/evse").is_dir()
     for tool in ("usr/lib/evse/evse-python", "usr/lib/evse/grow-data-partition"):
         assert os.stat(root / tool).st_mode & 0o111, tool
+    assert "tcp dport 8888" in (root / "usr/lib/evse/pigpiod.nft").read_text()
     assert "SUBSYSTEM==\"spidev\", GROUP=\"spi\"" in (root / "usr/lib/udev/rules.d/60-evse-hat.rules").read_text()
 
 

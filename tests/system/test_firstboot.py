@@ -4,6 +4,7 @@ key at fault, and no secret stays on the card or in clear text."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -116,3 +117,26 @@ def test_run_refuses_a_bad_file_and_changes_nothing(system: Path, tmp_path: Path
     assert "line 2, line_limit_a" in (boot / "evse-firstboot.txt").read_text()
     assert (system / "etc/hostname").read_text() == "evse\n"
     assert not (system / "var/lib/evse/firstboot.json").exists()
+
+
+@pytest.mark.parametrize("plant", ["symlink", "fifo"])
+def test_the_handover_file_is_never_written_through_what_evse_planted(system: Path, tmp_path: Path,
+                                                                     plant: str) -> None:
+    """The data directory is evse's: a symbolic link (or a FIFO that would block root) planted
+    at firstboot.json must not make root write, chmod or chown anything else."""
+    victim = tmp_path / "shadow"
+    victim.write_text("root:secret\n")
+    victim.chmod(0o640)
+    handover = system / "var/lib/evse/firstboot.json"
+    handover.parent.mkdir(parents=True, exist_ok=True)
+    if plant == "symlink":
+        handover.symlink_to(victim)
+    else:
+        os.mkfifo(handover)
+
+    apply_firstboot(parse_firstboot(GOOD), system, data_dir=system / "var/lib/evse", owner=None, live=False)
+
+    assert victim.read_text() == "root:secret\n" and victim.stat().st_mode & 0o777 == 0o640
+    assert not handover.is_symlink() and handover.is_file()
+    assert handover.stat().st_mode & 0o777 == 0o600
+    assert json.loads(handover.read_text())["line_limit_a"] == 25

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import http.server
 import io
+import contextlib
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -264,3 +266,119 @@ from pathlib import Path
 from appliance.system.update import installed_manager
 print(installed_manager(Path({str(root)!r})) is not None)"""], capture_output=True, text=True)
     assert probe.stdout.strip() == "True", probe.stderr
+
+
+# ------------------------------------------------------------- what the evse user can plant for root
+def plant_interrupted_update(root: Path, previous: str) -> None:
+    """What evse can write: a status.json claiming an update was cut off mid-check, rolling back to `previous`."""
+    evil = root / "var/lib/evse/evil/venv/bin"
+    evil.mkdir(parents=True)
+    (root / "var/lib/evse/update/status.json").write_text(json.dumps(
+        {"state": "checking", "progress": 0.8, "message": "", "version": "0.1.0", "previous": previous}))
+
+
+@pytest.mark.parametrize("previous", ["../../../var/lib/evse/evil", "/var/lib/evse/evil", "0.0.9"])
+def test_root_never_switches_to_a_version_named_by_the_status_file(root: Path, previous: str) -> None:
+    plant_interrupted_update(root, previous)
+    services = Services(root)
+    services.health = lambda version: False  # type: ignore[method-assign]  # a rollback would be taken
+
+    manager(root, services).run()
+
+    assert os.readlink(root / "opt/evse/current") == "versions/0.1.0"
+    assert services.restarts == 0
+
+
+def test_a_rollback_target_outside_versions_is_refused(root: Path) -> None:
+    m = manager(root, Services(root))
+    for bad in ("../../../var/lib/evse/evil", "..", ".", "a/b", "", "0.1.0/../../..", "0.0.9"):
+        with pytest.raises(ValueError):
+            m._switch(bad)
+    assert os.readlink(root / "opt/evse/current") == "versions/0.1.0"
+
+
+def test_the_resume_state_is_kept_where_only_root_writes(root: Path, tmp_path: Path) -> None:
+    def power_cut() -> None:
+        raise SystemExit("power cut")
+
+    m = manager(root, Services(root), restart=power_cut)
+    m.request(m.stage(io.BytesIO(bundle_bytes(tmp_path, "0.3.0", starts=False))), IDLE)
+    with pytest.raises(SystemExit):
+        m.run()
+    state = json.loads((root / "opt/evse/update-state.json").read_text())
+    assert (state["version"], state["previous"]) == ("0.3.0", "0.1.0")
+    (root / "var/lib/evse/update/status.json").unlink()  # what evse can do to its own files changes nothing
+
+    assert manager(root, Services(root)).run().state == "rolled_back"
+    assert_untouched(root)
+
+
+def test_a_symlinked_lock_is_refused(root: Path, tmp_path: Path) -> None:
+    victim = tmp_path / "victim"
+    m = manager(root, Services(root))
+    m.request(m.stage(io.BytesIO(bundle_bytes(tmp_path, "0.2.0"))), IDLE)
+    lock = root / "var/lib/evse/update/.lock"
+    lock.unlink()
+    lock.symlink_to(victim)
+    with pytest.raises(OSError):
+        m.run()
+    assert not victim.exists()
+    assert_untouched(root)
+
+
+def test_a_symlinked_spool_is_refused(root: Path, tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    spool = root / "var/lib/evse/update"
+    shutil.rmtree(spool, ignore_errors=True)
+    spool.symlink_to(elsewhere)
+    with pytest.raises(OSError):
+        manager(root, Services(root)).stage(io.BytesIO(b""))
+    assert list(elsewhere.iterdir()) == []
+
+
+def test_the_status_file_mode_is_set_on_the_file_written(root: Path, tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """evse swaps the temporary status file for a symlink between its write and its chmod."""
+    victim = tmp_path / "shadow"
+    victim.write_text("secret")
+    victim.chmod(0o600)
+    spool = root / "var/lib/evse/update"
+    real_fsync = os.fsync
+
+    def swap(fd: int) -> None:
+        real_fsync(fd)
+        for tmp in spool.glob(".status.json.*"):
+            tmp.unlink()
+            tmp.symlink_to(victim)
+
+    monkeypatch.setattr("appliance.system.update.os.fsync", swap)
+    with contextlib.suppress(OSError):
+        manager(root, Services(root))._set(state="idle")
+    assert victim.stat().st_mode & 0o777 == 0o600
+    assert not (spool / "status.json").is_symlink()
+
+
+def test_symlinks_in_the_staged_bundle_are_refused(root: Path, tmp_path: Path) -> None:
+    secret = tmp_path / "root-only"
+    secret.write_text("root's secret")
+    m = manager(root, Services(root))
+    staged = m.stage(io.BytesIO(bundle_bytes(tmp_path, "0.2.0")))
+    wheel = next((root / "var/lib/evse/update/staged/wheels").glob("*.whl"))
+    wheel.unlink()
+    wheel.symlink_to(secret)
+    m.request(staged, IDLE)
+
+    status = m.run()
+
+    assert status.state == "failed" and "symbolic link" in status.message
+    assert not (root / "opt/evse/versions/0.2.0").exists()
+    assert_untouched(root)
+
+
+def test_a_spool_made_by_the_installer_belongs_to_the_data_directory_owner(root: Path) -> None:
+    shutil.rmtree(root / "var/lib/evse/update")
+    assert manager(root, Services(root)).run() is None
+    spool = (root / "var/lib/evse/update").stat()
+    data = (root / "var/lib/evse").stat()
+    assert (spool.st_uid, spool.st_gid, spool.st_mode & 0o777) == (data.st_uid, data.st_gid, 0o750)
