@@ -16,6 +16,7 @@ from pydantic.fields import FieldInfo
 from appliance.supervisor.auth.service import PASSWORD_MAX
 from appliance.supervisor.auth.tokens import Scope
 from appliance.supervisor.external_limit import MAX_POWER_W, Amps
+from appliance.supervisor.names import Name
 from appliance.supervisor.settings import SiteSettings, StationSettings
 
 STRICT = ConfigDict(extra="forbid", allow_inf_nan=False)
@@ -181,7 +182,7 @@ class Me(BaseModel):
 
 class TokenCreate(BaseModel):
     model_config = STRICT
-    name: str = Field(min_length=1, max_length=40, pattern=r"^[\w .@:+-]+$", description="e.g. 'wallbox display'")
+    name: Name = Field(min_length=1, max_length=40, pattern=r"^[\w .@:+-]+$", description="e.g. 'wallbox display'")
     scope: Scope = "read"
 
 

@@ -1,0 +1,51 @@
+"""Input hardening over HTTP: meter readings only near the supervisor's clock, names without
+control or bidi characters."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+from appliance.supervisor.app_context import AppContext
+from tests.supervisor.conftest import API
+
+
+@pytest.mark.parametrize("offset", [-61.0, 61.0, 1e308])
+def test_meter_reading_far_from_now_is_422(client: TestClient, bearer, ctx: AppContext, offset: float) -> None:
+    t = offset if offset > 1e300 else ctx.clock() + offset
+    answer = client.post(f"{API}/meter", json={"t": t, "grid_w": 100}, headers=bearer("control"))
+    assert answer.status_code == 422, answer.text
+    assert "within 60 s of the appliance's clock" in answer.text
+    assert ctx.core.grid is None or ctx.core.grid.t != t
+
+
+def test_meter_reading_near_now_is_taken(client: TestClient, bearer, ctx: AppContext) -> None:
+    t = ctx.clock() - 30
+    answer = client.post(f"{API}/meter", json={"t": t, "grid_w": 300}, headers=bearer("control"))
+    assert answer.status_code == 200, answer.text
+    assert ctx.core.grid.t == t
+
+
+BAD_NAMES = ["bad\x00name", "tab\there", "line\nbreak", "evil\u202egpj.exe", "iso\u2066late\u2069", "del\x7f",
+             "c1\x85", "rlm\u200f", "sep\u2028"]
+
+
+@pytest.mark.parametrize("name", BAD_NAMES)
+def test_station_name_with_control_characters_is_422(client: TestClient, admin, name: str) -> None:
+    answer = client.patch(f"{API}/stations/1", json={"name": name}, headers=admin)
+    assert answer.status_code == 422, answer.text
+    assert "control" in answer.text
+    assert client.get(f"{API}/stations/1").json()["name"] != name
+
+
+@pytest.mark.parametrize("name", BAD_NAMES)
+def test_token_name_with_control_characters_is_422(client: TestClient, admin, name: str) -> None:
+    answer = client.post(f"{API}/tokens", json={"name": name, "scope": "read"}, headers=admin)
+    assert answer.status_code == 422 and "control" in answer.text, answer.text
+    assert all(t["name"] != name for t in client.get(f"{API}/tokens", headers=admin).json())
+
+
+@pytest.mark.parametrize("name", ["Garage links", "Carport 🚗", "Einfahrt Süd", "👩‍👩‍👧 family"])
+def test_ordinary_station_names_are_kept(client: TestClient, admin, name: str) -> None:
+    answer = client.patch(f"{API}/stations/1", json={"name": name}, headers=admin)
+    assert answer.status_code == 200 and answer.json()["name"] == name
