@@ -49,3 +49,27 @@ def test_token_name_with_control_characters_is_422(client: TestClient, admin, na
 def test_ordinary_station_names_are_kept(client: TestClient, admin, name: str) -> None:
     answer = client.patch(f"{API}/stations/1", json={"name": name}, headers=admin)
     assert answer.status_code == 200 and answer.json()["name"] == name
+
+
+SECRET_URL = "http://owner:s3cret@127.0.0.1:9/feed?token=abc123#frag"  # port 9: refused at once
+
+
+def test_readers_see_the_price_source_url_without_its_credentials(client: TestClient, admin, bearer, ctx: AppContext,
+                                                                  caplog: pytest.LogCaptureFixture) -> None:
+    source = {"kind": "url", "url": SECRET_URL}
+    assert client.put(f"{API}/site", json={"price_source": source}, headers=admin).status_code == 200
+    reader, control = bearer("read"), bearer("control")
+
+    for who in (reader, control):
+        site = client.get(f"{API}/site", headers=who).json()
+        prices = client.get(f"{API}/prices", headers=who).json()
+        for shown in (site["price_source"]["url"], prices["source"]["url"]):
+            assert shown == "http://127.0.0.1:9/feed", shown
+    assert "s3cret" in client.get(f"{API}/site", headers=bearer("admin")).json()["price_source"]["url"]
+    assert "abc123" in client.get(f"{API}/site").json()["price_source"]["url"]  # the admin's own session edits it
+
+    secrets = ("s3cret", "abc123", "owner")
+    audited = str([e.details for e in ctx.storage.audit.list().items])
+    assert "127.0.0.1:9/feed" in audited and not any(s in audited for s in secrets), audited
+    assert not any(s in caplog.text for s in secrets), caplog.text
+    assert not any(s in str(e) for e in ctx.storage.events.list().items for s in secrets)
