@@ -6,7 +6,6 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, model_validator
 
-from appliance.supervisor.names import Name
 from appliance.wiring import PhaseRotation
 
 Mode = Literal["off", "on", "low_cost", "solar", "min_solar"]
@@ -16,7 +15,7 @@ class StationSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     id: int = Field(ge=1, le=2)
-    name: Name = Field(default="", max_length=40)
+    name: str = Field(default="", max_length=40)
     mode: Mode = "on"
     priority: int = Field(default=0, ge=-100, le=100)
     max_current_a: float = Field(default=32.0, ge=6, le=80, description="user cap, never above the station rating")

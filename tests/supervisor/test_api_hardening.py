@@ -1,11 +1,15 @@
 """Input hardening over HTTP: meter readings only near the supervisor's clock, names without
-control or bidi characters."""
+control or bidi characters, the price-source URL's secrets for admins only."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
+from appliance.supervisor.api import persist
+from appliance.supervisor.api.app import create_app
 from appliance.supervisor.app_context import AppContext
 from tests.supervisor.conftest import API
 
@@ -73,3 +77,12 @@ def test_readers_see_the_price_source_url_without_its_credentials(client: TestCl
     assert "127.0.0.1:9/feed" in audited and not any(s in audited for s in secrets), audited
     assert not any(s in caplog.text for s in secrets), caplog.text
     assert not any(s in str(e) for e in ctx.storage.events.list().items for s in secrets)
+
+
+def test_a_name_saved_before_the_check_does_not_lose_the_saved_site(ctx: AppContext, tmp_path: Path) -> None:
+    saved = ctx.core.settings.model_dump(mode="json")
+    saved["line_limit_a"] = 20.0
+    saved["stations"][0]["name"] = "old\tname"
+    ctx.storage.settings.set_value(persist.SITE_KEY, saved, ctx.clock())
+    create_app(ctx, web_dir=tmp_path / "no-web-ui")
+    assert ctx.core.settings.line_limit_a == 20.0 and ctx.core.settings.station(1).name == "old\tname"
