@@ -52,6 +52,7 @@ async def live(websocket: WebSocket) -> None:
     await websocket.accept()
     subscriber = hub.subscribe()  # before the snapshot, so nothing falls between the two
     tasks: list[asyncio.Task[object]] = []
+    watch: asyncio.Task[None] | None = None
     try:
         await websocket.send_text(encode(feed.snapshot()))
         watch = asyncio.create_task(_watch(websocket, principal))
@@ -68,7 +69,7 @@ async def live(websocket: WebSocket) -> None:
             await asyncio.wait(tasks)
     if subscriber.overflowed.is_set():
         await _close(websocket, TRY_AGAIN_LATER, "too slow: reconnect for a fresh snapshot")
-    elif tasks and watch.done() and not watch.cancelled():
+    elif watch is not None and watch.done() and not watch.cancelled():
         await _close(websocket, POLICY_VIOLATION, "the login or API token of this connection has ended")
 
 
