@@ -66,6 +66,11 @@ def test_upload_larger_than_the_updater_allows_is_413(client: TestClient, admin,
     answer = client.post(f"{API}/system/update", content=b"x" * 5000, headers=admin)
     assert answer.status_code == 413
 
+    def chunks():  # no Content-Length: counted as it arrives
+        yield from (b"x" * 600 for _ in range(3))
+
+    assert client.post(f"{API}/system/update", content=chunks(), headers=admin).status_code == 413
+
 
 def _running(updater: UpdateManager, version: str) -> None:
     updater.versions.mkdir(parents=True, exist_ok=True)
@@ -120,4 +125,10 @@ def test_an_upload_that_would_fill_the_disk_is_507(client: TestClient, admin, up
     answer = client.post(f"{API}/system/update", content=bundle, headers=admin)
     assert answer.status_code == 507, answer.text
     assert "free" in answer.json()["detail"]
+
+    def chunks():  # no Content-Length: refused once what arrived would not fit
+        yield from (bundle[i:i + 4096] for i in range(0, len(bundle), 4096))
+
+    streamed = client.post(f"{API}/system/update", content=chunks(), headers=admin)
+    assert streamed.status_code == 507, streamed.text
     assert not updater.staged.exists()

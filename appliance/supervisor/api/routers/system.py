@@ -50,6 +50,10 @@ async def update_status(ctx: Ctx, _: Reader) -> dict[str, Any]:
     return _updater(ctx).status().to_dict()
 
 
+def _too_large(limit: int) -> HTTPException:
+    return HTTPException(status_code=413, detail=f"larger than {limit} bytes: not an update bundle")
+
+
 @contextmanager
 def _refusals() -> Iterator[None]:
     """The updater's refusals as answers: busy 409, no room 507, not newer 409, a bad bundle 422."""
@@ -79,12 +83,14 @@ async def update(request: Request, ctx: Ctx, who: Admin, force: bool = False,
     updater = _updater(ctx)
     audit(ctx, who, "system.update", "system", {"force": force, "allow_downgrade": allow_downgrade})
     declared = request.headers.get("content-length", "")
-    with _refusals(), updater.receiving(int(declared) if declared.isdigit() else None) as check_space, \
+    size: int | None = int(declared) if declared.isdigit() else None
+    if size is not None and size > updater.max_bundle_bytes:
+        raise _too_large(updater.max_bundle_bytes)
+    with _refusals(), updater.receiving(size) as check_space, \
             tempfile.SpooledTemporaryFile(SPOOL_IN_RAM, dir=ctx.data_dir) as upload:
         async for chunk in request.stream():
             if upload.tell() + len(chunk) > updater.max_bundle_bytes:
-                raise HTTPException(status_code=413, detail=f"larger than {updater.max_bundle_bytes} bytes: "
-                                                            "not an update bundle")
+                raise _too_large(updater.max_bundle_bytes)
             check_space(upload.tell() + len(chunk))
             await run_in_threadpool(upload.write, chunk)
         size = upload.tell()
