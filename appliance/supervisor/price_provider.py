@@ -19,7 +19,7 @@ import urllib.error
 import urllib.request
 from dataclasses import asdict, dataclass
 from typing import Any, NoReturn
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -105,6 +105,22 @@ def download(url: str, timeout_s: float = TIMEOUT_S, max_bytes: int = MAX_BYTES)
         raise FeedError(f"cannot fetch: {_reason(exc)}") from None
 
 
+def without_secrets(url: str) -> str:
+    """`url` without user:password@, query and fragment, where feeds keep their API keys: what
+    readers, the audit log and the supervisor's log get to see."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    host = f"[{host}]" if ":" in host else host
+    netloc = host if parts.port is None else f"{host}:{parts.port}"
+    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+
+
+def redacted(source: dict[str, Any]) -> dict[str, Any]:
+    """A price source as JSON (from model_dump or a request body), its URL without secrets."""
+    url = source.get("url")
+    return {**source, "url": without_secrets(url)} if isinstance(url, str) else source
+
+
 def _reason(error: object) -> str:
     """"Connection refused" rather than "[Errno 111] Connection refused"."""
     return getattr(error, "strerror", None) or str(error) or type(error).__name__
@@ -167,10 +183,12 @@ class PriceProvider:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
 
-    def view(self) -> dict[str, Any]:
-        """The configured source and, for a URL, its status (GET /prices)."""
+    def view(self, full: bool) -> dict[str, Any]:
+        """The configured source and, for a URL, its status (GET /prices); the URL's secrets
+        only when `full` (for admins, who edit it)."""
         source = self.ctx.core.settings.price_source
         view = source.model_dump(mode="json")
+        view = view if full else redacted(view)
         if isinstance(source, UrlPrices):
             view["status"] = asdict(self.status)
         return view
@@ -207,7 +225,7 @@ class PriceProvider:
         now = self.ctx.clock()
         if error != self.status.last_error:  # a feed that stays down is one event, not one per retry
             self._event(now, f"price provider: {error}; keeping the prices known before", url)
-            log.warning("price provider %s: %s", url, error)
+            log.warning("price provider %s: %s", without_secrets(url), error)
         self.status.last_attempt, self.status.last_error = now, error
         self.status.next_attempt = now + RETRY_S
 

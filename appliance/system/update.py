@@ -12,8 +12,12 @@ Layout under `root` ("/" on the appliance):
     opt/evse/update-state.json          the installer's own record (root only): what to finish
                                         or roll back after a power cut
 
-Who does what: the supervisor (unprivileged) calls `stage()` with the upload, then `request()`,
-which refuses while a car charges unless forced. evse-update.service (root) calls `run()`: it
+Who does what: the supervisor (unprivileged) takes the update lock with `receiving()` before it
+spools an upload (a second upload meanwhile is refused at once, and one that would leave the
+data partition nearly full is refused before it is read), calls `stage()` with it, then
+`request()`, which refuses while a car charges unless forced. Only a newer version goes in: an
+older signed bundle (a downgrade to a version with known flaws) or the running one again (a
+replay) is refused unless the owner allows a downgrade explicitly. evse-update.service (root) calls `run()`: it
 checks the staged files again, installs, switches `current`, restarts the services (the
 supervisor too, which is why it cannot do this itself) and waits for the new version to answer.
 The pilot keeps cars safe while the supervisor restarts; restarting the pilot opens the
@@ -43,11 +47,13 @@ from pathlib import Path
 from typing import BinaryIO
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from packaging.version import InvalidVersion, Version
 
 from appliance.system.bundle import VERSION_PATTERN, BundleError, Manifest, unpack_bundle, verify_unpacked
 from appliance.system.signing import release_keys
 
 MAX_BUNDLE_BYTES = 512 * 1024 * 1024
+MIN_FREE_BYTES = 64 * 1024 * 1024  # left on the data partition for the database while an update is received
 PROGRESS_EVERY_S = 0.5
 # Needs no login and exists only once the API is fully built: its info.version is the running version.
 HEALTH_URL = "http://127.0.0.1:8080/openapi.json"
@@ -65,6 +71,35 @@ class UpdateRefused(Exception):
     def __init__(self, decision: UpdateDecision) -> None:
         super().__init__(decision.warning)
         self.decision = decision
+
+
+class NotNewer(BundleError):
+    """A validly signed bundle that is not newer than the running version."""
+
+
+class UpdateBusy(Exception):
+    """Another update is being received or installed."""
+
+
+class NoSpace(Exception):
+    """The upload would leave the data partition (nearly) full."""
+
+
+def check_newer(version: str, running: str | None, allow_downgrade: bool = False) -> None:
+    """NotNewer unless `version` is newer than `running` (PEP 440 order: 0.10 after 0.9, a
+    release after its release candidates). An older one passes only with `allow_downgrade`;
+    the running version itself never does (installing it again changes nothing)."""
+    if running is None:
+        return
+    if version == running:
+        raise NotNewer(f"version {version} is already running")
+    try:
+        newer = Version(version) > Version(running)
+    except InvalidVersion:
+        newer = False  # not comparable: only the owner can tell
+    if not newer and not allow_downgrade:
+        raise NotNewer(f"version {version} is older than the running {running}; to go back to it anyway, "
+                       "confirm with allow_downgrade=true")
 
 
 # ------------------------------------------------------------------------- the charging rule
@@ -205,6 +240,7 @@ class UpdateManager:
         self.request_file = self.spool / "request.json"
         self.status_file = self.spool / "status.json"
         self.state_file = self.software / "update-state.json"
+        self._receiving = False  # within receiving(): stage() holds the lock already
 
     # ---- reading
     def running_version(self) -> str | None:
@@ -234,8 +270,33 @@ class UpdateManager:
         return name
 
     # ---- the supervisor's part (user evse)
-    def stage(self, upload: BinaryIO, size: int | None = None) -> StagedUpdate:
-        """Receive and verify a bundle; on success it waits in staged/ for `request()`."""
+    @contextlib.contextmanager
+    def receiving(self, size: int | None) -> Iterator[Callable[[int], None]]:
+        """Hold the update lock while an upload is spooled and staged (UpdateBusy at once if it
+        is held). Yields a check to call with the bytes received so far: NoSpace when the
+        upload, spooled and then unpacked beside it, would leave less than MIN_FREE_BYTES
+        free; `size` (when the client declared it) is checked before anything is read."""
+        with self._lock(wait=False):
+            self.spool.mkdir(parents=True, exist_ok=True)
+            free = shutil.disk_usage(self.spool).free
+
+            def check(received: int) -> None:
+                if free - 2 * received < MIN_FREE_BYTES:
+                    raise NoSpace(f"not enough free space for an update of {received // (1024 * 1024)} MiB: it needs "
+                                  f"twice its size plus {MIN_FREE_BYTES // (1024 * 1024)} MiB free on the data "
+                                  f"partition, which has {free // (1024 * 1024)} MiB free")
+
+            if size is not None:
+                check(size)
+            self._receiving = True
+            try:
+                yield check
+            finally:
+                self._receiving = False
+
+    def stage(self, upload: BinaryIO, size: int | None = None, allow_downgrade: bool = False) -> StagedUpdate:
+        """Receive and verify a bundle; on success it waits in staged/ for `request()`. Within
+        `receiving()` the lock is held already."""
         last = [0.0]
 
         def received(count: int) -> None:
@@ -245,14 +306,13 @@ class UpdateManager:
                 self._set(state="receiving", progress=round(0.3 * min(count / size, 1.0), 3),
                           message=f"receiving the update: {count // 1024} of {size // 1024} KiB")
 
-        with self._lock(), self._spool_dir() as spool:
+        with contextlib.nullcontext() if self._receiving else self._lock(), self._spool_dir() as spool:
             self._set(state="receiving", progress=0.0, message="receiving the update", version=None, previous=None)
             incoming = self.spool / "staged.new"
             shutil.rmtree(incoming.name, ignore_errors=True, dir_fd=spool)
             try:
                 manifest = unpack_bundle(_LimitedReader(upload, self.max_bundle_bytes, received), incoming, self.keys)
-                if manifest.version == self.running_version():
-                    raise BundleError(f"version {manifest.version} is already running")
+                check_newer(manifest.version, self.running_version(), allow_downgrade)
             except BundleError as exc:
                 shutil.rmtree(incoming.name, ignore_errors=True, dir_fd=spool)
                 self._set(state="rejected", progress=0.0, message=f"update refused: {exc}")
@@ -263,13 +323,15 @@ class UpdateManager:
                       message=f"version {manifest.version} verified, ready to install")
             return StagedUpdate(manifest.version, self.staged, manifest)
 
-    def request(self, staged: StagedUpdate, status: Mapping[str, object], force: bool = False) -> UpdateDecision:
+    def request(self, staged: StagedUpdate, status: Mapping[str, object], force: bool = False,
+                allow_downgrade: bool = False) -> UpdateDecision:
         """Ask the root installer to install `staged`; refused while a car charges unless `force`."""
         decision = can_update(status, force)
         if not decision.allowed:
             raise UpdateRefused(decision)
         with self._spool_dir() as spool:
-            _write_json(self.request_file.name, {"version": staged.version, "force": force}, spool)
+            _write_json(self.request_file.name, {"version": staged.version, "force": force,
+                                                 "allow_downgrade": allow_downgrade}, spool)
         self._set(state="requested", progress=0.3, version=staged.version, previous=self.running_version(),
                   message=f"installing {staged.version} shortly")
         return decision
@@ -280,12 +342,13 @@ class UpdateManager:
         there is nothing to do (the usual case at boot)."""
         with self._spool_dir() as spool:
             try:
+                allow_downgrade = _downgrade_allowed(self.request_file.name, spool)
                 os.unlink(self.request_file.name, dir_fd=spool)  # consumed first: the path unit must not start us again
                 requested = True
             except FileNotFoundError:
                 requested = False
         if requested:
-            return self.apply()
+            return self.apply(allow_downgrade)
         unfinished = self._unfinished()
         if unfinished is None:
             return None
@@ -320,7 +383,8 @@ class UpdateManager:
         finally:
             os.close(fd)
 
-    def apply(self) -> UpdateStatus:
+
+    def apply(self, allow_downgrade: bool = False) -> UpdateStatus:
         """Install staged/ beside the running version, switch, check, roll back if needed."""
         with self._lock():
             previous = self.running_version()
@@ -328,8 +392,7 @@ class UpdateManager:
             try:
                 manifest = self._take_staged(work)
                 version = manifest.version
-                if version == previous:
-                    raise BundleError(f"version {version} is already running")
+                check_newer(version, previous, allow_downgrade)
                 self._set(state="installing", progress=0.4, version=version, previous=previous,
                           message=f"installing {version} beside {previous}")
                 self._install(work / "wheels", version)
@@ -449,14 +512,19 @@ class UpdateManager:
             os.close(fd)
 
     @contextlib.contextmanager
-    def _lock(self) -> Iterator[None]:
-        """One update at a time, across the supervisor and the root installer."""
+    def _lock(self, wait: bool = True) -> Iterator[None]:
+        """One update at a time, across the supervisor and the root installer; without `wait`,
+        UpdateBusy when someone holds it."""
         with self._spool_dir() as spool:
             fd = os.open(".lock", os.O_RDONLY | os.O_CREAT | _UNTRUSTED, 0o644, dir_fd=spool)
         try:
             if not stat.S_ISREG(os.fstat(fd).st_mode):
                 raise OSError(f"{self.spool / '.lock'} is not a regular file")
-            fcntl.flock(fd, fcntl.LOCK_EX)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+            except BlockingIOError:
+                raise UpdateBusy("another update is being received or installed; try again when it is done "
+                                 "(GET /api/v1/system/update shows its progress)") from None
             yield
         finally:
             os.close(fd)
@@ -485,6 +553,22 @@ def _read_json(name: str, dir_fd: int) -> dict[str, object]:
     if not isinstance(data, dict):
         raise ValueError(f"{name}: not a JSON object")
     return data
+
+
+def _downgrade_allowed(name: str, dir_fd: int) -> bool:
+    """Whether the owner allowed a downgrade in the request; anything odd in it allows none."""
+    try:
+        fd = os.open(name, os.O_RDONLY | _UNTRUSTED, dir_fd=dir_fd)
+    except FileNotFoundError:
+        raise
+    except OSError:  # a symbolic link or a FIFO planted in its place
+        return False
+    try:
+        with os.fdopen(fd, "rb") as f:
+            asked = json.loads(f.read(4096))
+    except (OSError, ValueError):
+        return False
+    return isinstance(asked, dict) and asked.get("allow_downgrade") is True
 
 
 def _write_json(name: str, data: Mapping[str, object], dir_fd: int) -> None:

@@ -82,11 +82,12 @@ def test_bad_prices_are_422_with_a_reason(client: TestClient, admin: dict[str, s
 
 def test_meter_readings_reach_the_core(client: TestClient, bearer, ctx: AppContext) -> None:
     control = bearer("control")
-    per_phase = client.post(f"{API}/meter", json={"t": T0, "grid_w": [1000, -200, 300.5]}, headers=control)
+    then = ctx.clock() - 10
+    per_phase = client.post(f"{API}/meter", json={"t": then, "grid_w": [1000, -200, 300.5]}, headers=control)
     assert per_phase.status_code == 200
-    assert (ctx.core.grid.t, ctx.core.grid.power_w) == (T0, (1000.0, -200.0, 300.5))
+    assert (ctx.core.grid.t, ctx.core.grid.power_w) == (then, (1000.0, -200.0, 300.5))
     client.post(f"{API}/meter", json={"grid_w": -3000}, headers=control)
-    assert ctx.core.grid.power_w == (-1000.0, -1000.0, -1000.0) and ctx.core.grid.t > T0
+    assert ctx.core.grid.power_w == (-1000.0, -1000.0, -1000.0) and ctx.core.grid.t > then
     client.post(f"{API}/meter", json={"house_w": 1200, "solar_w": 4200}, headers=control)
     assert ctx.core.grid.power_w == (-1000.0, -1000.0, -1000.0)
     for bad in ({}, {"solar_w": 100}, {"grid_w": [1, 2]}, {"grid_w": 1e9}, {"grid_w": "lots"}, {"t": -5, "grid_w": 0}):

@@ -74,3 +74,20 @@ def test_admin_password_hash_and_browser_sessions(tmp_path: Path) -> None:
         assert s.auth.browser_session("third", T0) is None
         with pytest.raises(ValueError, match="end .* must be after start"):
             s.auth.create_browser_session("x", "y", T0, T0)
+
+
+def test_ending_sessions_and_the_owners_reset(tmp_path: Path) -> None:
+    with Storage(tmp_path / "evse.db") as s:
+        for n in (1, 2, 3):
+            s.auth.create_browser_session(f"s{n}", f"csrf{n}", T0, T0 + 3600)
+        assert s.auth.delete_browser_sessions(keep="s2") == 2
+        assert [s.auth.browser_session(f"s{n}", T0) is not None for n in (1, 2, 3)] == [False, True, False]
+
+        s.auth.create_token("000000000001", "solar", ["control"], "h1", T0)
+        s.auth.create_token("000000000002", "display", ["read"], "h2", T0)
+        s.auth.revoke_token("000000000002")
+        assert s.auth.reset_admin("new-hash", T0 + 10) == (1, 1)  # s2; the one token not revoked before
+        assert s.auth.admin_password_hash() == "new-hash"
+        assert s.auth.browser_session("s2", T0) is None
+        assert s.auth.tokens() == [] and all(t.revoked for t in s.auth.tokens(include_revoked=True))
+        assert s.auth.delete_browser_sessions() == 0

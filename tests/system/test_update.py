@@ -21,8 +21,8 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from appliance.system.bundle import BundleError, create_bundle
-from appliance.system.update import (UpdateManager, UpdateRefused, can_update, charging_stations, http_health,
-                                     installed_manager)
+from appliance.system.update import (NotNewer, UpdateManager, UpdateRefused, can_update, charging_stations,
+                                     check_newer, http_health, installed_manager)
 from tests.system.wheels import make_wheel
 
 RELEASE_KEY = Ed25519PrivateKey.generate()
@@ -195,6 +195,47 @@ def test_the_running_version_is_not_installed_again(root: Path, tmp_path: Path) 
     with pytest.raises(BundleError, match="already running"):
         manager(root, Services(root)).stage(io.BytesIO(bundle_bytes(tmp_path, "0.1.0")))
     assert_untouched(root)
+
+
+def test_an_older_version_is_refused_unless_a_downgrade_is_allowed(root: Path, tmp_path: Path) -> None:
+    services = Services(root)
+    m = manager(root, services)
+    old = bundle_bytes(tmp_path, "0.0.9")
+    with pytest.raises(NotNewer, match="0.0.9 is older than the running 0.1.0"):
+        m.stage(io.BytesIO(old))
+    assert m.status().state == "rejected" and not (root / "var/lib/evse/update/staged").exists()
+
+    staged = m.stage(io.BytesIO(old), allow_downgrade=True)
+    m.request(staged, IDLE, allow_downgrade=True)
+    assert json.loads((root / "var/lib/evse/update/request.json").read_text())["allow_downgrade"] is True
+    status = m.run()
+    assert (status.state, status.running) == ("done", "0.0.9")
+
+
+def test_the_installer_refuses_a_downgrade_the_request_did_not_allow(root: Path, tmp_path: Path) -> None:
+    m = manager(root, Services(root))
+    m.request(m.stage(io.BytesIO(bundle_bytes(tmp_path, "0.0.9")), allow_downgrade=True), IDLE)
+
+    status = m.run()
+
+    assert status.state == "failed" and "0.0.9 is older than the running 0.1.0" in status.message
+    assert_untouched(root)
+
+
+@pytest.mark.parametrize(("new", "running", "allowed"), [
+    ("0.2.0", "0.1.0", True), ("0.10.0", "0.9.0", True), ("1.0.0", "1.0.0rc1", True), ("0.1.0", None, True),
+    ("0.1.0", "0.2.0", False), ("0.9.0", "0.10.0", False), ("1.0.0rc1", "1.0.0", False), ("0.1.0", "0.1.0", False),
+])
+def test_only_newer_versions_go_in_without_confirmation(new: str, running: str | None, allowed: bool) -> None:
+    if allowed:
+        check_newer(new, running)
+    else:
+        with pytest.raises(NotNewer) as refused:
+            check_newer(new, running)
+        expected = f"{new} is already running" if new == running else f"{new} is older than the running {running};"
+        assert expected in str(refused.value)
+        if new != running:
+            check_newer(new, running, allow_downgrade=True)  # the owner's confirmation lets it in
 
 
 def test_an_update_waits_for_charging_to_end_unless_forced(root: Path, tmp_path: Path) -> None:

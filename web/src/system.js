@@ -69,10 +69,11 @@ const FINISHED = new Set(["idle", "done", "rolled_back", "failed", "rejected"]);
 const FAILED = new Set(["rolled_back", "failed", "rejected"]);
 
 /** Upload a signed bundle with XHR (for the upload's own progress), then follow GET /system/update. */
-function upload(file, force, onProgress) {
+function upload(file, force, allowDowngrade, onProgress) {
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
-    xhr.open("POST", api.url("/system/update", { force: force ? "true" : undefined }));
+    const params = { force: force ? "true" : undefined, allow_downgrade: allowDowngrade ? "true" : undefined };
+    xhr.open("POST", api.url("/system/update", params));
     xhr.setRequestHeader("Content-Type", "application/octet-stream");
     xhr.setRequestHeader("Accept", "application/json");
     if (api.csrf()) xhr.setRequestHeader("X-CSRF-Token", api.csrf());
@@ -99,6 +100,7 @@ function updatePanel(reload) {
   const wrap = h("div", { class: "update-progress", hidden: true }, bar, text);
   const file = h("input", { type: "file", accept: ".tar,.tar.gz,.tgz,.bundle,application/octet-stream" });
   const force = h("input", { type: "checkbox" });
+  const downgrade = h("input", { type: "checkbox" });
   const button = h("button", { type: "submit" }, "Upload and install");
   const available = h("p", { class: "hint" });
   let timer = null;
@@ -148,7 +150,7 @@ function updatePanel(reload) {
         button.disabled = true;
         show({ state: "uploading", progress: 0, message: bundle.name });
         try {
-          const answer = await upload(bundle, force.checked, (f) => show({ state: "uploading", progress: 0.3 * f, message: bundle.name }));
+          const answer = await upload(bundle, force.checked, downgrade.checked, (f) => show({ state: "uploading", progress: 0.3 * f, message: bundle.name }));
           if (answer?.warning) status.ok(answer.warning);
           if (answer?.status) show(answer.status);
           follow();
@@ -160,6 +162,7 @@ function updatePanel(reload) {
     },
     field("Update bundle", file, "a signed bundle from the project's releases"),
     h("label", { class: "check" }, force, " Install even while a car charges (charging stops for a moment)"),
+    h("label", { class: "check" }, downgrade, " Allow going back to an older version (it may lack security fixes)"),
     h("div", { class: "actions" }, button),
   );
 

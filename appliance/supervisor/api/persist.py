@@ -42,7 +42,8 @@ def restore(ctx: AppContext) -> None:
 
 def import_firstboot(ctx: AppContext) -> None:
     """<data>/firstboot.json from the SD card's setup file: whoever holds the card is the owner,
-    so its password replaces any other. Kept (and logged) if it cannot be read."""
+    so its password replaces any other and ends every session and API token (the owner's way
+    back in after losing the password, or to someone else). Kept (and logged) if it cannot be read."""
     path = ctx.data_dir / HANDOVER_NAME
     if not path.exists():
         return
@@ -52,7 +53,9 @@ def import_firstboot(ctx: AppContext) -> None:
         if "line_limit_a" in handover:
             settings = SiteSettings.model_validate({**settings.model_dump(), "line_limit_a": handover["line_limit_a"]})
         if "admin_password_hash" in handover:
-            ctx.storage.auth.set_admin_password_hash(handover["admin_password_hash"], ctx.clock())
+            ended = ctx.storage.auth.reset_admin(handover["admin_password_hash"], ctx.clock())
+            ctx.storage.audit.add(ctx.clock(), "first-boot file", "auth.reset", "admin",
+                                  {"sessions_ended": ended[0], "tokens_revoked": ended[1]})
     except (OSError, ValueError, TypeError) as exc:
         log.warning("cannot import the first-boot settings in %s: %s", path, exc)
         return

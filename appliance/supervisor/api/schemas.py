@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
+from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator, model_validator
 from pydantic.fields import FieldInfo
 
 from appliance.supervisor.auth.service import PASSWORD_MAX
 from appliance.supervisor.auth.tokens import Scope
 from appliance.supervisor.external_limit import MAX_POWER_W, Amps
+from appliance.supervisor.names import Name, plain_name
 from appliance.supervisor.settings import SiteSettings, StationSettings
 
 STRICT = ConfigDict(extra="forbid", allow_inf_nan=False)
@@ -33,9 +34,12 @@ def _partial(name: str, model: type[BaseModel], fields: tuple[str, ...], doc: st
     return create_model(name, __config__=STRICT, __doc__=doc, **definitions, **extra)
 
 
+# Checked here, where names come in, not in StationSettings: a name saved before the check
+# existed must not make the whole saved site (its line limit) unreadable at start-up.
 StationPatch = _partial(
     "StationPatch", StationSettings, ("name", "mode", "priority", "max_current_a", "departure", "energy_kwh"),
-    "What a user may change on a station; fields left out stay as they are, null clears departure/energy.")
+    "What a user may change on a station; fields left out stay as they are, null clears departure/energy.",
+    __validators__={"plain_name": field_validator("name", mode="before")(plain_name)})
 
 StationHardware = _partial(
     "StationHardware", StationSettings, ("rating_a", "phase_rotation"),
@@ -181,7 +185,7 @@ class Me(BaseModel):
 
 class TokenCreate(BaseModel):
     model_config = STRICT
-    name: str = Field(min_length=1, max_length=40, pattern=r"^[\w .@:+-]+$", description="e.g. 'wallbox display'")
+    name: Name = Field(min_length=1, max_length=40, pattern=r"^[\w .@:+-]+$", description="e.g. 'wallbox display'")
     scope: Scope = "read"
 
 

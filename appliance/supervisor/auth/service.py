@@ -67,10 +67,14 @@ class AuthService:
         stored = self.records.admin_password_hash()
         return stored is not None and verify_password(stored, password)
 
-    def change_password(self, current: str, new: str) -> bool:
+    def change_password(self, current: str, new: str, keep_cookie: str | None = None) -> bool:
+        """A new password ends every browser session but the caller's (`keep_cookie`, None when
+        the caller is a token): a session opened with the old password is no proof of the new."""
         if not self.check_password(current):
             return False
         self._store_password(new)
+        keep = tokens.digest(keep_cookie) if keep_cookie and len(keep_cookie) <= 200 else None
+        self.records.delete_browser_sessions(keep)
         return True
 
     def _store_password(self, password: str) -> None:

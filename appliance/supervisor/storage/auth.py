@@ -63,6 +63,17 @@ class Auth:
         with self._g.write() as db:
             db.table("admin").upsert(row, pk="id")
 
+    def reset_admin(self, password_hash: Any, t: Any) -> tuple[int, int]:
+        """The owner's recovery path: a new password, and every browser session and API token
+        ended with it, in one transaction (whoever held them may be who the owner locks out).
+        Returns (sessions ended, tokens revoked)."""
+        row = {"id": 1, "password_hash": _hash("password_hash", password_hash), "set_t": validate.timestamp("t", t)}
+        with self._g.write() as db:
+            db.table("admin").upsert(row, pk="id")
+            sessions = db.execute("DELETE FROM browser_sessions").rowcount
+            revoked = db.execute("UPDATE api_tokens SET revoked = 1 WHERE revoked = 0").rowcount
+        return sessions, revoked
+
     # -- API tokens
     def create_token(self, token_id: Any, name: Any, scopes: Any, token_hash: Any, t: Any) -> None:
         row = {"id": validate.text("token id", token_id, 64), "name": validate.text("name", name, 100),
@@ -127,6 +138,13 @@ class Auth:
         id_hash = _hash("id_hash", id_hash)
         with self._g.write() as db:
             db.execute("DELETE FROM browser_sessions WHERE id_hash = ?", [id_hash])
+
+    def delete_browser_sessions(self, keep: Any = None) -> int:
+        """End every browser session but `keep` (an id hash, or None for all); how many ended."""
+        with self._g.write() as db:
+            if keep is None:
+                return db.execute("DELETE FROM browser_sessions").rowcount
+            return db.execute("DELETE FROM browser_sessions WHERE id_hash != ?", [_hash("keep", keep)]).rowcount
 
     def purge_browser_sessions(self, now: Any) -> int:
         now = validate.timestamp("now", now)

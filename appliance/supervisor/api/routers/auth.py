@@ -89,13 +89,15 @@ async def me(ctx: Ctx, auth: Auth, caller: Caller) -> Me:
               password_set=auth.password_set(), read_only_without_login=read_only)
 
 
-@router.post("/password", status_code=204, summary="Change the admin password")
+@router.post("/password", status_code=204,
+             summary="Change the admin password; ends every other browser session (and their WebSockets)")
 async def change_password(body: PasswordChange, request: Request, ctx: Ctx, auth: Auth, backoff: Backoff,
                           who: Admin) -> Response:
     client = _client(request)
     _check_backoff(backoff, client)
+    keep = request.cookies.get(SESSION_COOKIE) if who.kind == "user" else None
     with user_input():
-        changed = await run_in_threadpool(auth.change_password, body.current, body.new)
+        changed = await run_in_threadpool(auth.change_password, body.current, body.new, keep)
     if not changed:
         backoff.failed(client)
         raise HTTPException(status_code=403, detail="the current password is wrong")

@@ -1,5 +1,7 @@
 """The installation: line limit, voltage, price threshold and source, station ratings and phase
-rotation, and whether reads need a login. Admin only: a wrong line limit can trip the main fuse."""
+rotation, and whether reads need a login. Admin only: a wrong line limit can trip the main fuse.
+Readers get the price source's URL without credentials and query string (where feeds keep
+their API keys); so does the audit log."""
 
 from __future__ import annotations
 
@@ -11,14 +13,19 @@ from appliance.supervisor.api import persist
 from appliance.supervisor.api.deps import Admin, Ctx, Live, Provider, Reader, audit
 from appliance.supervisor.api.errors import user_input
 from appliance.supervisor.api.schemas import SiteUpdate
+from appliance.supervisor.auth.tokens import allows
+from appliance.supervisor.price_provider import redacted
 from appliance.supervisor.settings import SiteSettings
 
 router = APIRouter(tags=["site"])
 
 
-@router.get("/site")
-async def site(ctx: Ctx, _: Reader) -> dict[str, Any]:
-    return ctx.core.settings.model_dump(mode="json")
+@router.get("/site", description="The price source's URL comes whole to admins only.")
+async def site(ctx: Ctx, who: Reader) -> dict[str, Any]:
+    view = ctx.core.settings.model_dump(mode="json")
+    if not allows(who.scope or "read", "admin"):
+        view["price_source"] = redacted(view["price_source"])
+    return view
 
 
 @router.put("/site", summary="Change the site's settings; fields left out keep their value",
@@ -31,7 +38,8 @@ async def update_site(body: SiteUpdate, ctx: Ctx, who: Admin, live: Live, provid
     source_changed = settings.price_source != ctx.core.settings.price_source
     ctx.core.update_site(settings)
     persist.save_site(ctx)
-    audit(ctx, who, "site.update", "site", changes)
+    audited = {**changes, "price_source": redacted(changes["price_source"])} if "price_source" in changes else changes
+    audit(ctx, who, "site.update", "site", audited)
     if source_changed:
         await provider.reconfigured()
     live.push_snapshot()
