@@ -183,10 +183,19 @@ class BaseCommand(_Message, Generic[R]):
     model_config = ConfigDict(extra="forbid")
     id: int | str | None = None
     reply_type: ClassVar[type[Reply]] = Reply
+    """The model its reply parses into: the class's type argument, `Hello(BaseCommand[HelloReply])`."""
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        for base in cls.__mro__:
+            args = getattr(base, "__pydantic_generic_metadata__", {}).get("args")
+            if args and isinstance(args[0], type) and issubclass(args[0], Reply):
+                cls.reply_type = args[0]
+                return
 
 
 class Hello(BaseCommand[HelloReply]):
-    reply_type = HelloReply
     cmd: Literal["hello"] = "hello"
     client: str = Field(default="", max_length=200)
     versions: list[int] | None = Field(default=None, max_length=16,
@@ -194,12 +203,10 @@ class Hello(BaseCommand[HelloReply]):
 
 
 class Heartbeat(BaseCommand[HeartbeatReply]):
-    reply_type = HeartbeatReply
     cmd: Literal["heartbeat"] = "heartbeat"
 
 
 class SetCurrent(BaseCommand[SetReply]):
-    reply_type = SetReply
     cmd: Literal["set"] = "set"
     station: int
     current_a: float = Field(allow_inf_nan=False)
@@ -207,7 +214,6 @@ class SetCurrent(BaseCommand[SetReply]):
 
 
 class SetLineLimit(BaseCommand[LineLimitReply]):
-    reply_type = LineLimitReply
     cmd: Literal["set_line_limit"] = "set_line_limit"
     line_limit_a: float = Field(allow_inf_nan=False)
 
@@ -216,7 +222,6 @@ class HoldLimit(BaseCommand[HeldLimitReply]):
     """An energy manager's limit per line phase for the pilot to hold, so it binds also while the
     supervisor is gone; `limit_a` null lifts it."""
 
-    reply_type = HeldLimitReply
     cmd: Literal["hold_limit"] = "hold_limit"
     limit_a: tuple[PhaseAmps, PhaseAmps, PhaseAmps] | None = Field(description="per line phase L1, L2, L3")
     expires_in_s: float | None = Field(default=None, gt=0, allow_inf_nan=False,
@@ -224,12 +229,10 @@ class HoldLimit(BaseCommand[HeldLimitReply]):
 
 
 class GetAll(BaseCommand[SnapshotReply]):
-    reply_type = SnapshotReply
     cmd: Literal["get_all"] = "get_all"
 
 
 class ClearFault(BaseCommand[ClearFaultReply]):
-    reply_type = ClearFaultReply
     cmd: Literal["clear_fault"] = "clear_fault"
     station: int
     code: str | None = None
@@ -237,14 +240,12 @@ class ClearFault(BaseCommand[ClearFaultReply]):
 
 
 class FetchLogs(BaseCommand[LogsReply]):
-    reply_type = LogsReply
     cmd: Literal["fetch_logs"] = "fetch_logs"
     since: int = Field(default=0, ge=0)
     limit: int = Field(default=500, ge=1, le=5000)
 
 
 class SelfTest(BaseCommand[SelfTestReply]):
-    reply_type = SelfTestReply
     cmd: Literal["self_test"] = "self_test"
     station: int
 
