@@ -203,10 +203,10 @@ async def _listen(url: str, headers: dict[str, str], deadline: list[float], read
                 return
             out.messages += 1
             message = json.loads(raw)
-            if message["type"] == "state" and "sent" in message["event"]:
+            if message["type"] == "state":  # the burst's events carry the wall clock at sending as `t`
                 out.events += 1
                 out.last = time.monotonic()
-                out.latencies_ms.append((time.time() - message["event"]["sent"]) * 1000)
+                out.latencies_ms.append((time.time() - message["event"]["t"]) * 1000)
 
 
 def _stalled(port: int, token: str, until: float) -> int | None:
