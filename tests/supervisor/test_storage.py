@@ -266,10 +266,11 @@ def test_pragmas(tmp_path: Path) -> None:
 
 
 def test_an_idle_flush_makes_other_writes_durable(tmp_path: Path) -> None:
-    """With no telemetry to carry an fsync, flush() checkpoints: the event reaches the main file."""
+    """With no telemetry to carry an fsync, flush() checkpoints: an ordinary (not at once durable)
+    write such as a setting reaches the main file."""
     path = tmp_path / "evse.db"
     with Storage(path) as s:
-        s.events.add(T0, "decision", "marker-7f3a: waiting for cheap hours")
+        s.settings.set_value("note", "marker-7f3a: waiting for cheap hours", T0)
         assert b"marker-7f3a" not in path.read_bytes()  # only in the WAL so far
         assert s.telemetry.flush() == 0
         assert b"marker-7f3a" in path.read_bytes()

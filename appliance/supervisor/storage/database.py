@@ -50,6 +50,7 @@ class Guarded:
         self._db = db
         self._lock = threading.RLock()
         self._unsynced = False  # a NORMAL commit happened since the last fsync
+        self._outer_durable: bool | None = None  # the open write's durability; None outside one
 
     @contextmanager
     def read(self) -> Iterator[Database]:
@@ -61,13 +62,21 @@ class Guarded:
         """One transaction: everything inside commits together or not at all.
 
         A constraint violation rolls everything back and becomes a ValueError, like any bad input.
-        `durable` commits with synchronous=FULL, i.e. with an fsync of the WAL. That fsync also
-        covers every NORMAL commit before it, so one durable write a second (the telemetry
-        flush) bounds what a power cut can take, in every table, to the last second.
+        `durable` commits with synchronous=FULL, i.e. with an fsync of the WAL, which also covers
+        every NORMAL commit before it. A write inside another joins its transaction (a savepoint),
+        so several repositories can share one commit; SQLite cannot change the safety level inside
+        a transaction, so a durable write may only nest in a durable one.
         """
         with self._lock:
+            if self._outer_durable is not None:
+                if durable and not self._outer_durable:
+                    raise RuntimeError("a durable write cannot join a transaction that is not durable")
+                with self._db.atomic():
+                    yield self._db
+                return
             if durable:
                 self._db.execute("PRAGMA synchronous=FULL")
+            self._outer_durable = durable
             try:
                 with self._db.atomic():
                     yield self._db
@@ -75,6 +84,7 @@ class Guarded:
             except sqlite3.IntegrityError as exc:  # a constraint caught what the checks let through
                 raise ValueError(f"refused by the database: {exc}") from None
             finally:
+                self._outer_durable = None
                 if durable:
                     self._db.execute("PRAGMA synchronous=NORMAL")
 

@@ -1,9 +1,16 @@
-"""Raw telemetry: buffered in RAM, written once a second, rolled up into minutes (and those into
+"""Raw telemetry: buffered in RAM, written in batches, rolled up into minutes (and those into
 hours) as they close.
 
-The caller `add`s each station's sample and calls `flush()` every second; the flush is one
-durable transaction, so a power cut costs at most the samples still in the buffer (and the
-last second of other writes, see `Guarded.write`). A minute is
+The caller `add`s each station's sample every second, `stage()`s them, and calls `flush()` every
+10 s (see `recorder.py`); the flush is one durable transaction, so a power cut costs at most the
+samples still in the buffer. Writing a batch instead of each second is what keeps the SD card
+alive: every commit rewrites whole pages, however few rows changed.
+
+`stage()` appends the new samples to a spool file in RAM (tmpfs, e.g. /dev/shm) when the
+Storage has one: a supervisor that crashes or is killed loses nothing, because the next start
+writes the spool to the database; only a power cut (which empties RAM) loses the last batch.
+
+A minute is
 rolled up once a later sample of the same station arrives (or `roll_up(now)` passes it), from
 the raw rows of that minute alone: nothing is ever rescanned. A late sample re-opens its
 minute, which is rolled up again at the next flush.
@@ -11,9 +18,11 @@ minute, which is rolled up again at the next flush.
 
 from __future__ import annotations
 
+import json
 import math
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
 from sqlite_utils import Database
@@ -80,13 +89,29 @@ def _minute(t: float) -> int:
 
 
 class Telemetry:
-    def __init__(self, guarded: Guarded) -> None:
+    def __init__(self, guarded: Guarded, spool: Path | None = None) -> None:
         self._g = guarded
+        self._spool = spool
         self._buffer: deque[TelemetrySample] = deque(maxlen=MAX_BUFFER)
+        self._unstaged: list[TelemetrySample] = []  # added since the last stage()
         self._latest: dict[int, float] = {}  # per station: newest sample written
         self._dirty: dict[int, float] = {}  # per station: oldest sample not yet in a closed rollup
         with guarded.read() as db:
             self._resume(db)
+        self._replay()
+
+    def _replay(self) -> None:
+        """Write what a killed predecessor left in the spool (a torn last line is skipped)."""
+        if self._spool is None or not self._spool.exists():
+            return
+        for line in self._spool.read_text(encoding="utf-8", errors="replace").splitlines():
+            try:
+                fields = json.loads(line)
+                self._buffer.append(TelemetrySample(**{k: tuple(v) if isinstance(v, list) else v
+                                                       for k, v in fields.items()}))
+            except (ValueError, TypeError):
+                continue
+        self.flush()
 
     def _resume(self, db: Database) -> None:
         """After a restart, pick up where the rollups stopped (normally the last open minute)."""
@@ -101,6 +126,17 @@ class Telemetry:
         if not isinstance(sample, TelemetrySample):
             raise ValueError(f"expected a TelemetrySample, not {type(sample).__name__}")
         self._buffer.append(sample)
+        self._unstaged.append(sample)
+
+    def stage(self) -> None:
+        """Append the samples added since the last call to the spool (no fsync: RAM only)."""
+        if self._spool is None or not self._unstaged:
+            self._unstaged.clear()
+            return
+        lines = "".join(json.dumps(asdict(s)) + "\n" for s in self._unstaged)
+        with self._spool.open("a", encoding="utf-8") as f:
+            f.write(lines)
+        self._unstaged.clear()
 
     @property
     def pending(self) -> int:
@@ -125,6 +161,9 @@ class Telemetry:
                 self._roll(db, dirty, station, _minute(latest[station]))
         self._latest, self._dirty = latest, dirty
         self._buffer.clear()
+        self._unstaged.clear()
+        if self._spool is not None:
+            self._spool.unlink(missing_ok=True)
         return len(samples)
 
     def roll_up(self, now: float) -> None:
