@@ -376,9 +376,34 @@ def test_upgrade_from_v1_to_latest(tmp_path: Path) -> None:
     old.close()
 
     with Storage(tmp_path / "old.db") as s:
-        assert s.schema_version == LATEST == 2
+        assert s.schema_version == LATEST == 3
         assert s.history(None, T0, T0 + 2 * 3600, "hour").points == expected
         assert len(expected) == 6 and s.sessions.open_session(1) == s.sessions.get(1)
+
+
+def test_upgrade_from_v2_rekeys_raw_telemetry_and_shrinks_pages(tmp_path: Path) -> None:
+    """v3 keys raw rows by time first; the file is rewritten with small pages (SD-card wear)."""
+    with Storage(tmp_path / "live.db") as live:
+        charge(live, T0, 600)
+        raw = list(live._g._db["telemetry_raw"].rows)
+        expected = live.history(None, T0, T0 + 600, "raw", max_points=10_000).points
+
+    old = Database(sqlite3.connect(tmp_path / "old.db"))
+    old.execute("PRAGMA page_size=4096")
+    old.enable_wal()
+    assert migrate(old, target=2) == 2
+    old.table("telemetry_raw").insert_all(raw)
+    old.close()
+
+    with Storage(tmp_path / "old.db") as s:
+        db = s._g._db
+        assert s.schema_version == 3
+        assert db.execute("PRAGMA page_size").fetchone()[0] == 512
+        assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert [c for c in db["telemetry_raw"].pks] == ["t", "station"]
+        assert s.history(None, T0, T0 + 600, "raw", max_points=10_000).points == expected
+        assert len(expected) == 1200
 
 
 def test_a_newer_database_is_refused(tmp_path: Path) -> None:

@@ -43,7 +43,7 @@ def charge_two_cars(path: Path, seconds: int, flush_every_s: float | None = None
                                    "cause": {"from": "A", "to": "B"}}, T0)
         seq = 0
         for i in range(seconds):
-            now = T0 + 1 + i
+            now = T0 + 1.137 + i  # the runtime's clock is not on whole seconds
             core.on_pilot_message({"event": "telemetry", "line_limit_a": 32.0,
                                    "stations": {str(s): _snapshot(i, s) for s in (1, 2)}}, now)
             core.cycle(now)

@@ -12,7 +12,7 @@ from typing import Any
 
 from appliance.supervisor.storage import validate
 from appliance.supervisor.storage.auth import Auth
-from appliance.supervisor.storage.database import Guarded, connect
+from appliance.supervisor.storage.database import Guarded, connect, repage
 from appliance.supervisor.storage.history import DEFAULT_MAX_POINTS, DayEnergy, TelemetrySeries, energy_per_day, query
 from appliance.supervisor.storage.journal import AuditLog, Events, Faults
 from appliance.supervisor.storage.migrations import migrate
@@ -45,6 +45,7 @@ class Storage:
         db = connect(path)
         try:
             self.schema_version = migrate(db)
+            repage(db)
         except BaseException:
             db.close()
             raise

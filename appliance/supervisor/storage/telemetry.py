@@ -114,13 +114,16 @@ class Telemetry:
         self.flush()
 
     def _resume(self, db: Database) -> None:
-        """After a restart, pick up where the rollups stopped (normally the last open minute)."""
-        for station in rollup.stations(db, "telemetry_raw"):
-            newest, oldest = db.execute("SELECT MAX(t), MIN(t) FROM telemetry_raw WHERE station = ?",
-                                        [station]).fetchone()
-            rolled = db.execute("SELECT MAX(t) FROM telemetry_minute WHERE station = ?", [station]).fetchone()[0]
+        """After a restart, pick up where the rollups stopped (normally the last open minute):
+        only raw rows after the oldest station's last rolled minute need a look."""
+        rolled = {station: db.execute("SELECT MAX(t) FROM telemetry_minute WHERE station = ?", [station]).fetchone()[0]
+                  for station in rollup.stations(db, "telemetry_minute")}
+        since = min(rolled.values()) + MINUTE if rolled else float("-inf")
+        for station, oldest, newest in db.execute("SELECT station, MIN(t), MAX(t) FROM telemetry_raw WHERE t >= ? "
+                                                  "GROUP BY station", [since]):
             self._latest[station] = newest
-            self._dirty[station] = oldest if rolled is None else rolled + MINUTE
+            last = rolled.get(station)
+            self._dirty[station] = oldest if last is None else max(oldest, last + MINUTE)
 
     def add(self, sample: TelemetrySample) -> None:
         if not isinstance(sample, TelemetrySample):
@@ -193,9 +196,5 @@ class Telemetry:
         """Delete raw samples older than `before` (their minutes are rolled up first); returns the count."""
         before = validate.timestamp("before", before)
         self.roll_up(before)
-        deleted = 0
         with self._g.write() as db:
-            for station in rollup.stations(db, "telemetry_raw"):
-                deleted += db.execute("DELETE FROM telemetry_raw WHERE station = ? AND t < ?",
-                                      [station, before]).rowcount
-        return deleted
+            return int(db.execute("DELETE FROM telemetry_raw WHERE t < ?", [before]).rowcount)
