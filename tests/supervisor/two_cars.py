@@ -21,7 +21,7 @@ def disk_writes() -> int:
     return next(int(line.split()[1]) for line in text.splitlines() if line.startswith("write_bytes:"))
 
 
-def _snapshot(i: int, station: int) -> dict[str, object]:
+def snapshot(i: int, station: int) -> dict[str, object]:
     amps = 16.0 if station == 1 else 10.0 + (i // 300) % 3  # station 2's car steps its draw now and then
     volts = [230.0 + (i % 7) * 0.1, 229.5, 231.2]
     return {"state": "C", "pilot": "X2", "offered_a": 16.0, "contactor": True, "allowed": True,
@@ -45,7 +45,7 @@ def charge_two_cars(path: Path, seconds: int, flush_every_s: float | None = None
         for i in range(seconds):
             now = T0 + 1.137 + i  # the runtime's clock is not on whole seconds
             core.on_pilot_message({"event": "telemetry", "line_limit_a": 32.0,
-                                   "stations": {str(s): _snapshot(i, s) for s in (1, 2)}}, now)
+                                   "stations": {str(s): snapshot(i, s) for s in (1, 2)}}, now)
             core.cycle(now)
             recorder.tick(now)
             if i % LOG_PERIOD_S == LOG_PERIOD_S - 1:
