@@ -49,7 +49,10 @@ class SupervisorRuntime:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         if self.on_stop is not None:
-            self.on_stop()
+            try:
+                self.on_stop()
+            except Exception:  # shutting down: say so and let the rest of the shutdown run
+                log.exception("writing the last batch at shutdown failed")
 
     async def command(self, command: dict[str, Any]) -> dict[str, Any]:
         """One command to the pilot, for the API (clear_fault, self_test...)."""

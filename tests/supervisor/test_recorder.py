@@ -3,15 +3,19 @@ every 10 s and writes what cannot (session open and close) at once."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from appliance.supervisor.core import SupervisorCore
 from appliance.supervisor.live import LiveStation
 from appliance.supervisor.recorder import FLUSH_EVERY_S, StorageRecorder
+from appliance.supervisor.runtime import SupervisorRuntime
 from appliance.supervisor.sessions import Session
+from appliance.supervisor.settings import SiteSettings
 from appliance.supervisor.storage import Storage
 
 T0 = 1_700_000_040.0
@@ -95,3 +99,11 @@ def test_the_spool_is_written_to_the_database_at_the_next_start(tmp_path: Path) 
     with Storage(tmp_path / "evse.db", spool=spool) as again:
         assert [p.t for p in again.history(1, T0, T0 + 60, "raw").points] == [T0 + i for i in range(5)]
     assert not spool.exists()
+
+
+def test_the_runtime_writes_the_last_batch_when_it_stops(tmp_path: Path) -> None:
+    calls: list[str] = []
+    runtime = SupervisorRuntime(SupervisorCore(SiteSettings()), tmp_path / "pilot.sock",
+                                on_stop=lambda: calls.append("flushed"))
+    asyncio.run(runtime.stop())
+    assert calls == ["flushed"]
