@@ -30,8 +30,8 @@ DAY_S = 86400
 class PurgeReport:
     raw_rows: int
     browser_sessions: int
-    events: int = 0
-    audit: int = 0
+    events: int
+    audit: int
 
 
 class Storage:
