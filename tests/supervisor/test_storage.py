@@ -382,10 +382,11 @@ def test_upgrade_from_v1_to_latest(tmp_path: Path) -> None:
 
 
 def test_upgrade_from_v2_rekeys_raw_telemetry_and_shrinks_pages(tmp_path: Path) -> None:
-    """v3 keys raw rows by time first; the file is rewritten with small pages (SD-card wear)."""
+    """v3 keys raw rows by time first, in a rowid table; the file is rewritten with small pages
+    (SD-card wear)."""
     with Storage(tmp_path / "live.db") as live:
         charge(live, T0, 600)
-        raw = list(live._g._db["telemetry_raw"].rows)
+        raw = [{c: v for c, v in row.items() if c != "k"} for row in live._g._db["telemetry_raw"].rows]
         expected = live.history(None, T0, T0 + 600, "raw", max_points=10_000).points
 
     old = Database(sqlite3.connect(tmp_path / "old.db"))
@@ -401,7 +402,9 @@ def test_upgrade_from_v2_rekeys_raw_telemetry_and_shrinks_pages(tmp_path: Path) 
         assert db.execute("PRAGMA page_size").fetchone()[0] == 512
         assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-        assert [c for c in db["telemetry_raw"].pks] == ["t", "station"]
+        assert db["telemetry_raw"].pks == ["k"]
+        assert db.execute("SELECT MIN(k), MAX(k) FROM telemetry_raw").fetchone() == (
+            round(T0 * 1000) * 100 + 1, round((T0 + 599) * 1000) * 100 + 2)
         assert s.history(None, T0, T0 + 600, "raw", max_points=10_000).points == expected
         assert len(expected) == 1200
 

@@ -106,8 +106,9 @@ def _stations(db: Database, resolution: str, station: int | None, start: float, 
     if station is not None:
         return [station]
     if resolution == "raw":  # raw rows are keyed by time first: read the window's stations
-        return [s for (s,) in db.execute("SELECT DISTINCT station FROM telemetry_raw WHERE t >= ? AND t < ? "
-                                         "ORDER BY station", [start, end])]
+        return [s for (s,) in db.execute(
+            f"SELECT DISTINCT station FROM telemetry_raw WHERE {rollup.keys_from('start')} AND "
+            f"{rollup.keys_before('end')} AND t >= :start AND t < :end ORDER BY station", {"start": start, "end": end})]
     return rollup.stations(db, SOURCES[resolution])
 
 

@@ -74,8 +74,8 @@ class TelemetrySample:
         set_(self, "temperature_c", validate.optional_number("temperature_c", self.temperature_c))
 
     def row(self) -> dict[str, Any]:
-        row: dict[str, Any] = {"station": self.station, "t": self.t, "state": self.state, "pilot": self.pilot,
-                               "offered_a": self.offered_a}
+        row: dict[str, Any] = {"k": rollup.raw_key(self.t, self.station), "station": self.station, "t": self.t,
+                               "state": self.state, "pilot": self.pilot, "offered_a": self.offered_a}
         for name in ("current_a", "voltage_v", "power_w"):
             for k, value in zip(rollup.PHASES, getattr(self, name)):
                 row[f"{name}_l{k}"] = value
@@ -118,9 +118,9 @@ class Telemetry:
         only raw rows after the oldest station's last rolled minute need a look."""
         rolled = {station: db.execute("SELECT MAX(t) FROM telemetry_minute WHERE station = ?", [station]).fetchone()[0]
                   for station in rollup.stations(db, "telemetry_minute")}
-        since = min(rolled.values()) + MINUTE if rolled else float("-inf")
-        for station, oldest, newest in db.execute("SELECT station, MIN(t), MAX(t) FROM telemetry_raw WHERE t >= ? "
-                                                  "GROUP BY station", [since]):
+        window = f"WHERE {rollup.keys_from('since')} AND t >= :since" if rolled else ""
+        for station, oldest, newest in db.execute(f"SELECT station, MIN(t), MAX(t) FROM telemetry_raw {window} "
+                                                  "GROUP BY station", {"since": min(rolled.values(), default=0) + MINUTE}):
             self._latest[station] = newest
             last = rolled.get(station)
             self._dirty[station] = oldest if last is None else max(oldest, last + MINUTE)
@@ -197,4 +197,5 @@ class Telemetry:
         before = validate.timestamp("before", before)
         self.roll_up(before)
         with self._g.write() as db:
-            return int(db.execute("DELETE FROM telemetry_raw WHERE t < ?", [before]).rowcount)
+            return int(db.execute(f"DELETE FROM telemetry_raw WHERE {rollup.keys_before('before')} AND t < :before",
+                                  {"before": before}).rowcount)
