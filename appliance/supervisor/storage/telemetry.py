@@ -10,10 +10,9 @@ alive: every commit rewrites whole pages, however few rows changed.
 Storage has one: a supervisor that crashes or is killed loses nothing, because the next start
 writes the spool to the database; only a power cut (which empties RAM) loses the last batch.
 
-A minute is
-rolled up once a later sample of the same station arrives (or `roll_up(now)` passes it), from
-the raw rows of that minute alone: nothing is ever rescanned. A late sample re-opens its
-minute, which is rolled up again at the next flush.
+A minute is rolled up once a later sample of the same station arrives (or `roll_up(now)` passes
+it), from the raw rows of that minute alone: nothing is ever rescanned. A late sample re-opens
+its minute, which is rolled up again at the next flush.
 """
 
 from __future__ import annotations
