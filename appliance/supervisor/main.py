@@ -25,7 +25,7 @@ def build(socket_path: Path, data_dir: Path, simulated: bool = False,
           settings: SiteSettings | None = None, prices: list[tuple[float, float, float]] | None = None) -> AppContext:
     """Everything `evse supervisor` runs, wired but not started (tests use it too)."""
     data_dir.mkdir(parents=True, exist_ok=True)
-    storage = Storage(data_dir / "evse.db", spool=paths.telemetry_spool(data_dir / "evse.db"))
+    storage = Storage(data_dir / "evse.db", spool=paths.telemetry_spool(data_dir / "evse.db"), exclusive=True)
     recorder = StorageRecorder(storage)
     core = SupervisorCore(settings or SiteSettings(), recorder)
     if prices:  # stored, so the API, the UI and a restart see them like prices sent over REST

@@ -23,7 +23,7 @@ UNPLUG_EVERY = 45  # station 2's car leaves and comes back, so sessions open and
 
 
 def main(db: Path, spool: Path) -> None:
-    storage = Storage(db, spool=spool)
+    storage = Storage(db, spool=spool, exclusive=True)  # as the supervisor opens it
     recorder = StorageRecorder(storage)
     core = SupervisorCore(SiteSettings(), recorder)
     core.on_connected({"line_limit_a": 32.0, "stations": [{"id": 1}, {"id": 2}]}, T0)

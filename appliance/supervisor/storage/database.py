@@ -5,8 +5,9 @@ and every public method holds the Storage's re-entrant lock for its whole durati
 app may therefore call it from the event-loop thread and from a background writer thread (or
 `asyncio.to_thread`) at once: calls are serialised, never interleaved on the connection.
 Generators (CSV export) read a page under the lock and yield outside it. Another process, or a
-second Storage on the same file, is fine too: WAL lets readers run beside the one writer, and
-the busy timeout makes a second writer wait instead of failing.
+second Storage on the same file, is fine too (WAL lets readers run beside the one writer, and
+the busy timeout makes a second writer wait instead of failing), except beside an `exclusive`
+Storage, as the supervisor's is (see `connect`).
 """
 
 from __future__ import annotations
@@ -30,12 +31,20 @@ PAGE_SIZE = 512
 WAL_AUTOCHECKPOINT_PAGES = 8000
 
 
-def connect(path: str | Path) -> Database:
+def connect(path: str | Path, exclusive: bool = False) -> Database:
     """WAL + synchronous=NORMAL: every commit survives a crash of the process, and a power cut
-    from the next durable write on (see `Guarded.write`), without an fsync per statement."""
+    from the next durable write on (see `Guarded.write`), without an fsync per statement.
+
+    `exclusive` (the supervisor, which owns its file): no other connection may open the file
+    while this one is open, and in return SQLite keeps the WAL index in the process's memory
+    instead of the memory-mapped `-shm` file beside the database, which the kernel would
+    otherwise write back to the SD card every few seconds (SD-card wear).
+    """
     conn = sqlite3.connect(str(path), check_same_thread=False, timeout=BUSY_TIMEOUT_S)
     db = Database(conn)
     db.execute(f"PRAGMA page_size={PAGE_SIZE}")  # a new file only; `repage` converts an older one
+    if exclusive:  # before the first access in WAL mode, or the -shm file is made anyway
+        db.execute("PRAGMA locking_mode=EXCLUSIVE")
     db.enable_wal()
     db.execute(f"PRAGMA wal_autocheckpoint={WAL_AUTOCHECKPOINT_PAGES}")
     db.execute("PRAGMA synchronous=NORMAL")

@@ -37,12 +37,13 @@ class PurgeReport:
 class Storage:
     """`Storage(path)` or `Storage(":memory:")`; thread rule in `database.py`. `spool`: a file in
     RAM (tmpfs) where telemetry waits for its batch, so that a killed supervisor loses none of it.
+    `exclusive`: this Storage alone may open the file while it is open (see `connect`).
 
     Repositories: telemetry, sessions, events, faults, audit, pilot_logs, prices, settings, auth.
     """
 
-    def __init__(self, path: str | Path, spool: Path | None = None) -> None:
-        db = connect(path)
+    def __init__(self, path: str | Path, spool: Path | None = None, exclusive: bool = False) -> None:
+        db = connect(path, exclusive)
         try:
             self.schema_version = migrate(db)
             repage(db)
