@@ -16,7 +16,7 @@ from appliance.supervisor.recorder import FLUSH_EVERY_S, StorageRecorder
 from appliance.supervisor.runtime import SupervisorRuntime
 from appliance.supervisor.sessions import Session
 from appliance.supervisor.settings import SiteSettings
-from appliance.supervisor.storage import Storage
+from appliance.supervisor.storage import Storage, TelemetrySample, telemetry
 
 T0 = 1_700_000_040.0
 
@@ -107,3 +107,15 @@ def test_the_runtime_writes_the_last_batch_when_it_stops(tmp_path: Path) -> None
                                 on_stop=lambda: calls.append("flushed"))
     asyncio.run(runtime.stop())
     assert calls == ["flushed"]
+
+
+def test_the_spool_holds_no_more_than_the_buffer_while_writes_fail(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(telemetry, "MAX_BUFFER", 4)
+    spool = tmp_path / "spool.jsonl"
+    with Storage(tmp_path / "evse.db", spool=spool) as storage:
+        for i in range(10):  # no flush: as if every write failed
+            storage.telemetry.add(TelemetrySample(t=T0 + i, station=1, state="C", pilot="X2", offered_a=16.0,
+                                                  current_a=(16.0,) * 3, voltage_v=(230.0,) * 3,
+                                                  power_w=(3680.0,) * 3, energy_wh=i * 1.0))
+            storage.telemetry.stage()
+        assert [json.loads(line)["t"] for line in spool.read_text().splitlines()] == [T0 + i for i in range(6, 10)]

@@ -131,12 +131,15 @@ class Telemetry:
         self._unstaged.append(sample)
 
     def stage(self) -> None:
-        """Append the samples added since the last call to the spool (no fsync: RAM only)."""
+        """Append the samples added since the last call to the spool (no fsync: RAM only). While
+        writes fail and the buffer is full, the spool is rewritten from the buffer instead, so it
+        never holds more than the buffer does."""
         if self._spool is None or not self._unstaged:
             self._unstaged.clear()
             return
-        lines = "".join(json.dumps(asdict(s)) + "\n" for s in self._unstaged)
-        with self._spool.open("a", encoding="utf-8") as f:
+        full = len(self._buffer) == MAX_BUFFER
+        lines = "".join(json.dumps(asdict(s)) + "\n" for s in (self._buffer if full else self._unstaged))
+        with self._spool.open("w" if full else "a", encoding="utf-8") as f:
             f.write(lines)
         self._unstaged.clear()
 
