@@ -8,7 +8,7 @@ from pathlib import Path
 
 import uvicorn
 
-from appliance import __version__
+from appliance import __version__, paths
 from appliance.supervisor.api.app import create_app
 from appliance.supervisor.app_context import AppContext
 from appliance.supervisor.core import SupervisorCore
@@ -25,14 +25,15 @@ def build(socket_path: Path, data_dir: Path, simulated: bool = False,
           settings: SiteSettings | None = None, prices: list[tuple[float, float, float]] | None = None) -> AppContext:
     """Everything `evse supervisor` runs, wired but not started (tests use it too)."""
     data_dir.mkdir(parents=True, exist_ok=True)
-    storage = Storage(data_dir / "evse.db")
+    storage = Storage(data_dir / "evse.db", spool=paths.telemetry_spool(data_dir / "evse.db"), exclusive=True)
     recorder = StorageRecorder(storage)
     core = SupervisorCore(settings or SiteSettings(), recorder)
     if prices:  # stored, so the API, the UI and a restart see them like prices sent over REST
         storage.prices.replace(prices[0][0], prices[-1][1], prices)
         core.set_prices(prices)
     recorder.resume_sessions(core.sessions, sorted(core.live))
-    runtime = SupervisorRuntime(core, socket_path, on_cycle=recorder.tick, on_logs=recorder.pilot_logs)
+    runtime = SupervisorRuntime(core, socket_path, on_cycle=recorder.tick, on_logs=recorder.pilot_logs,
+                                on_stop=recorder.flush)
     return AppContext(core=core, storage=storage, data_dir=data_dir, version=__version__, simulated=simulated,
                       runtime=runtime, clock=time.time, updater=installed_manager())
 

@@ -25,11 +25,13 @@ class SupervisorRuntime:
     def __init__(self, core: SupervisorCore, socket_path: Path, clock: Callable[[], float] = time.time,
                  on_cycle: Callable[[float], None] | None = None,
                  on_logs: Callable[[list[p.LogEntry], int, str | None], int] | None = None,
-                 period_s: float = 1.0, log_period_s: float = 10.0) -> None:
+                 period_s: float = 1.0, log_period_s: float = 10.0,
+                 on_stop: Callable[[], None] | None = None) -> None:
         self.core = core
         self.clock = clock
         self.on_cycle = on_cycle
         self.on_logs = on_logs
+        self.on_stop = on_stop  # e.g. write what waits for its batch
         self.period_s = period_s
         self.log_period_s = log_period_s
         self.link = PilotLink(socket_path, self._message, self._connected)
@@ -48,6 +50,11 @@ class SupervisorRuntime:
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
+        if self.on_stop is not None:
+            try:
+                self.on_stop()
+            except Exception:  # shutting down: say so and let the rest of the shutdown run
+                log.exception("writing the last batch at shutdown failed")
 
     async def command(self, command: p.BaseCommand[R]) -> R:
         """One command to the pilot, for the API (clear_fault, self_test...)."""

@@ -1,5 +1,6 @@
-"""Storage benchmarks: telemetry ingest as the supervisor does it (2 stations, 1 Hz, one durable
-flush a second) and history queries over a year of minute rollups, against a one-day baseline."""
+"""Storage benchmarks: telemetry ingest (2 stations, 1 Hz, one durable flush a second: ten times
+the supervisor's batch rate, the worst case for flush latency) and history queries over a year
+of minute rollups, against a one-day baseline. Bytes written per day: test_bench_storage_wear.py."""
 
 from __future__ import annotations
 

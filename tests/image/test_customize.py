@@ -82,6 +82,9 @@ def test_the_pilot_is_real_time_watched_and_independent_of_the_supervisor(card: 
     data = unit(root, "evse-supervisor.service")
     assert (data["Service"]["StateDirectory"], data["Service"]["StateDirectoryMode"]) == ("evse", "0750")
     assert "/var/lib/evse" in data["Unit"]["RequiresMountsFor"]
+    assert (data["Service"]["RuntimeDirectory"], data["Service"]["RuntimeDirectoryPreserve"]) == \
+        ("evse-supervisor", "restart")
+    assert data["Service"]["Environment"] == "EVSE_SPOOL_DIR=/run/evse-supervisor"  # RAM, not the SD card
 
 
 def test_pigpiod_listens_on_localhost_only(card: tuple[Path, Path]) -> None:

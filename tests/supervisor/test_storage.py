@@ -266,10 +266,11 @@ def test_pragmas(tmp_path: Path) -> None:
 
 
 def test_an_idle_flush_makes_other_writes_durable(tmp_path: Path) -> None:
-    """With no telemetry to carry an fsync, flush() checkpoints: the event reaches the main file."""
+    """With no telemetry to carry an fsync, flush() checkpoints: an ordinary (not at once durable)
+    write such as a setting reaches the main file."""
     path = tmp_path / "evse.db"
     with Storage(path) as s:
-        s.events.add(T0, "decision", "marker-7f3a: waiting for cheap hours")
+        s.settings.set_value("note", "marker-7f3a: waiting for cheap hours", T0)
         assert b"marker-7f3a" not in path.read_bytes()  # only in the WAL so far
         assert s.telemetry.flush() == 0
         assert b"marker-7f3a" in path.read_bytes()
@@ -375,9 +376,37 @@ def test_upgrade_from_v1_to_latest(tmp_path: Path) -> None:
     old.close()
 
     with Storage(tmp_path / "old.db") as s:
-        assert s.schema_version == LATEST == 2
+        assert s.schema_version == LATEST == 3
         assert s.history(None, T0, T0 + 2 * 3600, "hour").points == expected
         assert len(expected) == 6 and s.sessions.open_session(1) == s.sessions.get(1)
+
+
+def test_upgrade_from_v2_rekeys_raw_telemetry_and_shrinks_pages(tmp_path: Path) -> None:
+    """v3 keys raw rows by time first, in a rowid table; the file is rewritten with small pages
+    (SD-card wear)."""
+    with Storage(tmp_path / "live.db") as live:
+        charge(live, T0, 600)
+        raw = [{c: v for c, v in row.items() if c != "k"} for row in live._g._db["telemetry_raw"].rows]
+        expected = live.history(None, T0, T0 + 600, "raw", max_points=10_000).points
+
+    old = Database(sqlite3.connect(tmp_path / "old.db"))
+    old.execute("PRAGMA page_size=4096")
+    old.enable_wal()
+    assert migrate(old, target=2) == 2
+    old.table("telemetry_raw").insert_all(raw)
+    old.close()
+
+    with Storage(tmp_path / "old.db") as s:
+        db = s._g._db
+        assert s.schema_version == 3
+        assert db.execute("PRAGMA page_size").fetchone()[0] == 512
+        assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert db["telemetry_raw"].pks == ["k"]
+        assert db.execute("SELECT MIN(k), MAX(k) FROM telemetry_raw").fetchone() == (
+            round(T0 * 1000) * 100 + 1, round((T0 + 599) * 1000) * 100 + 2)
+        assert s.history(None, T0, T0 + 600, "raw", max_points=10_000).points == expected
+        assert len(expected) == 1200
 
 
 def test_a_newer_database_is_refused(tmp_path: Path) -> None:

@@ -15,11 +15,13 @@ from appliance.supervisor.storage.paging import Page
 from appliance.supervisor.storage.pilot_logs import PilotLogEntry
 from appliance.supervisor.storage.prices import PriceSlot
 from appliance.supervisor.storage.sessions import Session
-from appliance.supervisor.storage.settings import RAW_RETENTION_DAYS, Setting
+from appliance.supervisor.storage.settings import (AUDIT_MAX_ROWS, AUDIT_RETENTION_DAYS, EVENT_MAX_ROWS,
+                                                   EVENT_RETENTION_DAYS, RAW_RETENTION_DAYS, Setting)
 from appliance.supervisor.storage.telemetry import TelemetrySample
 
 __all__ = [
-    "RAW_RETENTION_DAYS", "RESOLUTIONS", "ApiToken", "AuditEntry", "BrowserSession", "DayEnergy", "Event", "Fault",
+    "AUDIT_MAX_ROWS", "AUDIT_RETENTION_DAYS", "EVENT_MAX_ROWS", "EVENT_RETENTION_DAYS", "RAW_RETENTION_DAYS",
+    "RESOLUTIONS", "ApiToken", "AuditEntry", "BrowserSession", "DayEnergy", "Event", "Fault",
     "NotFound", "Page", "PilotLogEntry", "PriceSlot", "PurgeReport", "SchemaError", "Session", "Setting",
     "Storage", "TelemetryBucket", "TelemetrySample", "TelemetrySeries",
 ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timezone, tzinfo
 from pathlib import Path
@@ -10,14 +12,15 @@ from typing import Any
 
 from appliance.supervisor.storage import validate
 from appliance.supervisor.storage.auth import Auth
-from appliance.supervisor.storage.database import Guarded, connect
+from appliance.supervisor.storage.database import Guarded, connect, repage
 from appliance.supervisor.storage.history import DEFAULT_MAX_POINTS, DayEnergy, TelemetrySeries, energy_per_day, query
 from appliance.supervisor.storage.journal import AuditLog, Events, Faults
 from appliance.supervisor.storage.migrations import migrate
 from appliance.supervisor.storage.pilot_logs import PilotLogs
 from appliance.supervisor.storage.prices import Prices
 from appliance.supervisor.storage.sessions import Sessions
-from appliance.supervisor.storage.settings import RAW_RETENTION_DAYS, Settings
+from appliance.supervisor.storage.settings import (AUDIT_MAX_ROWS, AUDIT_RETENTION_DAYS, EVENT_MAX_ROWS,
+                                                   EVENT_RETENTION_DAYS, RAW_RETENTION_DAYS, Settings)
 from appliance.supervisor.storage.telemetry import Telemetry
 
 DAY_S = 86400
@@ -27,23 +30,28 @@ DAY_S = 86400
 class PurgeReport:
     raw_rows: int
     browser_sessions: int
+    events: int
+    audit: int
 
 
 class Storage:
-    """`Storage(path)` or `Storage(":memory:")`; thread rule in `database.py`.
+    """`Storage(path)` or `Storage(":memory:")`; thread rule in `database.py`. `spool`: a file in
+    RAM (tmpfs) where telemetry waits for its batch, so that a killed supervisor loses none of it.
+    `exclusive`: this Storage alone may open the file while it is open (see `connect`).
 
     Repositories: telemetry, sessions, events, faults, audit, pilot_logs, prices, settings, auth.
     """
 
-    def __init__(self, path: str | Path) -> None:
-        db = connect(path)
+    def __init__(self, path: str | Path, spool: Path | None = None, exclusive: bool = False) -> None:
+        db = connect(path, exclusive)
         try:
             self.schema_version = migrate(db)
+            repage(db)
         except BaseException:
             db.close()
             raise
         self._g = Guarded(db)
-        self.telemetry = Telemetry(self._g)
+        self.telemetry = Telemetry(self._g, spool)
         self.sessions = Sessions(self._g)
         self.events = Events(self._g)
         self.faults = Faults(self._g)
@@ -65,11 +73,22 @@ class Storage:
         with self._g.read() as db:
             return energy_per_day(db, station, start, end, tz)
 
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """One durable transaction around several repositories' writes: each commit rewrites
+        whole pages, so writes that can wait for each other should share one."""
+        with self._g.write(durable=True):
+            yield
+
     def purge(self, now: Any) -> PurgeReport:
-        """Housekeeping, e.g. hourly: raw telemetry past its retention (rollups stay), expired logins."""
+        """Housekeeping, e.g. hourly: raw telemetry past its retention (rollups stay), expired
+        logins, events and audit entries past their age or row limits."""
         now = validate.timestamp("now", now)
-        cutoff = now - self.settings.get(RAW_RETENTION_DAYS) * DAY_S
-        return PurgeReport(self.telemetry.purge(cutoff), self.auth.purge_browser_sessions(now))
+        get = self.settings.get
+        return PurgeReport(
+            self.telemetry.purge(now - get(RAW_RETENTION_DAYS) * DAY_S), self.auth.purge_browser_sessions(now),
+            self.events.prune(now - get(EVENT_RETENTION_DAYS) * DAY_S, get(EVENT_MAX_ROWS)),
+            self.audit.prune(now - get(AUDIT_RETENTION_DAYS) * DAY_S, get(AUDIT_MAX_ROWS)))
 
     def close(self) -> None:
         """Flush what is buffered, then close the connection."""

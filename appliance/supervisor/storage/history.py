@@ -102,8 +102,14 @@ def _select(resolution: str, stations: list[int]) -> tuple[str, dict[str, Any]]:
     return rollup.stored(table, stations)
 
 
-def _stations(db: Database, resolution: str, station: int | None) -> list[int]:
-    return [station] if station is not None else rollup.stations(db, SOURCES[resolution])
+def _stations(db: Database, resolution: str, station: int | None, start: float, end: float) -> list[int]:
+    if station is not None:
+        return [station]
+    if resolution == "raw":  # raw rows are keyed by time first: read the window's stations
+        return [s for (s,) in db.execute(
+            f"SELECT DISTINCT station FROM telemetry_raw WHERE {rollup.keys_from('start')} AND "
+            f"{rollup.keys_before('end')} AND t >= :start AND t < :end ORDER BY station", {"start": start, "end": end})]
+    return rollup.stations(db, SOURCES[resolution])
 
 
 def query(db: Database, station: Any, start: Any, end: Any, resolution: Any = "auto",
@@ -113,7 +119,7 @@ def query(db: Database, station: Any, start: Any, end: Any, resolution: Any = "a
     max_points = validate.integer("max_points", max_points, minimum=1, maximum=100_000)
     chosen = choose_resolution(start, end, resolution, max_points)
     bucket = RESOLUTIONS[chosen]
-    stations = _stations(db, chosen, station)
+    stations = _stations(db, chosen, station, start, end)
     if not stations:
         return TelemetrySeries(chosen, bucket, [])
     sql, params = _select(chosen, stations)
@@ -129,7 +135,7 @@ def energy_per_day(db: Database, station: Any, start: Any, end: Any, tz: tzinfo 
     if not isinstance(tz, tzinfo):
         raise ValueError(f"tz must be a time zone, not {type(tz).__name__}")
     totals: dict[tuple[date, int], float] = {}
-    stations = _stations(db, "hour", station)
+    stations = _stations(db, "hour", station, start, end)
     placeholders = ", ".join("?" * len(stations))
     for t, st, wh in db.execute(f"SELECT t, station, energy_wh FROM telemetry_hour WHERE station IN ({placeholders}) "
                                 "AND t >= ? AND t < ?", [*stations, math.floor(start / 3600) * 3600, end]):

@@ -1,5 +1,9 @@
 """What happened: events (state changes, control decisions and their reasons), faults as the
-pilot raised and cleared them, and the audit log of who asked for which control action."""
+pilot raised and cleared them, and the audit log of who asked for which control action.
+
+Each row is durable when `add`/`record` returns (its own fsync'd commit): they are rare, and
+they are what the owner reads after something went wrong. The logs are bounded by age and row
+count (`prune`, run with the hourly housekeeping)."""
 
 from __future__ import annotations
 
@@ -15,6 +19,17 @@ from appliance.supervisor.storage.paging import Page, Where, paged
 
 def _json(value: str | None) -> Any:
     return None if value is None else json.loads(value)
+
+
+def _prune(guarded: Guarded, table: str, before: Any, max_rows: Any) -> int:
+    """Delete rows older than `before`, then all but the newest `max_rows`; returns the count."""
+    before = validate.timestamp("before", before)
+    max_rows = validate.integer("max_rows", max_rows, minimum=0)
+    with guarded.write() as db:
+        deleted = db.execute(f"DELETE FROM {table} WHERE t < ?", [before]).rowcount
+        deleted += db.execute(f"DELETE FROM {table} WHERE id <= "
+                              f"(SELECT id FROM {table} ORDER BY id DESC LIMIT 1 OFFSET ?)", [max_rows]).rowcount
+    return deleted
 
 
 @dataclass(frozen=True)
@@ -56,8 +71,11 @@ class Events:
         row = {"t": validate.timestamp("t", t), "station": validate.optional_station(station),
                "kind": validate.identifier("kind", kind), "message": validate.text("message", message),
                "data": validate.optional_json_text("data", data)}
-        with self._g.write() as db:
+        with self._g.write(durable=True) as db:
             return insert(db, "events", row)
+
+    def prune(self, before: Any, max_rows: Any) -> int:
+        return _prune(self._g, "events", before, max_rows)
 
     def list(self, station: Any = None, kind: Any = None, start: Any = None, end: Any = None,
              limit: Any = 100, offset: Any = 0) -> Page[Event]:
@@ -79,7 +97,7 @@ class Faults:
         row = {"t": validate.timestamp("t", t), "station": validate.station(station),
                "code": validate.text("code", code, 64), "active": validate.flag("active", active),
                "message": validate.text("message", message)}
-        with self._g.write() as db:
+        with self._g.write(durable=True) as db:
             return insert(db, "faults", row)
 
     def active(self) -> list[Fault]:
@@ -113,8 +131,11 @@ class AuditLog:
         row = {"t": validate.timestamp("t", t), "actor": validate.text("actor", actor, 200),
                "action": validate.text("action", action, 200), "target": validate.optional_text("target", target, 200),
                "details": validate.optional_json_text("details", details)}
-        with self._g.write() as db:
+        with self._g.write(durable=True) as db:
             return insert(db, "audit_log", row)
+
+    def prune(self, before: Any, max_rows: Any) -> int:
+        return _prune(self._g, "audit_log", before, max_rows)
 
     def list(self, actor: Any = None, start: Any = None, end: Any = None, limit: Any = 100,
              offset: Any = 0) -> Page[AuditEntry]:

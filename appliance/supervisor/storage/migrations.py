@@ -108,7 +108,28 @@ def _v2(db: Database) -> None:
     """)
 
 
-MIGRATIONS: list[Callable[[Database], None]] = [_v1, _v2]
+def _v3(db: Database) -> None:
+    """Raw telemetry in a rowid table keyed by time (ms) and station (see `rollup.KEY_STATIONS`)
+    instead of a WITHOUT ROWID table keyed by (station, t): a batch of both stations' samples
+    lands side by side at the end of the table, and interior pages hold keys rather than whole
+    rows, so a batch rewrites a few pages instead of a dozen (SD-card wear)."""
+    phases = ", ".join(f"{q}_l{k} REAL NOT NULL" for q in ("current_a", "voltage_v", "power_w") for k in (1, 2, 3))
+    columns = ", ".join(["station", "t", "state", "pilot", "offered_a",
+                         *(f"{q}_l{k}" for q in ("current_a", "voltage_v", "power_w") for k in (1, 2, 3)),
+                         "energy_wh", "temperature_c"])
+    for statement in (
+        "ALTER TABLE telemetry_raw RENAME TO telemetry_raw_v2",
+        f"""CREATE TABLE telemetry_raw (
+            k INTEGER PRIMARY KEY, station INTEGER NOT NULL, t REAL NOT NULL, state TEXT NOT NULL,
+            pilot TEXT NOT NULL, offered_a REAL NOT NULL, {phases}, energy_wh REAL NOT NULL, temperature_c REAL)""",
+        f"INSERT INTO telemetry_raw (k, {columns}) SELECT CAST(t * 1000 + 0.5 AS INTEGER) * 100 + station, "
+        f"{columns} FROM telemetry_raw_v2 ORDER BY t, station",
+        "DROP TABLE telemetry_raw_v2",
+    ):
+        db.execute(statement)
+
+
+MIGRATIONS: list[Callable[[Database], None]] = [_v1, _v2, _v3]
 LATEST = len(MIGRATIONS)
 
 

@@ -13,6 +13,7 @@ again from 0, so that step counts the new reading.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -20,6 +21,25 @@ from typing import Any
 from sqlite_utils import Database
 
 PHASES = (1, 2, 3)
+# Raw rows live in a rowid table whose rowid `k` is the time in ms and the station (1..99): rows
+# arrive in key order, and interior pages hold only keys (a WITHOUT ROWID table keeps whole rows
+# there, many levels of them with small pages), so a batch rewrites few pages. Range queries
+# seek on k, with the exact bounds on t after it.
+KEY_STATIONS = 100
+
+
+def raw_key(t: float, station: int) -> int:
+    return math.floor(t * 1000 + 0.5) * KEY_STATIONS + station
+
+
+def keys_from(param: str) -> str:
+    """SQL: k at or below every raw key with t >= :param."""
+    return f"k >= (CAST(:{param} * 1000 AS INTEGER) - 1) * {KEY_STATIONS}"
+
+
+def keys_before(param: str) -> str:
+    """SQL: k above every raw key with t < :param."""
+    return f"k < (CAST(:{param} * 1000 AS INTEGER) + 2) * {KEY_STATIONS}"
 _TOTAL_POWER = "power_w_l1 + power_w_l2 + power_w_l3"
 
 
@@ -72,12 +92,14 @@ def from_raw(bucket_s: int, stations: Sequence[int]) -> tuple[str, dict[str, Any
     """
     placeholders, params = _stations(stations)
     before = " UNION ALL ".join(
-        f"SELECT * FROM (SELECT * FROM telemetry_raw WHERE station = :{name} AND t < :start ORDER BY t DESC LIMIT 1)"
+        f"SELECT * FROM (SELECT * FROM telemetry_raw WHERE {keys_before('start')} AND station = :{name} "
+        f"AND t < :start ORDER BY k DESC LIMIT 1)"
         for name in params)
     sql = f"""
         WITH samples AS (
             {before} UNION ALL
-            SELECT * FROM telemetry_raw WHERE station IN ({placeholders}) AND t >= :start AND t < :end
+            SELECT * FROM telemetry_raw WHERE {keys_from("start")} AND {keys_before("end")}
+                AND station IN ({placeholders}) AND t >= :start AND t < :end
         ), steps AS (
             SELECT *, CASE WHEN prev IS NULL THEN 0.0 WHEN energy_wh >= prev THEN energy_wh - prev
                            ELSE energy_wh END AS energy_step

@@ -1,5 +1,8 @@
 """Charging sessions, plug-in to unplug. An open session has no end yet; at most one per
-station (a partial unique index), so after a restart `open_session(station)` finds it."""
+station (a partial unique index), so after a restart `open_session(station)` finds it.
+
+Opening and closing are durable at once; `update` (energy, peak, cost while charging) is an
+ordinary commit that the recorder batches with the telemetry, every 10 s."""
 
 from __future__ import annotations
 
@@ -50,7 +53,7 @@ class Sessions:
         station = validate.station(station)
         row = {"station": station, "start_t": validate.timestamp("start_t", start_t),
                "mode": validate.identifier("mode", mode)}
-        with self._g.write() as db:
+        with self._g.write(durable=True) as db:
             existing = self._open_row(db, station)
             if existing is not None:
                 raise ValueError(f"station {station} already has open session {existing['id']}")
@@ -66,7 +69,7 @@ class Sessions:
 
     def close(self, session_id: Any, end_t: Any) -> None:
         end_t = validate.timestamp("end_t", end_t)
-        with self._g.write() as db:
+        with self._g.write(durable=True) as db:
             session = self._get(db, session_id)
             if not session.is_open:
                 raise ValueError(f"session {session.id} is already closed")

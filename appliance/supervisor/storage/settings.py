@@ -29,6 +29,12 @@ class Setting(Generic[T]):
 
 
 RAW_RETENTION_DAYS = Setting("telemetry.raw_retention_days", int, 30)
+# The event and audit logs are pruned by age and by row count, whichever bites first: a year of a
+# busy appliance is ~30,000 events, so the row caps only matter for a runaway writer.
+EVENT_RETENTION_DAYS = Setting("events.retention_days", int, 365)
+EVENT_MAX_ROWS = Setting("events.max_rows", int, 100_000)
+AUDIT_RETENTION_DAYS = Setting("audit.retention_days", int, 730)
+AUDIT_MAX_ROWS = Setting("audit.max_rows", int, 100_000)
 
 
 class Settings:

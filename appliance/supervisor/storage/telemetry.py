@@ -1,19 +1,27 @@
-"""Raw telemetry: buffered in RAM, written once a second, rolled up into minutes (and those into
+"""Raw telemetry: buffered in RAM, written in batches, rolled up into minutes (and those into
 hours) as they close.
 
-The caller `add`s each station's sample and calls `flush()` every second; the flush is one
-durable transaction, so a power cut costs at most the samples still in the buffer (and the
-last second of other writes, see `Guarded.write`). A minute is
-rolled up once a later sample of the same station arrives (or `roll_up(now)` passes it), from
-the raw rows of that minute alone: nothing is ever rescanned. A late sample re-opens its
-minute, which is rolled up again at the next flush.
+The caller `add`s each station's sample every second, `stage()`s them, and calls `flush()` every
+10 s (see `recorder.py`); the flush is one durable transaction, so a power cut costs at most the
+samples still in the buffer. Writing a batch instead of each second is what keeps the SD card
+alive: every commit rewrites whole pages, however few rows changed.
+
+`stage()` appends the new samples to a spool file in RAM (tmpfs, e.g. /dev/shm) when the
+Storage has one: a supervisor that crashes or is killed loses nothing, because the next start
+writes the spool to the database; only a power cut (which empties RAM) loses the last batch.
+
+A minute is rolled up once a later sample of the same station arrives (or `roll_up(now)` passes
+it), from the raw rows of that minute alone: nothing is ever rescanned. A late sample re-opens
+its minute, which is rolled up again at the next flush.
 """
 
 from __future__ import annotations
 
+import json
 import math
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
 from sqlite_utils import Database
@@ -65,8 +73,8 @@ class TelemetrySample:
         set_(self, "temperature_c", validate.optional_number("temperature_c", self.temperature_c))
 
     def row(self) -> dict[str, Any]:
-        row: dict[str, Any] = {"station": self.station, "t": self.t, "state": self.state, "pilot": self.pilot,
-                               "offered_a": self.offered_a}
+        row: dict[str, Any] = {"k": rollup.raw_key(self.t, self.station), "station": self.station, "t": self.t,
+                               "state": self.state, "pilot": self.pilot, "offered_a": self.offered_a}
         for name in ("current_a", "voltage_v", "power_w"):
             for k, value in zip(rollup.PHASES, getattr(self, name)):
                 row[f"{name}_l{k}"] = value
@@ -80,27 +88,60 @@ def _minute(t: float) -> int:
 
 
 class Telemetry:
-    def __init__(self, guarded: Guarded) -> None:
+    def __init__(self, guarded: Guarded, spool: Path | None = None) -> None:
         self._g = guarded
+        self._spool = spool
         self._buffer: deque[TelemetrySample] = deque(maxlen=MAX_BUFFER)
+        self._unstaged: list[TelemetrySample] = []  # added since the last stage()
         self._latest: dict[int, float] = {}  # per station: newest sample written
         self._dirty: dict[int, float] = {}  # per station: oldest sample not yet in a closed rollup
         with guarded.read() as db:
             self._resume(db)
+        self._replay()
+
+    def _replay(self) -> None:
+        """Write what a killed predecessor left in the spool (a torn last line is skipped)."""
+        if self._spool is None or not self._spool.exists():
+            return
+        for line in self._spool.read_text(encoding="utf-8", errors="replace").splitlines():
+            try:
+                fields = json.loads(line)
+                self._buffer.append(TelemetrySample(**{k: tuple(v) if isinstance(v, list) else v
+                                                       for k, v in fields.items()}))
+            except (ValueError, TypeError):
+                continue
+        self.flush()
 
     def _resume(self, db: Database) -> None:
-        """After a restart, pick up where the rollups stopped (normally the last open minute)."""
-        for station in rollup.stations(db, "telemetry_raw"):
-            newest, oldest = db.execute("SELECT MAX(t), MIN(t) FROM telemetry_raw WHERE station = ?",
-                                        [station]).fetchone()
-            rolled = db.execute("SELECT MAX(t) FROM telemetry_minute WHERE station = ?", [station]).fetchone()[0]
+        """After a restart, pick up where the rollups stopped (normally the last open minute):
+        only raw rows after the oldest station's last rolled minute need a look."""
+        rolled = {station: db.execute("SELECT MAX(t) FROM telemetry_minute WHERE station = ?", [station]).fetchone()[0]
+                  for station in rollup.stations(db, "telemetry_minute")}
+        window = f"WHERE {rollup.keys_from('since')} AND t >= :since" if rolled else ""
+        for station, oldest, newest in db.execute(f"SELECT station, MIN(t), MAX(t) FROM telemetry_raw {window} "
+                                                  "GROUP BY station", {"since": min(rolled.values(), default=0) + MINUTE}):
             self._latest[station] = newest
-            self._dirty[station] = oldest if rolled is None else rolled + MINUTE
+            last = rolled.get(station)
+            self._dirty[station] = oldest if last is None else max(oldest, last + MINUTE)
 
     def add(self, sample: TelemetrySample) -> None:
         if not isinstance(sample, TelemetrySample):
             raise ValueError(f"expected a TelemetrySample, not {type(sample).__name__}")
         self._buffer.append(sample)
+        self._unstaged.append(sample)
+
+    def stage(self) -> None:
+        """Append the samples added since the last call to the spool (no fsync: RAM only). While
+        writes fail and the buffer is full, the spool is rewritten from the buffer instead, so it
+        never holds more than the buffer does."""
+        if self._spool is None or not self._unstaged:
+            self._unstaged.clear()
+            return
+        full = len(self._buffer) == MAX_BUFFER
+        lines = "".join(json.dumps(asdict(s)) + "\n" for s in (self._buffer if full else self._unstaged))
+        with self._spool.open("w" if full else "a", encoding="utf-8") as f:
+            f.write(lines)
+        self._unstaged.clear()
 
     @property
     def pending(self) -> int:
@@ -125,6 +166,9 @@ class Telemetry:
                 self._roll(db, dirty, station, _minute(latest[station]))
         self._latest, self._dirty = latest, dirty
         self._buffer.clear()
+        self._unstaged.clear()
+        if self._spool is not None:
+            self._spool.unlink(missing_ok=True)
         return len(samples)
 
     def roll_up(self, now: float) -> None:
@@ -154,9 +198,6 @@ class Telemetry:
         """Delete raw samples older than `before` (their minutes are rolled up first); returns the count."""
         before = validate.timestamp("before", before)
         self.roll_up(before)
-        deleted = 0
         with self._g.write() as db:
-            for station in rollup.stations(db, "telemetry_raw"):
-                deleted += db.execute("DELETE FROM telemetry_raw WHERE station = ? AND t < ?",
-                                      [station, before]).rowcount
-        return deleted
+            return int(db.execute(f"DELETE FROM telemetry_raw WHERE {rollup.keys_before('before')} AND t < :before",
+                                  {"before": before}).rowcount)
