@@ -17,6 +17,7 @@ from appliance.supervisor.core import SupervisorCore
 from appliance.supervisor.recorder import StorageRecorder
 from appliance.supervisor.settings import SiteSettings
 from appliance.supervisor.storage import Storage
+from tests.pilot_messages import event, hello, telemetry
 from tests.supervisor.two_cars import T0, snapshot
 
 UNPLUG_EVERY = 45  # station 2's car leaves and comes back, so sessions open and close
@@ -26,7 +27,7 @@ def main(db: Path, spool: Path) -> None:
     storage = Storage(db, spool=spool, exclusive=True)  # as the supervisor opens it
     recorder = StorageRecorder(storage)
     core = SupervisorCore(SiteSettings(), recorder)
-    core.on_connected({"line_limit_a": 32.0, "stations": [{"id": 1}, {"id": 2}]}, T0)
+    core.on_connected(hello(32.0), T0)
     say = sys.stdout
     i = 0
     while True:
@@ -34,17 +35,17 @@ def main(db: Path, spool: Path) -> None:
         if i % UNPLUG_EVERY == 0:
             state = "A" if (i // UNPLUG_EVERY) % 2 else "B"
             before = dict(core.sessions.open)
-            core.on_pilot_message({"event": "state", "station": 2, "state": state}, now)
+            core.on_pilot_message(event("state", now, station=2, state=state), now)
             if state == "A" and 2 in before:
                 say.write(f"closed {before[2].id}\n")
         if i == 0 or (i % UNPLUG_EVERY == 0 and (i // UNPLUG_EVERY) % 2 == 0):
             for sid in (1, 2):
-                core.on_pilot_message({"event": "state", "station": sid, "state": "B"}, now)
+                core.on_pilot_message(event("state", now, station=sid, state="B"), now)
                 opened = core.sessions.open.get(sid)
                 if opened is not None and opened.start == now:
                     say.write(f"open {opened.id}\n")
-        snaps = {str(s): snapshot(i, s) for s in (1, 2) if s == 1 or 2 in core.sessions.open}
-        core.on_pilot_message({"event": "telemetry", "line_limit_a": 32.0, "stations": snaps}, now)
+        snaps = {f"s{s}": snapshot(i, s) for s in (1, 2) if s == 1 or 2 in core.sessions.open}
+        core.on_pilot_message(telemetry(32.0, now, **snaps), now)
         core.cycle(now)
         recorder.tick(now)
         say.write(f"tel {now}\n")

@@ -28,7 +28,7 @@ def storage(tmp_path: Path) -> Iterator[Storage]:
 
 
 def _live(energy_wh: float) -> LiveStation:
-    return LiveStation(1, state="C", pilot="X2", offered_a=16.0, contactor=True, current_a=[16.0] * 3,
+    return LiveStation(station=1, state="C", pilot="X2", offered_a=16.0, contactor=True, current_a=[16.0] * 3,
                        voltage_v=[230.0] * 3, power_w=[3680.0] * 3, energy_wh=energy_wh)
 
 

@@ -6,10 +6,12 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from appliance.protocol import LogEntry
 from appliance.supervisor.core import SupervisorCore
 from appliance.supervisor.recorder import StorageRecorder
 from appliance.supervisor.settings import SiteSettings
 from appliance.supervisor.storage import Storage
+from tests.pilot_messages import event, hello, telemetry
 
 T0 = 1_700_000_040.0  # a minute boundary
 DAY_S = 86400
@@ -52,20 +54,18 @@ def charge_two_cars(path: Path, seconds: int, flush_every_s: float | None = None
     recorder = StorageRecorder(storage) if flush_every_s is None else StorageRecorder(storage, flush_every_s)
     core = SupervisorCore(SiteSettings(), recorder)
     try:
-        core.on_connected({"line_limit_a": 32.0, "stations": [{"id": 1}, {"id": 2}]}, T0)
+        core.on_connected(hello(32.0), T0)
         for station in (1, 2):
-            core.on_pilot_message({"event": "state", "station": station, "state": "B",
-                                   "cause": {"from": "A", "to": "B"}}, T0)
+            core.on_pilot_message(event("state", T0, station=station, state="B", cause={"from": "A", "to": "B"}), T0)
         seq = 0
         for i in range(seconds):
             now = T0 + 1.137 + i  # the runtime's clock is not on whole seconds
-            core.on_pilot_message({"event": "telemetry", "line_limit_a": 32.0,
-                                   "stations": {str(s): snapshot(i, s) for s in (1, 2)}}, now)
+            core.on_pilot_message(telemetry(32.0, now, **{f"s{s}": snapshot(i, s) for s in (1, 2)}), now)
             core.cycle(now)
             recorder.tick(now)
             if i % LOG_PERIOD_S == LOG_PERIOD_S - 1:
-                entries = [{"seq": seq + 1, "t": float(i), "level": "info", "station": 2,
-                            "message": "station 2: car changed its draw"}] if i % 300 == 299 else []
+                entries = [LogEntry(seq=seq + 1, t=float(i), level="info", station=2,
+                                    message="station 2: car changed its draw")] if i % 300 == 299 else []
                 seq += len(entries)
                 recorder.pilot_logs(entries, seq, "boot-1")
             if i % WRITEBACK_S == WRITEBACK_S - 1:
