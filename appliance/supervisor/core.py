@@ -12,7 +12,7 @@ from typing import Any, Callable, Protocol
 
 from appliance.j1772.duty import MIN_CURRENT_A
 from appliance import protocol as p
-from appliance.supervisor.allocation import line_phases, per_line_phase
+from appliance.supervisor.allocation import per_line_phase
 from appliance.supervisor.external_limit import ExternalLimit
 from appliance.supervisor.live import LiveStation
 from appliance.supervisor.policy import Decision, Policy
@@ -155,12 +155,15 @@ class SupervisorCore:
         return p.SetLineLimit(line_limit_a=wanted)
 
     def _allocate(self, now: float) -> list[p.SetCurrent | p.HoldLimit]:
-        limit, phases = self._allocation_limit(now)
+        caps, phases = self._external_caps(now)
         hold = self._hold_command(now, phases)
         delivered = {sid: session.energy_kwh for sid, session in self.sessions.open.items()}
-        decisions = self.policy.decide(now, self.settings, self.live, self.prices, self.grid, limit, delivered)
-        if self.external_limit is not None and limit < self.line_limit_a:
-            decisions = {sid: self._limited(sid, d, self.external_limit, limit) for sid, d in decisions.items()}
+        decisions = self.policy.decide(now, self.settings, self.live, self.prices, self.grid, self.line_limit_a,
+                                       delivered, caps)
+        if self.external_limit is not None and self.external_cap_a is not None \
+                and self.external_cap_a < self.line_limit_a:
+            decisions = {sid: self._limited(sid, d, self.external_limit, self.external_cap_a)
+                         for sid, d in decisions.items()}
         for sid, decision in decisions.items():
             if decision.reason != self.decisions[sid].reason:
                 self.recorder.event(now, "decision", sid, decision.reason)
@@ -169,22 +172,21 @@ class SupervisorCore:
                                        self.line_limit_a)
         return ([hold] if hold is not None else []) + sets
 
-    def _allocation_limit(self, now: float) -> tuple[float, set[int]]:
-        """The per-phase limit the stations share: the line's, capped by an energy manager's limit
-        while it lasts. The cap is taken over the line phases the plugged cars load, so a watts
-        limit spreads over the phases in use and per-phase amps on an unused phase do not bind."""
+    def _external_caps(self, now: float) -> tuple[tuple[float, float, float] | None, set[int]]:
+        """An energy manager's limit per line phase on the stations while it lasts (None without
+        one), and the line phases the plugged cars load: a watts limit spreads over those, and
+        `external_cap_a` is the lowest cap among them."""
         limit = self.external_limit
         if limit is not None and not limit.active(now):
             self.recorder.event(now, "limit", None, f"the energy manager's limit ({limit.source.upper()}) expired; "
                                                     "the site's own limit holds again")
             self.external_limit = limit = None
-        phases = {ph for sid, live in self.live.items() if live.plugged
-                  for ph in line_phases(self.settings.station(sid).phase_rotation, live.car_phases())}
+        phases = {ph for live in self.live.values() if live.plugged for ph in live.counted_line_phases}
         if limit is None:
             self.external_cap_a = None
-            return self.line_limit_a, phases
+            return None, phases
         self.external_cap_a = limit.cap_a(self.settings.voltage_v, phases)
-        return min(self.line_limit_a, self.external_cap_a), phases
+        return limit.per_phase_a(self.settings.voltage_v, phases), phases
 
     def _hold_command(self, now: float, phases: set[int]) -> p.HoldLimit | None:
         """`hold_limit` when the pilot must hold another energy manager's limit (or none), so the

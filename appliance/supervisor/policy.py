@@ -60,7 +60,10 @@ class Policy:
 
     def decide(self, now: float, settings: SiteSettings, live: dict[int, LiveStation],
                prices: Sequence[tuple[float, float, float]], grid: GridReading | None,
-               line_limit_a: float, delivered_kwh: Mapping[int, float]) -> dict[int, Decision]:
+               line_limit_a: float, delivered_kwh: Mapping[int, float],
+               stations_cap_a: tuple[float, float, float] | None = None) -> dict[int, Decision]:
+        """One decision per station. `stations_cap_a`: an energy manager's limit per line phase on
+        what the stations draw together, beside the line limit and the house's load."""
         table = PriceTable([PriceSlot(s, e, p) for s, e, p in prices])
         fresh_grid = grid if grid is not None and now - grid.t <= GRID_READING_MAX_AGE_S else None
         for sid in live:
@@ -84,7 +87,7 @@ class Policy:
             if decision.cap_a is not None:
                 demand = replace(demand, max_a=min(demand.max_a, decision.cap_a))
             demands.append(demand)
-        allocations = self.allocator.allocate(now, Site(line_limit_a, self._external(fresh_grid, live, settings)), demands)
+        allocations = self.allocator.allocate(now, Site(line_limit_a, self._external(fresh_grid, live, settings), stations_cap_a), demands)
         out = {}
         for sid, st in live.items():
             mode, alloc = mode_decisions[sid], allocations[sid]

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from appliance.protocol import SetCurrent
-from appliance.supervisor.core import NullRecorder, SupervisorCore
+from appliance.supervisor.core import GridReading, NullRecorder, SupervisorCore
 from appliance.supervisor.external_limit import ExternalLimit
 from appliance.supervisor.settings import SiteSettings, StationSettings
 from tests.pilot_messages import hello
@@ -39,8 +39,9 @@ def two_cars(now: float, amps: float = 16.0) -> tuple[SupervisorCore, Events]:
     return core, events
 
 
-def one_phase(amps: float) -> dict[str, Any]:
-    return {**charging(amps), "current_a": [amps, 0.0, 0.0]}
+def one_phase(amps: float, line_phase: int = 1) -> dict[str, Any]:
+    """A 1-phase car on its station's L1, which the station's rotation puts on `line_phase`."""
+    return {**charging(amps), "current_a": [amps, 0.0, 0.0], "line_phases": [line_phase]}
 
 
 def rest(set_at: float = 1.0, expires_at: float | None = 60.0, **values: Any) -> ExternalLimit:
@@ -128,7 +129,7 @@ def test_watts_on_one_phase_when_both_cars_load_the_same_one() -> None:
 
 def test_watts_over_two_phases_keep_the_total_within_the_limit() -> None:
     core, _ = site((1, 2, 3), (2, 3, 1))  # two 1-phase cars on L1 and L2
-    telemetry(core, 32.0, 1.0, s1=one_phase(16.0), s2=one_phase(16.0))
+    telemetry(core, 32.0, 1.0, s1=one_phase(16.0), s2=one_phase(16.0, line_phase=2))
     core.set_external_limit(rest(power_w=5_520.0), 1.0)
     core.cycle(1.0)
     assert core.external_cap_a == 12.0  # 5 520 W / (2 x 230 V)
@@ -143,4 +144,20 @@ def test_per_phase_amps_bind_only_on_the_phases_the_cars_load() -> None:
     assert core.external_cap_a == 32.0 and targets(core)[0] == 32.0  # the car on L1 is not held by L3's 10 A
     telemetry(core, 32.0, 2.0, s2=charging(16.0))  # a 3-phase car arrives: L3 counts now
     core.cycle(2.0)
-    assert core.external_cap_a == 10.0 and max(targets(core)) <= 10.0
+    one, three = targets(core)
+    assert core.external_cap_a == 10.0 and three <= 10.0  # L3's 10 A holds the 3-phase car
+    assert one + three <= 32.0 and one >= 16.0  # on L1 the 1-phase car keeps what L3 does not bind
+
+
+def test_the_house_load_is_the_lines_business_not_the_energy_managers() -> None:
+    """An energy manager's 16 A is for the stations: a house drawing 10 A per phase takes from the
+    32 A line (22 A left), not from the 16 A."""
+    core, _ = site((1, 2, 3), (1, 2, 3))
+    telemetry(core, 32.0, 1.0, s1=charging(16.0))
+    core.set_grid(GridReading(1.0, tuple(26.0 * 230.0 for _ in range(3))))  # 16 A car + 10 A house
+    core.set_external_limit(rest(current_a=(16.0, 16.0, 16.0)), 1.0)
+    core.cycle(1.0)
+    assert targets(core)[0] == 16.0
+    core.set_grid(GridReading(1.0, tuple(36.0 * 230.0 for _ in range(3))))  # the house now draws 20 A
+    core.cycle(1.0)
+    assert targets(core)[0] == 12.0  # 32 A line minus 20 A house: the line binds before the 16 A

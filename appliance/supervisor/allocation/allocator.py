@@ -83,18 +83,26 @@ class Site:
     """The supply line: its per-phase limit and the house's own load per line phase 1..3.
 
     `external_a` is the grid meter's current minus what the stations draw; a negative value
-    (local generation) does not raise the line's limit and counts as 0.
+    (local generation) does not raise the line's limit and counts as 0. `stations_cap_a` is an
+    energy manager's limit per line phase on what the stations draw together: it binds beside
+    the line (the house's load is the line's business, not the energy manager's).
     """
 
     line_limit_a: float
     external_a: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    stations_cap_a: tuple[float, float, float] | None = None
 
     def __post_init__(self) -> None:
         _check(_finite(self.line_limit_a) and self.line_limit_a >= 0, f"line limit {self.line_limit_a!r} A is not a current")
         _check(len(self.external_a) == 3 and _finite(*self.external_a), "external load needs 3 finite currents")
+        caps = self.stations_cap_a
+        _check(caps is None or (len(caps) == 3 and _finite(*caps) and min(caps) >= 0),
+               "the stations' cap needs 3 finite currents of at least 0 A")
 
     def capacity(self, pilot_sum_limit: bool) -> dict[int, float]:
         caps = {p: max(0.0, self.line_limit_a - max(0.0, ext)) for p, ext in enumerate(self.external_a, 1)}
+        if self.stations_cap_a is not None:
+            caps = {p: min(amps, self.stations_cap_a[p - 1]) for p, amps in caps.items()}
         if pilot_sum_limit:
             caps[PILOT_SUM] = self.line_limit_a
         return caps
