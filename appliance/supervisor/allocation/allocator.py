@@ -26,9 +26,11 @@ of two charging stations; after `rotate_after_s` of shortage they swap turns.
 
 A car drawing steadily less than offered is counted at its draw within seconds (`_Draw`), so
 the rest goes to the other station. It needs room above its draw to show that it wants more:
-a car that drew more earlier in this turn gets a margin, and taking it makes the car hungry
-(counted in full) at once; a car at its own charger's limit gets none, which leaves the other
-everything, and is offered its share again only now and then, so a steady pair stays settled.
+a car that drew more earlier in this turn gets a margin, and taking more than half of it makes
+the car hungry (counted in full) at once. The margin is 1 A when the lower draw holds within
+0.25 A, so that noise stays under its half, else 2 A; what the margin holds back is unused line.
+A car at its own charger's limit gets none, which leaves the other everything, and is offered its
+share again only now and then, so a steady pair stays settled.
 """
 
 from __future__ import annotations
