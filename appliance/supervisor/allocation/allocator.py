@@ -153,7 +153,8 @@ class SharingSettings:
         `underdraw_tolerance_a` below), after its `RESPONSE_S` to follow the offer's last rise,
         is counted at its draw once it did so this long.
     underdraw_tolerance_a: "clearly less" is more than this below; a car counted at its draw
-        that takes more than this above that draw is hungry and counted in full again.
+        that takes more than this (or half its margin, when less) above that draw is hungry and
+        counted in full again.
     underdraw_margin_a: headroom over the draw of a car that drew more earlier in this charging
         turn: it may want that again, and with room above its draw it shows so at once, by taking
         more than half of the margin (at most `underdraw_tolerance_a`). A car that never drew
@@ -250,7 +251,7 @@ class _Draw:
 
     def _hunger_a(self, s: SharingSettings) -> float:
         """How far above its counted draw a car must go to be hungry: half its margin, so that it
-        shows by taking its margin; a capped car, with none, by more than noise."""
+        shows by taking its margin; a capped car, with none, by the tolerance (it shows on a probe)."""
         margin = self._margin_a(s)
         return min(s.underdraw_tolerance_a, margin / 2) if margin > 0 else s.underdraw_tolerance_a
 
