@@ -110,6 +110,15 @@ def test_a_lone_under_drawing_car_keeps_its_full_offer_and_frees_the_rest_at_onc
     assert (result[1].target_a, result[2].target_a) == (13.0, 19.0)
 
 
+def wobble(caller: Caller, seconds: int, low_a: float, high_a: float) -> list[dict[int, Allocation]]:
+    """Car 1 draws `low_a` and `high_a` in turn, a second each."""
+    seen = []
+    for i in range(seconds):
+        caller.cars[1] = Car(1, limit_a=high_a if i % 2 else low_a)
+        seen.append(caller.step())
+    return seen
+
+
 def test_a_car_that_drew_more_before_is_counted_with_a_margin_and_is_back_as_soon_as_it_draws_again() -> None:
     caller = Caller(Site(32), [Car(1), Car(2)])
     caller.run(30)
@@ -117,18 +126,52 @@ def test_a_car_that_drew_more_before_is_counted_with_a_margin_and_is_back_as_soo
     caller.run(3)
     assert caller.targets() == {1: 16.0, 2: 16.0}
     caller.run(2)
-    assert caller.targets() == {1: 12.0, 2: 20.0}  # 10 A + the 2 A margin
-    caller.run(600)
-    assert caller.targets() == {1: 12.0, 2: 20.0}  # settled: no probes, the margin shows hunger
+    assert caller.targets() == {1: 11.0, 2: 21.0}  # a steady 10 A + the 1 A margin
+    seen = [caller.step() for _ in range(600)]
+    assert all((r[1].target_a, r[2].target_a) == (11.0, 21.0) for r in seen)  # settled: no probes
     caller.cars[1] = Car(1)
     assert caller.step()[1].target_a == 16.0  # it takes the margin: hungry, its share again
 
 
-def test_the_margin_over_the_measured_draw_is_a_setting() -> None:
-    caller = Caller(Site(32), [Car(1), Car(2)], SharingSettings(underdraw_margin_a=3.0))
+def test_a_draw_that_wobbles_keeps_the_wider_margin_and_is_hungry_above_half_of_it() -> None:
+    caller = Caller(Site(32), [Car(1), Car(2)])
+    caller.run(30)
+    seen = wobble(caller, 120, 10.0, 10.6)  # more than the steady band, less than hunger
+    assert all(r[1].target_a == 12.6 for r in seen[10:]) and caller.targets()[2] == 19.4
+    caller.cars[1] = Car(1, limit_a=11.7)  # more than half the 2 A margin over 10.6 A
+    assert caller.step()[1].target_a == 16.0
+
+
+@pytest.mark.parametrize("wobble_a", [0.0, 0.2])
+def test_a_steady_draw_gets_the_narrower_margin_and_is_hungry_above_half_of_it(wobble_a) -> None:
+    caller = Caller(Site(32), [Car(1), Car(2)])
+    caller.run(30)
+    wobble(caller, 60, 10.0, 10.0 + wobble_a)  # within the steady band
+    assert caller.targets() == {1: 11.0 + wobble_a, 2: 21.0 - wobble_a}
+    caller.cars[1] = Car(1, limit_a=10.4 + wobble_a)  # noise under half the 1 A margin
+    assert caller.run(60)[1].target_a == 11.0 + wobble_a
+    caller.cars[1] = Car(1, limit_a=10.6 + wobble_a)
+    assert caller.step()[1].target_a == 16.0
+
+
+def test_a_steady_draw_counted_with_the_wider_margin_gets_the_narrower_one_once_it_held() -> None:
+    caller = Caller(Site(32), [Car(1), Car(2)], SharingSettings(steady_after_s=10.0))
     caller.run(30)
     caller.cars[1] = Car(1, limit_a=10)
-    assert caller.run(10)[1].target_a == 13.0 and caller.targets()[2] == 19.0
+    seen = [caller.step() for _ in range(30)]
+    assert [r[1].target_a for r in seen] == [16.0] * 3 + [12.0] * 7 + [11.0] * 20
+
+
+def test_the_margins_over_the_measured_draw_are_settings() -> None:
+    settings = SharingSettings(underdraw_margin_a=3.0, steady_margin_a=1.5)
+    caller = Caller(Site(32), [Car(1), Car(2)], settings)
+    caller.run(30)
+    caller.cars[1] = Car(1, limit_a=10)
+    assert caller.run(10)[1].target_a == 11.5 and caller.targets()[2] == 20.5
+    caller = Caller(Site(32), [Car(1), Car(2)], settings)
+    caller.run(30)
+    wobble(caller, 10, 10.0, 10.6)
+    assert caller.targets() == {1: 13.6, 2: 18.4}
 
 
 def test_a_car_that_stopped_drawing_keeps_6_a_and_takes_its_share_once_it_draws_again() -> None:

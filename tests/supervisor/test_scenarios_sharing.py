@@ -73,13 +73,35 @@ def test_a_car_that_draws_less_frees_its_current_and_gets_it_back_when_it_draws_
     assert runner.supervisor.rejections == []
 
 
-@pytest.mark.parametrize("limit_a", [13.0, 10.0])
-def test_a_steady_pair_settles_and_stays_settled(run, limit_a) -> None:
-    # 13 A: the car's charger stops there from the start; 10 A: it drew its share, then draws less
-    events = charging(1, at=1.0) + charging(2, at=5.0) + [{"at": 30.0, "station": 1, "do": "draw", "limit_a": limit_a}]
+def test_a_car_limited_at_13_a_that_later_draws_up_to_its_offer_gets_its_share_back_within_10_s(run) -> None:
+    events = charging(1, at=1.0) + charging(2, at=5.0) + [
+        {"at": 60.0, "station": 1, "do": "draw", "limit_a": 13},
+        {"at": 200.0, "station": 1, "do": "draw", "limit_a": 32}]
+    report, runner = run(events, until=260)
+    for s in samples_between(report, 100, 200):  # held steady: 13 A plus the 1 A margin, the rest to station 2
+        assert (s["stations"]["1"]["offered_a"], s["stations"]["2"]["offered_a"]) == (14.0, 18.0), s
+    back = first_offer(report, 1, 16.0, after=200.0)
+    assert back - 200 <= 10
+    lowered = next(e for e in report.of("duty", 2) if e["t"] > 200 and e["offered_a"] <= 16.0)
+    assert lowered["t"] <= back  # the other station was lowered first
+    assert offered(report, 1, 259) == 16.0 and offered(report, 2, 259) == 16.0
+    assert over_limit_seconds(report.samples) <= 5
+    assert runner.supervisor.rejections == []
+
+
+@pytest.mark.parametrize(("car", "drops_to_a", "offers"), [
+    ({"max_current_a": 13}, None, (13.0, 19.0)),  # its charger stops at 13 A from the start: no margin
+    ({}, 13.0, (14.0, 18.0)),  # it drew its share, then draws a steady 13 A: 1 A margin
+    ({}, 10.0, (11.0, 21.0)),
+])
+def test_a_steady_pair_settles_and_stays_settled(run, car, drops_to_a, offers) -> None:
+    events = charging(1, at=1.0, **car) + charging(2, at=5.0)
+    if drops_to_a is not None:
+        events.append({"at": 30.0, "station": 1, "do": "draw", "limit_a": drops_to_a})
     report, runner = run(events, until=420)
-    assert offer_changes(report, 60, 420) == []  # five minutes and more without a new offer
-    assert offered(report, 2, 419) >= 32 - limit_a - 2.0
+    assert offer_changes(report, 60, 420) == []  # six minutes without a new offer
+    for s in samples_between(report, 60, 420):
+        assert (s["stations"]["1"]["offered_a"], s["stations"]["2"]["offered_a"]) == offers, s
     assert runner.supervisor.rejections == []
 
 

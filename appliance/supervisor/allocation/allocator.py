@@ -26,9 +26,11 @@ of two charging stations; after `rotate_after_s` of shortage they swap turns.
 
 A car drawing steadily less than offered is counted at its draw within seconds (`_Draw`), so
 the rest goes to the other station. It needs room above its draw to show that it wants more:
-a car that drew more earlier in this turn gets a margin, and taking it makes the car hungry
-(counted in full) at once; a car at its own charger's limit gets none, which leaves the other
-everything, and is offered its share again only now and then, so a steady pair stays settled.
+a car that drew more earlier in this turn gets a margin, and taking more than half of it makes
+the car hungry (counted in full) at once. The margin is 1 A when the lower draw holds within
+0.25 A, so that noise stays under its half, else 2 A; what the margin holds back is unused line.
+A car at its own charger's limit gets none, which leaves the other everything, and is offered its
+share again only now and then, so a steady pair stays settled.
 """
 
 from __future__ import annotations
@@ -159,17 +161,26 @@ class SharingSettings:
         `underdraw_tolerance_a` below), after its `RESPONSE_S` to follow the offer's last rise,
         is counted at its draw once it did so this long.
     underdraw_tolerance_a: "clearly less" is more than this below; a car counted at its draw
-        that takes more than this above that draw is hungry and counted in full again.
+        that takes more than this (or half its margin, when less) above that draw is hungry and
+        counted in full again.
     underdraw_margin_a: headroom over the draw of a car that drew more earlier in this charging
-        turn: it may want that again, and with room above its draw it shows so at once. A car
-        that never drew more, though offered more, is at its own charger's limit: counted at
-        its draw exactly, and offered its share again every `probe_every_s`.
+        turn: it may want that again, and with room above its draw it shows so at once, by taking
+        more than half of the margin (at most `underdraw_tolerance_a`). A car that never drew
+        more, though offered more, is at its own charger's limit: counted at its draw exactly,
+        and offered its share again every `probe_every_s`.
+    steady_margin_a: the margin once the car's lower draw held within `steady_band_a` (lowest to
+        highest) for `steady_after_s`, counted from when it began: a draw that holds that still
+        does not reach half of this margin by itself, and the other station gets what the wider
+        margin held back. A draw that wobbled more keeps the wider margin while it is counted.
     rotate_after_s: equal-priority stations take turns this long while not both fit.
     """
 
     underdraw_after_s: float = 3.0
     underdraw_tolerance_a: float = 1.0
     underdraw_margin_a: float = 2.0
+    steady_margin_a: float = 1.0
+    steady_band_a: float = 0.25
+    steady_after_s: float = 3.0
     probe_every_s: float = 600.0
     rotate_after_s: float = 1800.0
     pilot_sum_limit: bool = True
@@ -195,9 +206,12 @@ class _Draw:
     follows_from: float = -math.inf  # the car has followed its offer's last rise by then
     low_since: float | None = None
     low_first_a: float = 0.0
-    low_peak_a: float = 0.0
+    low_a: float = 0.0  # its lowest and highest draw since it began to draw less (`held_since`)
+    high_a: float = 0.0
+    held_since: float = 0.0
     basis_a: float | None = None  # the draw it is counted at; None = counted at max_a
     capped: bool = False  # at its own charger's limit: counted without margin, probed now and then
+    steady: bool = False  # its draw held within `steady_band_a`: the narrower margin
     next_probe: float = math.inf
     probing: bool = False
 
@@ -209,28 +223,50 @@ class _Draw:
         if d.offered_a > self.offer_a:
             self.follows_from = now + RESPONSE_S
         self.offer_a, self.peak_a = d.offered_a, max(self.peak_a, drawing)
-        if self.basis_a is not None and drawing > self.basis_a + s.underdraw_tolerance_a:
+        if self.basis_a is not None and drawing > self.basis_a + self._hunger_a(s):
             return _Draw(self.peak_a, self.offer_a, self.follows_from)  # hungry
         if self.capped and now >= self.next_probe:  # its share again: does it take more now?
             self.basis_a, self.capped, self.probing = None, False, True
+        if self.basis_a is not None:
+            self._hold(now, drawing, s)
         reference = d.offered_a if self.basis_a is None else min(d.offered_a, self.basis_a)
         if now < self.follows_from or drawing >= reference - s.underdraw_tolerance_a:
             self.low_since = None
             return self
         if self.low_since is None or drawing > self.low_first_a + s.underdraw_tolerance_a:
-            self.low_since, self.low_first_a, self.low_peak_a = now, drawing, drawing
-        self.low_peak_a = max(self.low_peak_a, drawing)
+            self.low_since, self.low_first_a = now, drawing
+            self.held_since, self.low_a, self.high_a = now, drawing, drawing
+        self._hold(now, drawing, s)
         if now - self.low_since >= s.underdraw_after_s:
-            self.basis_a, self.low_since, self.probing = self.low_peak_a, None, False
+            self.basis_a, self.low_since, self.probing = self.high_a, None, False
+            self.steady = self._held(now, s)
             self.capped = self.basis_a >= self.peak_a - s.underdraw_tolerance_a
             self.next_probe = now + s.probe_every_s
         return self
 
+    def _hold(self, now: float, drawing: float, s: SharingSettings) -> None:
+        """Follow the spread of the lower draw; once it held within the band long enough, it is steady."""
+        self.low_a, self.high_a = min(self.low_a, drawing), max(self.high_a, drawing)
+        self.steady = self.steady or self._held(now, s)
+
+    def _held(self, now: float, s: SharingSettings) -> bool:
+        return self.high_a - self.low_a <= s.steady_band_a + EPS and now - self.held_since >= s.steady_after_s
+
+    def _margin_a(self, s: SharingSettings) -> float:
+        if self.capped:
+            return 0.0
+        return s.steady_margin_a if self.steady else s.underdraw_margin_a
+
+    def _hunger_a(self, s: SharingSettings) -> float:
+        """How far above its counted draw a car must go to be hungry: half its margin, so that it
+        shows by taking its margin; a capped car, with none, by the tolerance (it shows on a probe)."""
+        margin = self._margin_a(s)
+        return min(s.underdraw_tolerance_a, margin / 2) if margin > 0 else s.underdraw_tolerance_a
+
     def counted_a(self, d: StationDemand, s: SharingSettings) -> float:
         if self.basis_a is None:
             return d.max_a
-        margin = 0.0 if self.capped else s.underdraw_margin_a
-        return min(d.max_a, max(MIN_A, ceil_tenth(self.basis_a + margin)))
+        return min(d.max_a, max(MIN_A, ceil_tenth(self.basis_a + self._margin_a(s))))
 
 
 @dataclass
