@@ -155,8 +155,8 @@ class SupervisorCore:
         return p.SetLineLimit(line_limit_a=wanted)
 
     def _allocate(self, now: float) -> list[p.SetCurrent | p.HoldLimit]:
-        caps, phases = self._external_caps(now)
-        hold = self._hold_command(now, phases)
+        caps = self._external_caps(now)
+        hold = self._hold_command(now, caps)
         delivered = {sid: session.energy_kwh for sid, session in self.sessions.open.items()}
         decisions = self.policy.decide(now, self.settings, self.live, self.prices, self.grid, self.line_limit_a,
                                        delivered, caps)
@@ -172,9 +172,9 @@ class SupervisorCore:
                                        self.line_limit_a)
         return ([hold] if hold is not None else []) + sets
 
-    def _external_caps(self, now: float) -> tuple[tuple[float, float, float] | None, set[int]]:
+    def _external_caps(self, now: float) -> tuple[float, float, float] | None:
         """An energy manager's limit per line phase on the stations while it lasts (None without
-        one), and the line phases the plugged cars load: a watts limit spreads over those, and
+        one), over the line phases the plugged cars load: a watts limit spreads over those, and
         `external_cap_a` is the lowest cap among them."""
         limit = self.external_limit
         if limit is not None and not limit.active(now):
@@ -184,16 +184,16 @@ class SupervisorCore:
         phases = {ph for live in self.live.values() if live.plugged for ph in live.counted_line_phases}
         if limit is None:
             self.external_cap_a = None
-            return None, phases
+            return None
         self.external_cap_a = limit.cap_a(self.settings.voltage_v, phases)
-        return limit.per_phase_a(self.settings.voltage_v, phases), phases
+        return limit.per_phase_a(self.settings.voltage_v, phases)
 
-    def _hold_command(self, now: float, phases: set[int]) -> p.HoldLimit | None:
+    def _hold_command(self, now: float, caps: tuple[float, float, float] | None) -> p.HoldLimit | None:
         """`hold_limit` when the pilot must hold another energy manager's limit (or none), so the
         limit binds also while this supervisor is gone, and lapses at its expiry on the pilot's own."""
         limit = self.external_limit
-        wanted = None if limit is None else (
-            tuple(round(a, 1) for a in limit.per_phase_a(self.settings.voltage_v, phases)), limit.expires_at)
+        wanted = None if limit is None or caps is None else (
+            (round(caps[0], 1), round(caps[1], 1), round(caps[2], 1)), limit.expires_at)
         if wanted == self._held or not self.pilot_connected:
             return None
         self._held = wanted

@@ -155,12 +155,9 @@ class Policy:
         return tuple(max(0.0, w / v - own[i]) for i, w in enumerate(grid.power_w))  # type: ignore[return-value]
 
 
-def _car_phases(st: LiveStation, rotation: tuple[int, int, int]) -> int | None:
-    """The car's conductors as the pilot counts them when it says, so that the targets pass its
-    per-phase check; else as seen in the telemetry (None: not known yet)."""
-    if st.line_phases is not None:
-        return conductors_up_to(rotation, st.line_phases)
-    return st.car_phases() if st.phases_seen else None
+def _car_phases(st: LiveStation, rotation: tuple[int, int, int]) -> int:
+    """The car's conductors as the pilot counts them, so that the targets pass its per-phase check."""
+    return conductors_up_to(rotation, st.line_phases)
 
 
 def _missing(wanted_kwh: float | None, delivered_kwh: float) -> float | None:
