@@ -130,7 +130,7 @@ class HelloReply(Reply):
     version: str
     simulated: bool
     boot_id: str
-    line_check: str = LINE_CHECK
+    line_check: Literal["per_phase"] = LINE_CHECK
     line_limit_a: float
     stations: list[StationInfo]
 

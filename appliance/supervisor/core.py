@@ -77,7 +77,6 @@ class SupervisorCore:
         self.pilot_connected = True
         self._held = _UNSENT  # a pilot that (re)started holds nothing: tell it again
         self.pilot_line_limit_a = hello.line_limit_a
-        self.policy.pilot_checks_per_phase(hello.line_check == p.LINE_CHECK)
         for cfg in hello.stations:
             if cfg.id in self.live:
                 self.live[cfg.id].max_current_a = cfg.max_current_a

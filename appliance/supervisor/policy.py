@@ -53,11 +53,6 @@ class Policy:
         self.modes: dict[int, ModeLogic] = {}
         self.charging_since: dict[int, float] = {}
 
-    def pilot_checks_per_phase(self, per_phase: bool) -> None:
-        """A pilot that checks only the plain sum of both stations' allocations (protocol v1 without
-        `line_check`) needs the allocator to respect that sum as well."""
-        self.allocator.settings = replace(self.allocator.settings, pilot_sum_limit=not per_phase)
-
     def decide(self, now: float, settings: SiteSettings, live: dict[int, LiveStation],
                prices: Sequence[tuple[float, float, float]], grid: GridReading | None,
                line_limit_a: float, delivered_kwh: Mapping[int, float],

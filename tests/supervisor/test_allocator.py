@@ -16,7 +16,6 @@ from appliance.supervisor.allocation import (
     order_changes,
     per_line_phase,
     phases_in_use,
-    pilot_safe,
 )
 
 
@@ -76,9 +75,6 @@ def once(site: Site, *demands: StationDemand, settings: SharingSettings | None =
 
 def demand(station: int, **kw: object) -> StationDemand:
     return StationDemand(station=station, active=kw.pop("active", True), max_a=kw.pop("max_a", 32.0), **kw)  # type: ignore[arg-type]
-
-
-NO_SUM = SharingSettings(pilot_sum_limit=False)
 
 
 # ---------------------------------------------------------------- the seed's example
@@ -264,8 +260,8 @@ def test_inactive_station_gets_nothing() -> None:
 # ---------------------------------------------------------------- phases
 def test_rotation_decides_which_line_phase_a_1_phase_car_loads() -> None:
     site = Site(32, external_a=(0.0, 10.0, 0.0))
-    on_l1 = once(site, demand(1, car_phases=1), demand(2), settings=NO_SUM)
-    on_l2 = once(site, demand(1, car_phases=1, phase_rotation=(2, 3, 1)), demand(2), settings=NO_SUM)
+    on_l1 = once(site, demand(1, car_phases=1), demand(2))
+    on_l2 = once(site, demand(1, car_phases=1, phase_rotation=(2, 3, 1)), demand(2))
     assert (on_l1[1].target_a, on_l1[2].target_a) == (16.0, 16.0)  # they share L1
     assert (on_l2[1].target_a, on_l2[2].target_a) == (11.0, 11.0)  # they share what the house leaves on L2
     assert on_l2[1].reason == "charging at 11 A: line shared with station 2"
@@ -273,7 +269,7 @@ def test_rotation_decides_which_line_phase_a_1_phase_car_loads() -> None:
 
 def test_a_1_phase_car_leaves_the_other_phases_to_a_3_phase_car() -> None:
     site = Site(32, external_a=(0.0, 20.0, 0.0))
-    result = once(site, demand(1, car_phases=1), demand(2), settings=NO_SUM)
+    result = once(site, demand(1, car_phases=1), demand(2))
     assert (result[1].target_a, result[2].target_a) == (20.0, 12.0)
     assert result[2].reason == "charging at 12 A: house load 20 A on L2"
     assert result[1].reason == "charging at 20 A: line shared with station 2"
@@ -281,11 +277,10 @@ def test_a_1_phase_car_leaves_the_other_phases_to_a_3_phase_car() -> None:
 
 def test_two_1_phase_cars_on_different_phases_each_get_the_line() -> None:
     one, two = demand(1, car_phases=1), demand(2, car_phases=1, phase_rotation=(3, 1, 2))
-    free = once(Site(32), one, two, settings=NO_SUM)
+    free = once(Site(32), one, two)
     assert (free[1].target_a, free[2].target_a) == (32.0, 32.0)
-    capped = once(Site(32), one, two)  # what the pilot of protocol v1 accepts
-    assert (capped[1].target_a, capped[2].target_a) == (16.0, 16.0)
-    assert pilot_safe({s: a.target_a for s, a in capped.items()}, 32) and not pilot_safe({1: 32.0, 2: 32.0}, 32)
+    same = once(Site(32), one, demand(2, car_phases=1))
+    assert (same[1].target_a, same[2].target_a) == (16.0, 16.0)
 
 
 def test_external_load_reduces_what_is_free() -> None:
@@ -341,7 +336,7 @@ def test_an_overdraw_counts_while_the_car_follows_a_change_and_ends_when_it_stop
 
 
 def test_an_overdraw_loads_only_the_line_phases_the_car_uses() -> None:
-    allocator = Allocator(NO_SUM)
+    allocator = Allocator()
     one = demand(1, car_phases=1, offered_a=32.0, measured_a=(33.5, 0.0, 0.0))
     two = demand(2, car_phases=1, phase_rotation=(3, 1, 2), offered_a=32.0, measured_a=(32.0, 0.0, 0.0))
     result = allocator.allocate(0.0, Site(32), [one, two])
@@ -358,9 +353,9 @@ def test_a_lower_priority_car_pays_for_its_own_overdraw() -> None:
 def test_a_new_car_of_unknown_phases_needs_6_a_on_every_line_phase() -> None:
     site = Site(32, external_a=(0.0, 27.0, 0.0))
     running = demand(1, car_phases=1, offered_a=32.0, measured_a=(32.0, 0.0, 0.0))
-    unknown = once(site, running, demand(2), settings=NO_SUM)
+    unknown = once(site, running, demand(2))
     assert unknown[2].target_a == 0.0 and unknown[2].reason == "waiting: less than 6 A free on L2"
-    single = once(site, running, demand(2, car_phases=1, phase_rotation=(3, 1, 2)), settings=NO_SUM)
+    single = once(site, running, demand(2, car_phases=1, phase_rotation=(3, 1, 2)))
     assert single[2].target_a == 32.0 and single[1].target_a == 32.0
 
 

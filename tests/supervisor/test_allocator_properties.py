@@ -47,13 +47,13 @@ def line_load(demands: list[StationDemand], targets: dict[int, float]) -> list[f
     return load
 
 
-def could_run_alone(d: StationDemand, site: Site, pilot_sum: bool, over: float) -> bool:
+def could_run_alone(d: StationDemand, site: Site, over: float) -> bool:
     """Whether 6 A, and the car's overdraw on top, fit the line with nobody else."""
     free = min(site.line_limit_a - max(0.0, site.external_a[d.phase_rotation[c] - 1]) for c in range(d.car_phases or 3))
-    return d.active and d.max_a >= 6 and free >= 6 + over and (not pilot_sum or site.line_limit_a >= 6)
+    return d.active and d.max_a >= 6 and free >= 6 + over
 
 
-def check(result: dict[int, Allocation], demands: list[StationDemand], site: Site, pilot_sum: bool,
+def check(result: dict[int, Allocation], demands: list[StationDemand], site: Site,
           over: dict[int, float] | None = None) -> None:
     targets = {sid: a.target_a for sid, a in result.items()}
     for d in demands:
@@ -63,15 +63,13 @@ def check(result: dict[int, Allocation], demands: list[StationDemand], site: Sit
         assert result[d.station].reason
     for phase, load in enumerate(line_load(demands, targets), 1):
         assert load <= site.line_limit_a - max(0.0, site.external_a[phase - 1]) + 1e-6 or load == 0, (phase, load, site)
-    if pilot_sum:
-        assert sum(targets.values()) <= site.line_limit_a + 1e-6
     if all(t == 0 for t in targets.values()):
-        assert not any(could_run_alone(d, site, pilot_sum, (over or {}).get(d.station, 0.0)) for d in demands)
+        assert not any(could_run_alone(d, site, (over or {}).get(d.station, 0.0)) for d in demands)
 
 
-def play(limit: float, setup: list, history: list[Moment], pilot_sum: bool, rotate: float) -> list[dict[int, Allocation]]:
+def play(limit: float, setup: list, history: list[Moment], rotate: float) -> list[dict[int, Allocation]]:
     """Run the allocator through `history`; offers follow its targets unless a moment says otherwise."""
-    allocator = Allocator(SharingSettings(pilot_sum_limit=pilot_sum, rotate_after_s=rotate))
+    allocator = Allocator(SharingSettings(rotate_after_s=rotate))
     offers = {sid: 0.0 for sid in range(1, len(setup) + 1)}
     now, out = 0.0, []
     for m in history:
@@ -87,7 +85,7 @@ def play(limit: float, setup: list, history: list[Moment], pilot_sum: bool, rota
                 offered_a=offered, charging_since=since,
             ))
         result = allocator.allocate(now, site, demands)
-        check(result, demands, site, pilot_sum)
+        check(result, demands, site)
         offers = {sid: a.target_a for sid, a in result.items()}
         out.append(result)
     return out
@@ -95,37 +93,34 @@ def play(limit: float, setup: list, history: list[Moment], pilot_sum: bool, rota
 
 @settings(max_examples=300, deadline=None)
 @given(limit=st.floats(min_value=0, max_value=80, allow_nan=False), setup=stations,
-       history=st.lists(moments, min_size=1, max_size=25), pilot_sum=st.booleans(),
+       history=st.lists(moments, min_size=1, max_size=25),
        rotate=st.sampled_from([60.0, 1800.0]))
-def test_limits_hold_whatever_happens(limit: float, setup: list, history: list[Moment], pilot_sum: bool, rotate: float) -> None:
-    play(limit, setup, history, pilot_sum, rotate)
+def test_limits_hold_whatever_happens(limit: float, setup: list, history: list[Moment], rotate: float) -> None:
+    play(limit, setup, history, rotate)
 
 
 @settings(max_examples=100, deadline=None)
 @given(limit=st.floats(min_value=0, max_value=80, allow_nan=False), setup=stations,
-       history=st.lists(moments, min_size=1, max_size=15), pilot_sum=st.booleans())
-def test_same_history_same_decisions(limit: float, setup: list, history: list[Moment], pilot_sum: bool) -> None:
-    assert play(limit, setup, history, pilot_sum, 1800.0) == play(limit, setup, history, pilot_sum, 1800.0)
+       history=st.lists(moments, min_size=1, max_size=15))
+def test_same_history_same_decisions(limit: float, setup: list, history: list[Moment]) -> None:
+    assert play(limit, setup, history, 1800.0) == play(limit, setup, history, 1800.0)
 
 
 @settings(max_examples=200, deadline=None)
 @given(limit=st.floats(min_value=6, max_value=80, allow_nan=False),
        a=st.tuples(st.integers(-2, 2), st.sampled_from(ROTATIONS), st.sampled_from([None, 1, 3]), st.floats(6, 80)),
        b=st.tuples(st.integers(-2, 2), st.sampled_from(ROTATIONS), st.sampled_from([None, 1, 3]), st.floats(6, 80)),
-       offers=st.tuples(st.sampled_from([0.0, 6.0, 16.0]), st.sampled_from([0.0, 6.0, 16.0])),
-       pilot_sum=st.booleans())
-def test_two_stations_one_pauses_only_if_both_do_not_fit(limit: float, a: tuple, b: tuple, offers: tuple,
-                                                          pilot_sum: bool) -> None:
+       offers=st.tuples(st.sampled_from([0.0, 6.0, 16.0]), st.sampled_from([0.0, 6.0, 16.0])))
+def test_two_stations_one_pauses_only_if_both_do_not_fit(limit: float, a: tuple, b: tuple, offers: tuple) -> None:
     demands = [
         StationDemand(station=sid, active=True, max_a=max_a, priority=prio, phase_rotation=rot, car_phases=phases,
                       offered_a=offer)
         for sid, (prio, rot, phases, max_a), offer in zip((1, 2), (a, b), offers)
     ]
-    result = Allocator(SharingSettings(pilot_sum_limit=pilot_sum)).allocate(0.0, Site(limit), demands)
+    result = Allocator().allocate(0.0, Site(limit), demands)
     running = [sid for sid, r in result.items() if r.target_a > 0]
     assert running  # each could run alone on an empty line of at least 6 A
-    both_fit_at_6 = (limit >= 12 or not set(demands[0].line_phases) & set(demands[1].line_phases)) and (
-        not pilot_sum or limit >= 12)
+    both_fit_at_6 = limit >= 12 or not set(demands[0].line_phases) & set(demands[1].line_phases)
     assert (len(running) == 2) == both_fit_at_6
 
 
@@ -138,11 +133,11 @@ overdrawing = st.lists(
 
 
 @settings(max_examples=200, deadline=None)
-@given(limit=st.floats(min_value=0, max_value=80, allow_nan=False), setup=overdrawing, pilot_sum=st.booleans())
-def test_cars_that_draw_more_than_offered_are_counted_at_what_they_draw(limit: float, setup: list, pilot_sum: bool) -> None:
+@given(limit=st.floats(min_value=0, max_value=80, allow_nan=False), setup=overdrawing)
+def test_cars_that_draw_more_than_offered_are_counted_at_what_they_draw(limit: float, setup: list) -> None:
     """Cars follow every offer at once, each taking its overdraw on top: once the allocator has seen
     them, what they draw fits every line phase; all wait only when no car's draw fits even alone."""
-    allocator = Allocator(SharingSettings(pilot_sum_limit=pilot_sum))
+    allocator = Allocator()
     site = Site(limit)
     offers = {sid: 0.0 for sid in range(1, len(setup) + 1)}
     for second in range(40):
@@ -155,7 +150,7 @@ def test_cars_that_draw_more_than_offered_are_counted_at_what_they_draw(limit: f
                 offered_a=offers[sid],
             ))
         result = allocator.allocate(float(second), site, demands)
-        check(result, demands, site, pilot_sum, over={sid: car[4] for sid, car in enumerate(setup, 1)})
+        check(result, demands, site, over={sid: car[4] for sid, car in enumerate(setup, 1)})
         offers = {sid: a.target_a for sid, a in result.items()}
         if second >= 10:  # long enough to have seen every car draw
             drawn = {sid: offers[sid] + setup[sid - 1][4] if offers[sid] > 0 else 0.0 for sid in offers}

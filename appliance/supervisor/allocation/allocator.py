@@ -10,12 +10,8 @@ phases (unknown ⇒ all three). Line phase p can carry the line limit minus the 
 load on p. A car that draws more than it is offered (below the pilot's OverCurrent margin, so
 nothing trips) is counted at what it draws: its overdraw loads its phases on top of its target.
 
-A pilot that says in `hello` that it checks per line phase (`line_check: per_phase`) learns
-the cars' phases from its meters and needs nothing more. An older pilot checks the plain sum
-of both stations' allocations, as if every car used every phase: with `pilot_sum_limit` (the
-default until the pilot says otherwise) the allocator respects that sum as one more
-constraint, so two 1-phase cars on different line phases share the line limit (16 A + 16 A)
-although the wiring could carry 32 A + 32 A; the per-phase accounting holds either way.
+The pilot checks every command per line phase too, on the phases its meters saw each car draw
+on, so two 1-phase cars on stations rotated onto different line phases each take the full line.
 
 Every station that charges gets at least the 6 A minimum; above that, higher priority first,
 then equal shares of the line as the cars load it (max-min fair per phase: an overdrawing car
@@ -42,9 +38,6 @@ from typing import Callable, Mapping, Sequence
 
 from appliance.j1772.duty import MIN_CURRENT_A as MIN_A
 from appliance.wiring import line_phases, per_line_phase
-
-PILOT_SUM = 0
-"""The resource standing for the pilot's plain-sum check; line phases are 1, 2, 3."""
 
 EPS = 1e-6
 
@@ -101,12 +94,11 @@ class Site:
         _check(caps is None or (len(caps) == 3 and _finite(*caps) and min(caps) >= 0),
                "the stations' cap needs 3 finite currents of at least 0 A")
 
-    def capacity(self, pilot_sum_limit: bool) -> dict[int, float]:
+    def capacity(self) -> dict[int, float]:
+        """What each line phase 1..3 can carry for the stations."""
         caps = {p: max(0.0, self.line_limit_a - max(0.0, ext)) for p, ext in enumerate(self.external_a, 1)}
         if self.stations_cap_a is not None:
             caps = {p: min(amps, self.stations_cap_a[p - 1]) for p, amps in caps.items()}
-        if pilot_sum_limit:
-            caps[PILOT_SUM] = self.line_limit_a
         return caps
 
 
@@ -183,7 +175,6 @@ class SharingSettings:
     steady_after_s: float = 3.0
     probe_every_s: float = 600.0
     rotate_after_s: float = 1800.0
-    pilot_sum_limit: bool = True
 
 
 @dataclass(frozen=True)
@@ -300,9 +291,8 @@ class _Overdraw:
 
 @dataclass(frozen=True)
 class _Line:
-    """The constraints: capacity per resource, which resources each station loads, and each
-    station's overdraw per line phase (on top of its allocation; not in the pilot's sum, which
-    checks allocations)."""
+    """The constraints: capacity per line phase, which line phases each station loads, and each
+    station's overdraw per line phase (on top of its allocation)."""
 
     capacity: dict[int, float]
     uses: dict[int, tuple[int, ...]]
@@ -323,7 +313,7 @@ class _Line:
 
     def over(self, sid: int) -> float:
         """The station's overdraw on its most affected line phase."""
-        return max((self.excess[sid][r - 1] for r in self.uses[sid] if r != PILOT_SUM), default=0.0)
+        return max((self.excess[sid][r - 1] for r in self.uses[sid]), default=0.0)
 
     def fill(self, stations: Sequence[int], ceilings: Mapping[int, float], floors: Mapping[int, float]) -> dict[int, float]:
         """Raise the stations from their floors: each priority level in turn, equal shares within it.
@@ -354,7 +344,7 @@ class _Line:
         free = dict(self.capacity)
         for sid, amps in alloc.items():
             for r in self.uses[sid]:
-                free[r] -= amps if r == PILOT_SUM else amps + self.excess[sid][r - 1]
+                free[r] -= amps + self.excess[sid][r - 1]
         return free
 
     def shares(self, a: int, b: int) -> bool:
@@ -379,10 +369,6 @@ def _amps(x: float) -> str:
     return f"{round(x, 1):g} A"
 
 
-def _resource_name(r: int) -> str:
-    return "the line" if r == PILOT_SUM else f"L{r}"
-
-
 class Allocator:
     """Load sharing with memory: under-drawing cars, probes and turns carry over between calls."""
 
@@ -394,15 +380,14 @@ class Allocator:
         self._offered_since: dict[int, float] = {}  # offered current since (when the caller does not say)
 
     def allocate(self, now: float, site: Site, stations: Sequence[StationDemand]) -> dict[int, Allocation]:
-        """Targets for every station: 0 or 6..max_a, within every line phase (and the pilot's sum)."""
+        """Targets for every station: 0 or 6..max_a, within every line phase."""
         s = self.settings
         ids = [d.station for d in stations]
         _check(len(set(ids)) == len(ids), f"station ids must be unique, got {ids}")
         self._draw = {d.station: self._draw.get(d.station, _Draw()).update(now, d, s) for d in stations}
         self._overdraw = {d.station: self._overdraw.get(d.station, _Overdraw()).update(now, d) for d in stations}
-        extra = (PILOT_SUM,) if s.pilot_sum_limit else ()
-        line = _Line(site.capacity(s.pilot_sum_limit),
-                     {d.station: d.line_phases + extra for d in stations},
+        line = _Line(site.capacity(),
+                     {d.station: d.line_phases for d in stations},
                      {d.station: d.priority for d in stations},
                      {d.station: per_line_phase(d.phase_rotation, self._overdraw[d.station].excess_a) for d in stations})
         by_id = {d.station: d for d in stations}
@@ -478,7 +463,7 @@ class _Reasons:
         bottleneck = next((r for r in full if all(self.targets[o] <= target + 0.1 for o in users[r])), full[0])
         if users[bottleneck]:
             return f"charging at {_amps(target)}: line shared with station {users[bottleneck][0]}"
-        if bottleneck != PILOT_SUM and self.site.external_a[bottleneck - 1] > 0:
+        if self.site.external_a[bottleneck - 1] > 0:
             return f"charging at {_amps(target)}: house load {_amps(self.site.external_a[bottleneck - 1])} on L{bottleneck}"
         return f"charging at {_amps(target)}: line limit {_amps(self.site.line_limit_a)}"
 
@@ -492,8 +477,8 @@ class _Reasons:
         if higher:
             return f"paused: station {higher[0]} has priority"
         room = self.free if alone else self.line.capacity  # alone, what is short even with nobody else
-        weakest = min(self.line.uses[sid], key=lambda r: (room[r], r == PILOT_SUM, r))
-        text = f"waiting: less than 6 A free on {_resource_name(weakest)}"
+        weakest = min(self.line.uses[sid], key=lambda r: (room[r], r))
+        text = f"waiting: less than 6 A free on L{weakest}"
         if ahead:
             text += f"; taking turns with station {ahead[0]} every {self.settings.rotate_after_s / 60:g} min"
         return text
