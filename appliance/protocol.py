@@ -8,7 +8,7 @@ so a field is named in one place. Documented for humans in docs/protocol.md.
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated, Any, ClassVar, Generic, Literal, TypeVar, Union
+from typing import Annotated, Any, ClassVar, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
@@ -251,7 +251,7 @@ class SelfTest(BaseCommand[SelfTestReply]):
 
 
 Command = Annotated[
-    Union[Hello, Heartbeat, SetCurrent, SetLineLimit, HoldLimit, GetAll, ClearFault, FetchLogs, SelfTest],
+    Hello | Heartbeat | SetCurrent | SetLineLimit | HoldLimit | GetAll | ClearFault | FetchLogs | SelfTest,
     Field(discriminator="cmd"),
 ]
 COMMAND: TypeAdapter[Command] = TypeAdapter(Command)
@@ -287,7 +287,7 @@ class TelemetryEvent(_Message, Snapshot):
     event: Literal["telemetry"] = "telemetry"
 
 
-Event = Annotated[Union[StateEvent, FaultEvent, TelemetryEvent], Field(discriminator="event")]
+Event = Annotated[StateEvent | FaultEvent | TelemetryEvent, Field(discriminator="event")]
 EVENT: TypeAdapter[Event] = TypeAdapter(Event)
 
 

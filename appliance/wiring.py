@@ -28,7 +28,7 @@ def line_phases(rotation: Sequence[int], car_phases: int | None) -> tuple[int, .
 def per_line_phase(rotation: Sequence[int], station_values: Sequence[float]) -> tuple[float, float, float]:
     """A station's per-conductor values (L1..L3) rearranged by line phase 1..3."""
     out = [0.0, 0.0, 0.0]
-    for phase, value in zip(rotation, station_values):
+    for phase, value in zip(rotation, station_values, strict=False):
         out[phase - 1] += value
     return out[0], out[1], out[2]
 

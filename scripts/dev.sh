@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Set up the development environment and run the appliance or its tests.
 #   bash scripts/dev.sh sim [evse sim options]   run on the simulated HAT (UI on http://127.0.0.1:8080)
-#   bash scripts/dev.sh test [pytest options]    run the test suite
+#   bash scripts/dev.sh test [pytest options]    run the linters, then the test suite
 # Idempotent: the first run creates .venv and installs the pinned dependencies.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -60,6 +60,9 @@ case "$cmd" in
         install_debian_packages
         build_web
         setup_venv test
+        echo "==> ruff"
+        "$venv/bin/ruff" check .
+        echo "==> pytest"
         set +e
         "$venv/bin/python" -m pytest "$@"
         rc=$?

@@ -12,7 +12,9 @@ from tests.scenario_helpers import scenario
 
 @pytest.fixture
 def run():
-    def _run(events: list[dict[str, Any]], until: float, setup: Any = None, **kwargs: Any) -> tuple[Report, ScenarioRunner]:
+    def _run(
+        events: list[dict[str, Any]], until: float, setup: Any = None, **kwargs: Any
+    ) -> tuple[Report, ScenarioRunner]:
         runner = ScenarioRunner(scenario(events, kwargs.pop("site", None), kwargs.pop("stations", None)), **kwargs)
         if setup is not None:
             setup(runner)

@@ -22,7 +22,7 @@ class PriceFeed:
         feed = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 - the name http.server calls
+            def do_GET(self) -> None:  # the name http.server calls
                 feed.requests += 1
                 time.sleep(feed.delay_s)
                 with contextlib.suppress(ConnectionError):  # a client that gave up waiting
@@ -32,7 +32,7 @@ class PriceFeed:
                     self.end_headers()
                     self.wfile.write(feed.body)
 
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - quiet test output
+            def log_message(self, format: str, *args: Any) -> None:  # quiet test output
                 pass
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)

@@ -6,8 +6,9 @@ from real buses or from the simulated HAT.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Protocol, Sequence
+from typing import Protocol
 
 
 class BusError(Exception):

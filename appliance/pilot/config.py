@@ -44,11 +44,21 @@ class Timing(_Strict):
     meter_period_s: float = 0.1
     bus_error_ticks: int = 3
     adc_stuck_s: float = 0.5
-    unplug_confirm_s: float = Field(default=1.0, gt=0, description="state A (and no cable on PP) this long before latches release")
-    min_off_s: float = Field(default=3.0, ge=3.0, description="a contactor stays open at least this long before it closes again")
-    rcd_release_s: float = Field(default=0.005, gt=0, description="the RCD module's output clears this soon after its test input")
-    contactor_settle_s: float = Field(default=0.2, gt=0, description="after a command, the contacts' feedback must agree within this")
-    contactor_voltage_s: float = Field(default=1.0, gt=0, description="commanded closed with no car-side voltage this long: dropped")
+    unplug_confirm_s: float = Field(
+        default=1.0, gt=0, description="state A (and no cable on PP) this long before latches release"
+    )
+    min_off_s: float = Field(
+        default=3.0, ge=3.0, description="a contactor stays open at least this long before it closes again"
+    )
+    rcd_release_s: float = Field(
+        default=0.005, gt=0, description="the RCD module's output clears this soon after its test input"
+    )
+    contactor_settle_s: float = Field(
+        default=0.2, gt=0, description="after a command, the contacts' feedback must agree within this"
+    )
+    contactor_voltage_s: float = Field(
+        default=1.0, gt=0, description="commanded closed with no car-side voltage this long: dropped"
+    )
     contactor_retry_s: float = 10.0
     contactor_max_retries: int = 3
 

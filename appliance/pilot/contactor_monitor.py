@@ -57,10 +57,15 @@ class ContactorMonitor:
         self._aux_open.update(False)
         self._dead.held(now, False)
         self._over.held(now, False)
-        if age >= self.timing.meter_period_s and (live is not None or aux_closed is not None):
-            if self._weld.held(now, bool(aux_closed) or bool(live)) >= self.timing.weld_detect_s:
-                what = "auxiliary contact closed" if aux_closed else "voltage on the car side"
-                self.faults.raise_(now, F.CONTACTOR_WELDED, f"{what} for {self.timing.weld_detect_s:g} s with the contactor commanded open")
+        if (
+            age >= self.timing.meter_period_s
+            and (live is not None or aux_closed is not None)
+            and self._weld.held(now, bool(aux_closed) or bool(live)) >= self.timing.weld_detect_s
+        ):
+            what = "auxiliary contact closed" if aux_closed else "voltage on the car side"
+            self.faults.raise_(
+                now, F.CONTACTOR_WELDED, f"{what} for {self.timing.weld_detect_s:g} s with the contactor commanded open"
+            )
         if self.retry.due(now) and not aux_closed and F.CONTACTOR_FAULT in self.faults:
             self.retry.retried()
             self.faults.clear(now, F.CONTACTOR_FAULT, "automatic retry")

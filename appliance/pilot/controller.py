@@ -7,6 +7,7 @@ every station to its safe state: contactors open, pilot at -12 V.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 
 from appliance.board.description import BoardDescription
@@ -149,8 +150,6 @@ class PilotController:
         applied = self._applied[st.station]
         drive_pilot = st.pilot.set_high if pilot is PilotMode.X1 else st.pilot.set_low
         for action in (lambda: st.io.set_contactor(False), drive_pilot, lambda: st.io.set_rcd_test(False)):
-            try:
+            with contextlib.suppress(Exception):  # keep going: the next output may still work
                 action()
-            except Exception:  # noqa: BLE001 - keep going: the next output may still work
-                pass
         applied.contactor, applied.pilot, applied.rcd_test = False, (pilot, None), False

@@ -21,7 +21,6 @@ from appliance.pilot.events import Event
 from appliance.pilot.logring import LogRing
 from appliance.pilot.station import SharedConditions, StationInputs, StationMachine, StationOutputs
 
-
 LINE_PHASES = (1, 2, 3)
 
 
@@ -146,7 +145,9 @@ class PilotEngine:
         for st in self.stations.values():
             if not st.request_allowed or kept[st.id] >= st.request_a:
                 continue
-            changes.append(f"station {st.id} paused" if kept[st.id] == 0 else f"station {st.id} lowered to {kept[st.id]:g} A")
+            changes.append(
+                f"station {st.id} paused" if kept[st.id] == 0 else f"station {st.id} lowered to {kept[st.id]:g} A"
+            )
             st.request_a, st.request_allowed = kept[st.id], kept[st.id] > 0
         self.log.log(now, "warning", f"line phase {', '.join(f'L{p}' for p in over)} over the "
                                      f"{min(limits[p] for p in over):g} A limit: " + ", ".join(changes))
@@ -184,7 +185,9 @@ class PilotEngine:
         if not math.isfinite(current_a) or current_a < 0:
             raise CommandRejected(f"current {current_a!r} A is not a current")
         if allowed and 0 < current_a < MIN_CURRENT_A:
-            raise CommandRejected(f"{current_a:g} A is below the 6 A minimum a pilot can offer; send 0 or allowed=false to pause")
+            raise CommandRejected(
+                f"{current_a:g} A is below the 6 A minimum a pilot can offer; send 0 or allowed=false to pause"
+            )
         if current_a > st.cfg.max_current_a:
             raise CommandRejected(f"{current_a:g} A exceeds station {st.id}'s rating of {st.cfg.max_current_a:g} A")
         if st.cable_a is not None and current_a > st.cable_a:
@@ -243,7 +246,9 @@ class PilotEngine:
 
     def self_test(self, now: float, station_id: int) -> None:
         if not self.station(station_id).start_self_test(now):
-            raise CommandRejected(f"station {station_id} is charging or already testing; the self-test runs before every close anyway")
+            raise CommandRejected(
+                f"station {station_id} is charging or already testing; the self-test runs before every close anyway"
+            )
 
 
 def _share_line(stations: Iterable[StationMachine], limits: Mapping[int, float],

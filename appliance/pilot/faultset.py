@@ -59,7 +59,9 @@ class FaultSet:
         else:
             self.raise_(now, code, problem)
 
-    def clear_latched(self, now: float, why: str, *, service: bool = False, only: FaultCode | None = None) -> list[FaultCode]:
+    def clear_latched(
+        self, now: float, why: str, *, service: bool = False, only: FaultCode | None = None
+    ) -> list[FaultCode]:
         """Clear the latched faults (those cleared by unplug, and with `service` the service-only ones)."""
         cleared = []
         for code in self:

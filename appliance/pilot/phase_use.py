@@ -42,7 +42,9 @@ class PhaseUse:
         if not trusted:
             self._conductors.clear()
         elif meter is not None:
-            self._conductors |= {c for c, amps in zip(ALL_CONDUCTORS, meter.current_a) if not abs(amps) <= USED_ABOVE_A}
+            self._conductors |= {
+                c for c, amps in zip(ALL_CONDUCTORS, meter.current_a, strict=False) if not abs(amps) <= USED_ABOVE_A
+            }
         return not set(self.line_phases) <= before
 
     def forget(self) -> None:

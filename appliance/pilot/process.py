@@ -13,8 +13,9 @@ import json
 import os
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from appliance.pilot.controller import PilotController
 from appliance.pilot.service import PilotService
@@ -126,7 +127,9 @@ class PilotProcess:
                 try:
                     line = await reader.readline()
                 except ValueError:  # longer than the limit: drop the rest of that line
-                    await self._send(writer, error_reply(None, ErrorCode.BAD_REQUEST, f"line longer than {MAX_LINE_BYTES} bytes"))
+                    await self._send(
+                        writer, error_reply(None, ErrorCode.BAD_REQUEST, f"line longer than {MAX_LINE_BYTES} bytes")
+                    )
                     continue
                 if not line:
                     break

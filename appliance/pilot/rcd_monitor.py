@@ -47,7 +47,12 @@ class RcdMonitor:
     def start_test(self, now: float, manual: bool) -> None:
         self.test = RcdSelfTest(now, self.timing.rcd_test_timeout_s)
         self.manual = manual
-        self._log.log(now, "info", "RCD self-test requested" if manual else "car ready: RCD self-test before closing", self.station)
+        self._log.log(
+            now,
+            "info",
+            "RCD self-test requested" if manual else "car ready: RCD self-test before closing",
+            self.station,
+        )
 
     def drop_test(self) -> None:
         """Forget a test (passed or running) that is not for a manual request: the next close tests afresh."""

@@ -43,8 +43,8 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_left, bisect_right
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Sequence
 
 from appliance.board.description import BoardDescription
 from appliance.board.scaling import Scaling
@@ -143,15 +143,26 @@ class Sensing:
         rail_lo, rail_hi = rm.nominal_v * (1 - rm.tolerance_pct / 100), rm.nominal_v * (1 + rm.tolerance_pct / 100)
         inner = (1, self._top - 1)  # a CP channel at either end of the ADC range is past anything the stage drives
         rules: dict[str, tuple[Callable[[float], float], tuple[int, int]]] = {
-            "cp_high": (s.pilot_volts_from_counts, self._window(s.pilot_volts_from_counts, -DETECTOR_SLACK_V, math.inf, inner)),
-            "cp_low": (s.pilot_volts_from_counts, self._window(s.pilot_volts_from_counts, -math.inf, DETECTOR_SLACK_V, inner)),
+            "cp_high": (
+                s.pilot_volts_from_counts,
+                self._window(s.pilot_volts_from_counts, -DETECTOR_SLACK_V, math.inf, inner),
+            ),
+            "cp_low": (
+                s.pilot_volts_from_counts,
+                self._window(s.pilot_volts_from_counts, -math.inf, DETECTOR_SLACK_V, inner),
+            ),
             "pp": (s.pp_ohms_from_counts, (0, self._top)),
             "rail_12v": (s.rail_volts_from_counts, self._window(s.rail_volts_from_counts, rail_lo, rail_hi)),
             "temperature": (s.temperature_from_counts, self._window(s.temperature_from_counts, *TEMPERATURE_RANGE_C)),
         }
         self._watch = [
-            _Channel(signal, sid, board.adc_channel(signal, sid), [i for i, k in enumerate(self.layout) if k == (signal, sid)],
-                     *rules[signal])
+            _Channel(
+                signal,
+                sid,
+                board.adc_channel(signal, sid),
+                [i for i, k in enumerate(self.layout) if k == (signal, sid)],
+                *rules[signal],
+            )
             for signal, sid in fast + slow
         ]
         self._period_s = timing.loop_period_s
@@ -238,4 +249,6 @@ class Sensing:
             return (f"{ch.name} implausible: reads {v:+.1f} V, the end of the ADC range "
                     f"(the pilot stage drives at most ±{self._stage_max_v:.1f} V)")
         polarity = ("positive", "negative") if ch.signal == "cp_high" else ("negative", "positive")
-        return f"{ch.name} implausible: reads {v:+.1f} V, a {polarity[0]} peak detector never holds a {polarity[1]} level"
+        return (
+            f"{ch.name} implausible: reads {v:+.1f} V, a {polarity[0]} peak detector never holds a {polarity[1]} level"
+        )

@@ -131,11 +131,15 @@ class PilotService:
     def snapshot(self) -> p.Snapshot:
         e = self.engine
         held = e.held_limit
-        return p.Snapshot(t=round(e.now, 3), line_limit_a=e.line_limit_a, supervisor_lost=e.supervisor_lost(e.now),
-                          held_limit_a=None if held is None else list(held.amps),
-                          held_expires_in_s=None if held is None or math.isinf(held.until) else round(held.until - e.now, 1),
-                          temperature_c=_num(e.temperature_c),
-                          stations={sid: station_snapshot(st) for sid, st in e.stations.items()})
+        return p.Snapshot(
+            t=round(e.now, 3),
+            line_limit_a=e.line_limit_a,
+            supervisor_lost=e.supervisor_lost(e.now),
+            held_limit_a=None if held is None else list(held.amps),
+            held_expires_in_s=None if held is None or math.isinf(held.until) else round(held.until - e.now, 1),
+            temperature_c=_num(e.temperature_c),
+            stations={sid: station_snapshot(st) for sid, st in e.stations.items()},
+        )
 
     def telemetry(self) -> dict[str, Any]:
         return p.TelemetryEvent(**dict(self.snapshot())).wire()
@@ -156,7 +160,11 @@ class PilotService:
 def _unsupported_version(raw: dict[str, Any]) -> str | None:
     """Why the command's protocol version cannot be spoken here, or None. A command without `v` is
     taken as the current version; a `hello` may list every version its client speaks."""
-    offered = raw.get("versions") if raw.get("cmd") == "hello" and raw.get("versions") is not None else [raw.get("v", p.PROTOCOL_VERSION)]
+    offered = (
+        raw.get("versions")
+        if raw.get("cmd") == "hello" and raw.get("versions") is not None
+        else [raw.get("v", p.PROTOCOL_VERSION)]
+    )
     if not isinstance(offered, list) or any(isinstance(v, bool) or not isinstance(v, int) for v in offered):
         return None  # malformed: the schema says what is wrong with it
     if any(v in p.SUPPORTED_VERSIONS for v in offered):

@@ -12,8 +12,8 @@ the minimum off-time since it last opened, and a passed RCD self-test.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from appliance.drivers.interfaces import MeterReading
 from appliance.j1772.duty import MIN_CURRENT_A, duty_from_current
@@ -137,11 +137,17 @@ class StationMachine:
         if inp.output_error is not None:
             self.hardware_dropped(now, f"outputs failed: {inp.output_error}")
         sensing_error = shared.sensing_error or inp.sensing_error
-        generator_error = shared.rail_error or (f"pilot output failed: {inp.output_error}" if inp.output_error else None)
+        generator_error = shared.rail_error or (
+            f"pilot output failed: {inp.output_error}" if inp.output_error else None
+        )
         if self.vehicle.update(now, inp.cp_high_v, inp.cp_low_v, inp.pp_ohm, self.pilot, now - self._pilot_since,
                                sensing_error, generator_error):
             self._on_unplug(now)
-        self.faults.condition(now, F.SUPERVISOR_LOST, "supervisor silent; offering the failsafe current" if shared.supervisor_lost else None)
+        self.faults.condition(
+            now,
+            F.SUPERVISOR_LOST,
+            "supervisor silent; offering the failsafe current" if shared.supervisor_lost else None,
+        )
         self.derating.update(now, shared.temperature_c, shared.derate_c, shared.pause_c)
         self.rcd.update(now, inp.rcd_dc, inp.rcd_ac)
         dropped = self.contacts.update(now, self.contactor, self._contactor_since, inp.contactor_aux,

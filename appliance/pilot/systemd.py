@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 
@@ -22,7 +23,5 @@ class SystemdNotifier:
     def notify(self, message: str) -> None:
         if self._sock is None or self._address is None:
             return
-        try:
+        with contextlib.suppress(OSError):  # systemd gone or restarting: the hardware watchdog guards the contactors
             self._sock.sendto(message.encode(), self._address)
-        except OSError:
-            pass  # systemd gone or restarting: the hardware watchdog still guards the contactors

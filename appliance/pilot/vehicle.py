@@ -72,7 +72,9 @@ class VehicleSense:
             self.cable_a = self._cable(now, pp_ohm)
         self._check_pilot(now, sensing_error, generator_error)
         if self.state is S.D and not self.cfg.ventilation:
-            self.faults.raise_(now, F.VENTILATION_NOT_AVAILABLE, "car asks for ventilation (state D); this station has none")
+            self.faults.raise_(
+                now, F.VENTILATION_NOT_AVAILABLE, "car asks for ventilation (state D); this station has none"
+            )
         return self._confirm_unplug(now, readable)
 
     def _classify(self, now: float, cp_high_v: float) -> None:
@@ -89,7 +91,9 @@ class VehicleSense:
         good = diode_ok(cp_low_v)
         self._diode_good.update(good)
         if self._diode_bad.update(not good) >= self.timing.debounce_readings:
-            self.faults.raise_(now, F.DIODE_FAULT, f"negative plateau at {cp_low_v:.1f} V, expected -12 V: no diode in the car")
+            self.faults.raise_(
+                now, F.DIODE_FAULT, f"negative plateau at {cp_low_v:.1f} V, expected -12 V: no diode in the car"
+            )
 
     def _cable(self, now: float, pp_ohm: float) -> float | None:
         if self.cfg.tethered:
@@ -98,7 +102,9 @@ class VehicleSense:
             return self.cfg.max_current_a
         try:
             rating = cable_rating(pp_ohm)
-            problem = None if rating is not None or not self.plugged else "no cable detected on PP while a car is connected"
+            problem = (
+                None if rating is not None or not self.plugged else "no cable detected on PP while a car is connected"
+            )
         except PPInvalid as exc:
             rating, problem = None, str(exc)
         self._cable_gone = rating is None and problem is None

@@ -5,8 +5,8 @@ from __future__ import annotations
 import math
 from typing import Protocol
 
-from appliance.protocol import SetLineLimit
 from appliance.pilot.service import PilotService
+from appliance.protocol import SetLineLimit
 from appliance.scenario.schema import Event
 from appliance.simulator.hat import SimulatedHat
 
@@ -22,7 +22,9 @@ class SupervisorSide(Protocol):
 
 
 class ScenarioPlayer:
-    def __init__(self, events: list[Event], hat: SimulatedHat, service: PilotService, supervisor: SupervisorSide) -> None:
+    def __init__(
+        self, events: list[Event], hat: SimulatedHat, service: PilotService, supervisor: SupervisorSide
+    ) -> None:
         self.pending = sorted(events, key=lambda e: e.at)
         self.hat = hat
         self.service = service

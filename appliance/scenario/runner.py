@@ -7,9 +7,10 @@ the loop runs on the wall clock like the pilot process does.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from appliance.board.description import BoardDescription, load_board
 from appliance.j1772.duty import current_from_duty
@@ -60,8 +61,15 @@ def pilot_config_for(scenario: Scenario) -> PilotConfig:
 
 
 class ScenarioRunner:
-    def __init__(self, scenario: Scenario, speed: float = 0.0, seed: int = 1, noise_v: float = 0.05,
-                 board: BoardDescription | None = None, on_event: Callable[[dict[str, Any]], None] | None = None) -> None:
+    def __init__(
+        self,
+        scenario: Scenario,
+        speed: float = 0.0,
+        seed: int = 1,
+        noise_v: float = 0.05,
+        board: BoardDescription | None = None,
+        on_event: Callable[[dict[str, Any]], None] | None = None,
+    ) -> None:
         self.on_event = on_event
         self.scenario = scenario
         self.board = board or load_board()
@@ -138,7 +146,7 @@ class ScenarioRunner:
         for sid, st in self.engine.stations.items():
             sim = self.hat.stations[sid]
             currents = sim.phase_currents()
-            line = [a + b for a, b in zip(line, per_line_phase(st.cfg.phase_rotation, currents))]
+            line = [a + b for a, b in zip(line, per_line_phase(st.cfg.phase_rotation, currents), strict=False)]
             stations[str(sid)] = {
                 "state": st.state.value, "offered_a": round(st.offered_a, 2),
                 "current_a": [round(c, 2) for c in currents], "contactor": sim.contacts,

@@ -19,9 +19,17 @@ STATION_ACTIONS = CAR_ACTIONS | {"plug", "rcd_fault", "weld", "meter_loss", "set
 SITE_ACTIONS = {"adc_stuck", "spi_error", "supervisor_kill", "set_limit", "loop_stall"}
 # Keys an action cannot do without.
 NEEDS: dict[str, tuple[str, ...]] = {
-    "plug": ("car",), "draw": ("limit_a",), "switch_phases": ("phases",), "rcd_fault": ("kind",), "supervisor_kill": ("seconds",),
-    "set_mode": ("mode",), "set_priority": ("priority",), "set_limit": ("line_limit_a",),
-    "adc_glitch": ("channel", "volts"), "adc_channel_stuck": ("channel",), "contactor_drop": ("seconds",),
+    "plug": ("car",),
+    "draw": ("limit_a",),
+    "switch_phases": ("phases",),
+    "rcd_fault": ("kind",),
+    "supervisor_kill": ("seconds",),
+    "set_mode": ("mode",),
+    "set_priority": ("priority",),
+    "set_limit": ("line_limit_a",),
+    "adc_glitch": ("channel", "volts"),
+    "adc_channel_stuck": ("channel",),
+    "contactor_drop": ("seconds",),
     "loop_stall": ("seconds",),
 }
 
@@ -66,7 +74,9 @@ class Event(_Strict):
     station: int | None = Field(default=None, ge=1, le=2)
     car: CarSpec | None = None
     limit_a: float | None = Field(default=None, ge=0)
-    phases: Literal[1, 3] | None = Field(default=None, description="switch_phases: conductors the car draws on from then on")
+    phases: Literal[1, 3] | None = Field(
+        default=None, description="switch_phases: conductors the car draws on from then on"
+    )
     kind: Literal["dc", "ac"] | None = None
     seconds: float | None = Field(default=None, gt=0)
     mode: Mode | None = None

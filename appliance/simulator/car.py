@@ -81,7 +81,9 @@ class SimCar:
         return (i, i, i) if self.phases == 3 else (i, 0.0, 0.0)
 
     # -- what the car does -----------------------------------------------------------------
-    def update(self, t: float, dt: float, pilot_mode: str, duty_pct: float | None, powered: bool, voltage_v: float) -> bool:
+    def update(
+        self, t: float, dt: float, pilot_mode: str, duty_pct: float | None, powered: bool, voltage_v: float
+    ) -> bool:
         """Advance by `dt` ending at `t`. Returns True when the load on the CP line changed."""
         before = self.load()
         offer = current_from_duty(duty_pct) if pilot_mode == "X2" and duty_pct is not None else 0.0

@@ -11,7 +11,8 @@ the contacts.
 from __future__ import annotations
 
 import random
-from typing import Callable, Literal
+from collections.abc import Callable
+from typing import Literal
 
 from appliance.board.description import BoardDescription
 from appliance.board.scaling import Scaling
@@ -92,9 +93,15 @@ class SimulatedHat:
             b.adc.channels.temperature: lambda t: s.adc_volts_from_temperature(self.temperature_c),
         }
         for sid, st in self.stations.items():
-            inputs[b.adc_channel("cp_high", sid)] = lambda t, st=st: s.adc_volts_from_pilot(st.cp_high.value(t) + self._noise())
-            inputs[b.adc_channel("cp_low", sid)] = lambda t, st=st: s.adc_volts_from_pilot(st.cp_low.value(t) + self._noise())
-            inputs[b.adc_channel("pp", sid)] = lambda t, st=st: s.adc_volts_from_pp_ohms(st.pp_ohms()) + self._noise() * 0.01
+            inputs[b.adc_channel("cp_high", sid)] = lambda t, st=st: s.adc_volts_from_pilot(
+                st.cp_high.value(t) + self._noise()
+            )
+            inputs[b.adc_channel("cp_low", sid)] = lambda t, st=st: s.adc_volts_from_pilot(
+                st.cp_low.value(t) + self._noise()
+            )
+            inputs[b.adc_channel("pp", sid)] = lambda t, st=st: (
+                s.adc_volts_from_pp_ohms(st.pp_ohms()) + self._noise() * 0.01
+            )
         return inputs
 
     def _adc_input(self, channel: int, t: float) -> float:

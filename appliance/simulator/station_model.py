@@ -7,8 +7,8 @@ drive for a station lands here. Times are simulated seconds.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from appliance.board.description import BoardDescription
 from appliance.simulator.car import CarSpec, SimCar
@@ -136,7 +136,11 @@ class SimStation:
         self._rcd_trip_until = t + 1.0  # the module clears its output once the residual current is gone
 
     def _rcd_update(self, t: float) -> None:
-        test_trip = self.rcd_test_works and self._rcd_test_since is not None and t - self._rcd_test_since >= self.board.rcd.test_pulse_ms / 2000
+        test_trip = (
+            self.rcd_test_works
+            and self._rcd_test_since is not None
+            and t - self._rcd_test_since >= self.board.rcd.test_pulse_ms / 2000
+        )
         if t >= self._rcd_trip_until:
             self.rcd_ac = False
             self.rcd_dc = test_trip

@@ -8,9 +8,10 @@ The app's lifespan starts and stops the runtime (it must live in the server's ev
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 from appliance.supervisor.core import SupervisorCore
 from appliance.supervisor.runtime import SupervisorRuntime

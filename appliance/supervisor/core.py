@@ -7,11 +7,12 @@ the pilot's command handler in-process).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any, Callable, Protocol
+from typing import Any, Protocol
 
-from appliance.j1772.duty import MIN_CURRENT_A
 from appliance import protocol as p
+from appliance.j1772.duty import MIN_CURRENT_A
 from appliance.supervisor.allocation import per_line_phase
 from appliance.supervisor.external_limit import ExternalLimit
 from appliance.supervisor.live import LiveStation
@@ -19,7 +20,6 @@ from appliance.supervisor.policy import Decision, Policy
 from appliance.supervisor.sequencer import CommandSequencer
 from appliance.supervisor.sessions import Session, SessionTracker
 from appliance.supervisor.settings import SiteSettings, StationSettings
-
 
 _UNSENT = object()  # the pilot has not been told about an energy manager's limit on this connection
 _SETTINGS_FIELDS = {"station", "max_current_a", "phase_rotation"}  # the view shows the owner's settings for these
@@ -30,7 +30,9 @@ class Recorder(Protocol):
 
     def telemetry(self, now: float, live: LiveStation) -> None: ...
 
-    def event(self, now: float, kind: str, station: int | None, message: str, data: dict[str, Any] | None = None) -> None: ...
+    def event(
+        self, now: float, kind: str, station: int | None, message: str, data: dict[str, Any] | None = None
+    ) -> None: ...
 
     def fault(self, now: float, station: int, code: str, active: bool, message: str) -> None: ...
 
@@ -225,7 +227,9 @@ class SupervisorCore:
     def set_external_limit(self, limit: ExternalLimit | None, now: float) -> None:
         """An energy manager's limit from any channel, or None to lift it; the next cycle applies it."""
         if limit is not None:
-            text = f"energy manager ({limit.source.upper()}) limits the site to {limit.describe(self.policy.format_time)}"
+            text = (
+                f"energy manager ({limit.source.upper()}) limits the site to {limit.describe(self.policy.format_time)}"
+            )
             self.recorder.event(now, "limit", None, text, limit.model_dump(mode="json"))
         elif self.external_limit is not None:
             self.recorder.event(now, "limit", None,
@@ -236,7 +240,9 @@ class SupervisorCore:
         current = self.settings.station(station_id)
         updated = StationSettings.model_validate({**current.model_dump(), **changes})
         if updated.max_current_a > updated.rating_a:
-            raise ValueError(f"max_current_a {updated.max_current_a:g} A exceeds the station rating of {updated.rating_a:g} A")
+            raise ValueError(
+                f"max_current_a {updated.max_current_a:g} A exceeds the station rating of {updated.rating_a:g} A"
+            )
         self.settings.stations = [updated if s.id == station_id else s for s in self.settings.stations]
         return updated
 
@@ -260,15 +266,30 @@ class SupervisorCore:
         decision = self.decisions.get(sid)
         return {
             **live.model_dump(mode="json", include=set(p.StationSnapshot.model_fields) - _SETTINGS_FIELDS),
-            "id": sid, "name": cfg.display_name(), "mode": cfg.mode, "priority": cfg.priority,
-            "max_current_a": cfg.max_current_a, "rating_a": cfg.rating_a, "phase_rotation": list(cfg.phase_rotation),
-            "departure": cfg.departure, "energy_kwh": cfg.energy_kwh,
-            "power_total_w": round(live.power_total_w, 1), "charging": live.charging,
-            "target_a": decision.target_a if decision else 0.0, "reason": decision.reason if decision else "",
-            "plan": [{"start": slot.start, "end": slot.end, "price": slot.price} for slot in decision.plan] if decision else [],
-            "session": None if session is None else {
-                "start": session.start, "energy_kwh": round(session.energy_kwh, 3),
-                "peak_power_w": round(session.peak_power_w, 1), "cost": round(session.cost, 4), "mode": session.mode,
+            "id": sid,
+            "name": cfg.display_name(),
+            "mode": cfg.mode,
+            "priority": cfg.priority,
+            "max_current_a": cfg.max_current_a,
+            "rating_a": cfg.rating_a,
+            "phase_rotation": list(cfg.phase_rotation),
+            "departure": cfg.departure,
+            "energy_kwh": cfg.energy_kwh,
+            "power_total_w": round(live.power_total_w, 1),
+            "charging": live.charging,
+            "target_a": decision.target_a if decision else 0.0,
+            "reason": decision.reason if decision else "",
+            "plan": [{"start": slot.start, "end": slot.end, "price": slot.price} for slot in decision.plan]
+            if decision
+            else [],
+            "session": None
+            if session is None
+            else {
+                "start": session.start,
+                "energy_kwh": round(session.energy_kwh, 3),
+                "peak_power_w": round(session.peak_power_w, 1),
+                "cost": round(session.cost, 4),
+                "mode": session.mode,
             },
         }
 
@@ -276,17 +297,19 @@ class SupervisorCore:
         return {
             "pilot_connected": self.pilot_connected,
             "line_limit_a": self.settings.line_limit_a,
-            "operating_limit_a": self.line_limit_a,  # lower when an energy manager or the pilot says so; 0 = no charging
+            # lower when an energy manager or the pilot says so; 0 = no charging
+            "operating_limit_a": self.line_limit_a,
             "line_a": self.line_currents(),
-            "external_limit": None if self.external_limit is None else {
-                **self.external_limit.model_dump(mode="json"), "cap_a": self.external_cap_a},
+            "external_limit": None
+            if self.external_limit is None
+            else {**self.external_limit.model_dump(mode="json"), "cap_a": self.external_cap_a},
             "stations": [self.station_view(sid) for sid in sorted(self.live)],
         }
 
     def line_currents(self) -> list[float]:
         per_station = [per_line_phase(self.settings.station(sid).phase_rotation, live.current_a)
                        for sid, live in self.live.items()]
-        return [round(sum(phase), 2) for phase in zip(*per_station)]
+        return [round(sum(phase), 2) for phase in zip(*per_station, strict=False)]
 
     def _notify(self, message: p.Event) -> None:
         for listener in list(self.listeners):

@@ -14,8 +14,9 @@ import contextlib
 import itertools
 import json
 import logging
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable, TypeVar
+from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
@@ -81,12 +82,14 @@ class PilotLink:
                 hello = await self._hello()
                 if self.on_connected is not None:
                     self.on_connected(hello)
-                await asyncio.wait([tasks[0], asyncio.create_task(self._stop.wait())], return_when=asyncio.FIRST_COMPLETED)
+                await asyncio.wait(
+                    [tasks[0], asyncio.create_task(self._stop.wait())], return_when=asyncio.FIRST_COMPLETED
+                )
             except PilotVersionMismatch as exc:
                 self.problem = str(exc)
                 log.error("pilot link: %s", exc)
                 retry_after = VERSION_RETRY_S
-            except (PilotUnavailable, asyncio.TimeoutError) as exc:
+            except (TimeoutError, PilotUnavailable) as exc:
                 log.warning("pilot link: %s", exc)
             finally:
                 self.connected.clear()
@@ -165,7 +168,7 @@ class PilotLink:
             return
         try:
             self.on_message(event)
-        except Exception:  # noqa: BLE001 - one bad message must not drop the link
+        except Exception:  # one bad message must not drop the link
             log.exception("handling a pilot message failed")
 
     async def _heartbeat(self) -> None:

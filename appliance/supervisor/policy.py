@@ -8,8 +8,9 @@ the line among the stations that may.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Callable, Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from appliance.supervisor.allocation import (
     Allocator,
@@ -82,7 +83,9 @@ class Policy:
             if decision.cap_a is not None:
                 demand = replace(demand, max_a=min(demand.max_a, decision.cap_a))
             demands.append(demand)
-        allocations = self.allocator.allocate(now, Site(line_limit_a, self._external(fresh_grid, live, settings), stations_cap_a), demands)
+        allocations = self.allocator.allocate(
+            now, Site(line_limit_a, self._external(fresh_grid, live, settings), stations_cap_a), demands
+        )
         out = {}
         for sid, st in live.items():
             mode, alloc = mode_decisions[sid], allocations[sid]
@@ -111,8 +114,11 @@ class Policy:
         Those charging from it share it among themselves; a waiting one is told what it would
         get beside them, so that its start hysteresis runs on its own share.
         """
-        solar = [sid for sid, st in sorted(live.items())
-                 if settings.station(sid).mode in (Mode.SOLAR, Mode.MIN_SOLAR) and st.plugged and not st.blocking_faults]
+        solar = [
+            sid
+            for sid, st in sorted(live.items())
+            if settings.station(sid).mode in (Mode.SOLAR, Mode.MIN_SOLAR) and st.plugged and not st.blocking_faults
+        ]
         drawn = [0.0, 0.0, 0.0]
         for sid in solar:
             for i, amps in enumerate(per_line_phase(settings.station(sid).phase_rotation, live[sid].current_a)):
@@ -138,7 +144,9 @@ class Policy:
         return allocator_reason
 
     @staticmethod
-    def _external(grid: GridReading | None, live: dict[int, LiveStation], settings: SiteSettings) -> tuple[float, float, float]:
+    def _external(
+        grid: GridReading | None, live: dict[int, LiveStation], settings: SiteSettings
+    ) -> tuple[float, float, float]:
         """House load per line phase: grid import minus what the stations draw."""
         if grid is None:
             return (0.0, 0.0, 0.0)

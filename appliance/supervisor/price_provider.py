@@ -252,10 +252,10 @@ class PriceProvider:
         while True:
             try:
                 await asyncio.wait_for(self._wake.wait(), self._delay())
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 try:
                     await self.refresh()
-                except Exception:  # noqa: BLE001 - a bug here must not end the refreshes for good
+                except Exception:  # a bug here must not end the refreshes for good
                     log.exception("price provider failed")
                     self.status.next_attempt = self.ctx.clock() + RETRY_S
             else:

@@ -49,7 +49,9 @@ class StorageRecorder:
         except ValueError as exc:
             log.warning("telemetry of station %s not stored: %s", live.station, exc)
 
-    def event(self, now: float, kind: str, station: int | None, message: str, data: dict[str, Any] | None = None) -> None:
+    def event(
+        self, now: float, kind: str, station: int | None, message: str, data: dict[str, Any] | None = None
+    ) -> None:
         self.storage.events.add(now, kind, message, station, data)
 
     def fault(self, now: float, station: int, code: str, active: bool, message: str) -> None:

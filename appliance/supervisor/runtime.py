@@ -10,8 +10,9 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable, TypeVar
+from typing import TypeVar
 
 from appliance import protocol as p
 from appliance.supervisor.core import SupervisorCore
@@ -83,7 +84,7 @@ class SupervisorRuntime:
                         await self.link.request(command)
                     except PilotRefused as exc:
                         log.warning("pilot refused %s: %s", command.wire(), exc)
-                    except (PilotUnavailable, asyncio.TimeoutError) as exc:
+                    except (TimeoutError, PilotUnavailable) as exc:
                         log.info("pilot command %s not delivered: %s", command.cmd, exc)
                         break
             if self.on_cycle is not None:

@@ -118,7 +118,9 @@ class FirstBoot(_Strict):
 
 def _message(err: dict) -> str:  # type: ignore[type-arg]
     if err["type"] == "extra_forbidden":
-        return "unknown setting (allowed: " + ", ".join(FirstBoot.model_fields) + ", and [wifi] ssid, password, country)"
+        return (
+            "unknown setting (allowed: " + ", ".join(FirstBoot.model_fields) + ", and [wifi] ssid, password, country)"
+        )
     if err["type"] == "missing":
         return "missing: this setting is required here"
     msg = str(err["msg"]).removeprefix("Value error, ")

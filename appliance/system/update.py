@@ -137,7 +137,9 @@ def can_update(status: Mapping[str, object], force: bool = False) -> UpdateDecis
 # ------------------------------------------------------------------------------ bookkeeping
 @dataclass(frozen=True)
 class UpdateStatus:
-    state: str = "idle"  # idle receiving staged requested installing switching checking done rolled_back failed rejected
+    state: str = (
+        "idle"  # idle receiving staged requested installing switching checking done rolled_back failed rejected
+    )
     progress: float = 0.0  # 0..1 over the whole update, for the UI's progress bar
     message: str = ""
     version: str | None = None  # the version being installed
@@ -397,7 +399,9 @@ class UpdateManager:
                           message=f"installing {version} beside {previous}")
                 self._install(work / "wheels", version)
             except (BundleError, OSError) as exc:
-                return self._set(state="failed", progress=0.0, message=f"not installed, still running {previous}: {exc}")
+                return self._set(
+                    state="failed", progress=0.0, message=f"not installed, still running {previous}: {exc}"
+                )
             finally:
                 shutil.rmtree(work, ignore_errors=True)
                 with contextlib.suppress(OSError), self._spool_dir() as spool:
@@ -479,7 +483,7 @@ class UpdateManager:
             try:
                 if self.health(version):
                     return True
-            except Exception:  # a service still starting refuses connections: keep polling
+            except Exception:  # noqa: BLE001 - a service still starting refuses connections: keep polling
                 pass
             if time.monotonic() >= deadline:
                 return False

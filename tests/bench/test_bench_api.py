@@ -199,7 +199,7 @@ async def _listen(url: str, headers: dict[str, str], deadline: list[float], read
         while (left := deadline[0] - time.monotonic()) > 0:
             try:
                 raw = await asyncio.wait_for(ws.recv(), left)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 return
             out.messages += 1
             message = json.loads(raw)

@@ -19,8 +19,8 @@ from appliance.pilot.debounce import StateDebouncer
 from appliance.pilot.sensing import CP_REPEATS, Sensing
 from appliance.scenario.runner import ScenarioRunner
 from appliance.scenario.schema import Scenario
-from appliance.simulator.pilot_line import R_STATE_B, R_STATE_C, R_STATE_D, CarLoad, cp_plateau
 from appliance.simulator.peak_detector import PeakDetector, Waveform
+from appliance.simulator.pilot_line import R_STATE_B, R_STATE_C, R_STATE_D, CarLoad, cp_plateau
 from tests.bench.conftest import percentile
 from tests.bus_fixtures import adc_conversion_s
 
@@ -122,10 +122,17 @@ class _Case:
         return self.amps is not None and self.state is not VehicleState.A
 
 
-CASES = (_Case(VehicleState.A, math.inf, None), _Case(VehicleState.B, R_STATE_B, None),
-         _Case(VehicleState.B, R_STATE_B, 6), _Case(VehicleState.B, R_STATE_B, 32), _Case(VehicleState.B, R_STATE_B, 80),
-         _Case(VehicleState.C, R_STATE_C, 6), _Case(VehicleState.C, R_STATE_C, 32), _Case(VehicleState.C, R_STATE_C, 80),
-         _Case(VehicleState.D, R_STATE_D, 16))
+CASES = (
+    _Case(VehicleState.A, math.inf, None),
+    _Case(VehicleState.B, R_STATE_B, None),
+    _Case(VehicleState.B, R_STATE_B, 6),
+    _Case(VehicleState.B, R_STATE_B, 32),
+    _Case(VehicleState.B, R_STATE_B, 80),
+    _Case(VehicleState.C, R_STATE_C, 6),
+    _Case(VehicleState.C, R_STATE_C, 32),
+    _Case(VehicleState.C, R_STATE_C, 80),
+    _Case(VehicleState.D, R_STATE_D, 16),
+)
 PHASES = 1000  # waveform tables at 1 µs steps over one PWM period
 WILD_V = (12.9, -12.9)  # one conversion per CP channel and burst reads this (alternating) in the wild run
 CONVERTER_NOISE_COUNTS = 0.5
@@ -143,7 +150,11 @@ def _tables(case: _Case, board: BoardDescription, scaling: Scaling, span_us: int
     tau, period = board.pilot.peak_detector.tau_s, 1.0 / board.pilot.pwm_frequency_hz
     load = CarLoad(case.ohms, True)
     hi, lo = (cp_plateau(v, load, board.pilot) for v in (board.pilot.rail_v, -board.pilot.rail_v))
-    wave = Waveform.constant(hi, 0.0) if case.amps is None else Waveform(hi, lo, duty_from_current(case.amps) / 100, period, 0.0)
+    wave = (
+        Waveform.constant(hi, 0.0)
+        if case.amps is None
+        else Waveform(hi, lo, duty_from_current(case.amps) / 100, period, 0.0)
+    )
     tables = []
     for positive in (True, False):
         detector = PeakDetector(tau, positive)
@@ -188,9 +199,12 @@ def _classify(sigma: float, updates: int, seed: int, wild: bool) -> Counter[str]
     per_case = updates // len(CASES)
     for case in CASES:
         high, low = ([x + margin for x in table] for table in _tables(case, board, scaling, span_us))
-        plan = [(high if signal == "cp_high" else low, i * frame_us, sid - 1, cp_noise) if signal in ("cp_high", "cp_low")
-                else ([slow_counts[signal]] * (PHASES + span_us), 0, 0, CONVERTER_NOISE_COUNTS)
-                for i, (signal, sid) in enumerate(sensing.layout)]
+        plan = [
+            (high if signal == "cp_high" else low, i * frame_us, sid - 1, cp_noise)
+            if signal in ("cp_high", "cp_low")
+            else ([slow_counts[signal]] * (PHASES + span_us), 0, 0, CONVERTER_NOISE_COUNTS)
+            for i, (signal, sid) in enumerate(sensing.layout)
+        ]
         debounce = {sid: StateDebouncer(DEBOUNCE_READINGS, case.state) for sid in (1, 2)}
         diode_run = {1: 0, 2: 0}
         t = 0.0
@@ -229,7 +243,10 @@ def _classify(sigma: float, updates: int, seed: int, wild: bool) -> Counter[str]
                 if clean is not None:
                     r = reference.stations[sid]
                     n["cp_high_band_changes"] += classify(r.cp_high_v) is not got
-                    n["cp_high_to_a_wrong_band"] += got not in (None, case.state) and classify(r.cp_high_v) in (None, case.state)
+                    n["cp_high_to_a_wrong_band"] += got not in (None, case.state) and classify(r.cp_high_v) in (
+                        None,
+                        case.state,
+                    )
                     n["diode_verdict_changes"] += case.diode_checked and diode_ok(r.cp_low_v) != diode_ok(s.cp_low_v)
     return n
 

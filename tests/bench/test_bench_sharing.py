@@ -294,8 +294,16 @@ def measure(case: Case) -> Result:
     for trigger in case.triggers:
         at = _trigger_time(sc, report, trigger)
         name = "underdraw_to_realloc_s" if trigger.kind == "underdraw" else "hunger_to_back_s"
-        result.times[name] = None if at is None else _reaches(report, trigger.station, _fair_at(sc, at)[trigger.station],
-                                                               trigger.at if trigger.at is not None else at["t"])
+        result.times[name] = (
+            None
+            if at is None
+            else _reaches(
+                report,
+                trigger.station,
+                _fair_at(sc, at)[trigger.station],
+                trigger.at if trigger.at is not None else at["t"],
+            )
+        )
     return result
 
 
@@ -320,8 +328,16 @@ def test_stranded_capacity_two_cars(emit: Callable[..., None]) -> None:
     drawn = fair = 0.0
     for r in pairs:
         assert r.windows["all"].seconds > UNTIL_S - 30, f"{r.name}: cars did not charge through the run"
-        emit("stranded_capacity", scenario=r.name, unit="% of line capacity", line_limit_a=LINE_A,
-             **_figures(r.windows), fair_use_ratio=round(r.drawn / r.fair, 4), offer_changes_steady=r.offer_changes_steady, **r.times)
+        emit(
+            "stranded_capacity",
+            scenario=r.name,
+            unit="% of line capacity",
+            line_limit_a=LINE_A,
+            **_figures(r.windows),
+            fair_use_ratio=round(r.drawn / r.fair, 4),
+            offer_changes_steady=r.offer_changes_steady,
+            **r.times,
+        )
         for w, sums in r.windows.items():
             total[w].add(sums)
         drawn, fair = drawn + r.drawn, fair + r.fair

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import struct
 import threading
@@ -62,10 +63,8 @@ class FakePigpiod:
         self.answering.set()
         self._threads[0].join(timeout=1)  # accepts no more: every connection is in the list
         for conn in self.connections:
-            try:
+            with contextlib.suppress(OSError):  # already closed by the client
                 conn.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass  # already closed by the client
         for thread in self._threads[1:]:
             thread.join(timeout=1)
         for conn in self.connections:

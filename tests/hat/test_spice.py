@@ -15,10 +15,10 @@ from appliance.board import Scaling
 from appliance.board.description import parse_board
 from appliance.j1772.proximity import cable_rating
 from appliance.j1772.states import VehicleState, classify, diode_ok
+from appliance.simulator.peak_detector import PeakDetector, Waveform
 from hat.build import Design
 from hat.paths import BOARD_TOML
 from hat.sim.cases import standard_cases
-from appliance.simulator.peak_detector import PeakDetector, Waveform
 from hat.sim.deck import Case, Timing, hold_samples
 from hat.sim.expected import detector_outputs, plateau_high, plateau_low
 

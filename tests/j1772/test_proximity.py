@@ -9,7 +9,20 @@ from appliance.j1772.proximity import PPInvalid, cable_rating
 
 @pytest.mark.parametrize(
     ("ohms", "amps"),
-    [(1500, 13), (680, 20), (220, 32), (100, 63), (1000, 13), (2199, 13), (330, 20), (999, 20), (150, 32), (329, 32), (75, 63), (149, 63)],
+    [
+        (1500, 13),
+        (680, 20),
+        (220, 32),
+        (100, 63),
+        (1000, 13),
+        (2199, 13),
+        (330, 20),
+        (999, 20),
+        (150, 32),
+        (329, 32),
+        (75, 63),
+        (149, 63),
+    ],
 )
 def test_codes(ohms: float, amps: float) -> None:
     assert cable_rating(ohms) == amps

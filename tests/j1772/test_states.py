@@ -26,6 +26,8 @@ def test_rises_are_towards_fewer_demands() -> None:
     assert not is_rise(S.B, S.C) and not is_rise(S.A, S.B) and not is_rise(S.C, S.D)
 
 
-@pytest.mark.parametrize(("volts", "ok"), [(-12, True), (-11.2, True), (-12.9, True), (-8.8, False), (-5, False), (0, False)])
+@pytest.mark.parametrize(
+    ("volts", "ok"), [(-12, True), (-11.2, True), (-12.9, True), (-8.8, False), (-5, False), (0, False)]
+)
 def test_diode_check(volts: float, ok: bool) -> None:
     assert diode_ok(volts) is ok

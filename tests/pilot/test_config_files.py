@@ -29,14 +29,26 @@ car = { max_current_a = 32, phases = 3 }
 @pytest.mark.parametrize(
     ("change", "expected"),
     [
-        (("line_limit_a = 32", 'line_limit_a = "lots"'), "line 2, key site.line_limit_a: Input should be a valid number"),
+        (
+            ("line_limit_a = 32", 'line_limit_a = "lots"'),
+            "line 2, key site.line_limit_a: Input should be a valid number",
+        ),
         (('mode = "on"', 'mode = "turbo"'), "line 6, key station.0.mode: Input should be 'off', 'on'"),
         (("phases = 3", "phases = 2"), "line 12, key event.0.car.phases: Value error, phases must be 1 or 3"),
         (('do = "plug"', 'do = "fly"'), "line 11, key event.0.do: Value error, unknown action 'fly'"),
-        (("station = 1\ndo", "station = 7\ndo"), "line 10, key event.0.station: Input should be less than or equal to 2"),
-        (("car = { max_current_a = 32, phases = 3 }\n", ""), "line 8, key event.0: Value error, action 'plug' needs car"),
+        (
+            ("station = 1\ndo", "station = 7\ndo"),
+            "line 10, key event.0.station: Input should be less than or equal to 2",
+        ),
+        (
+            ("car = { max_current_a = 32, phases = 3 }\n", ""),
+            "line 8, key event.0: Value error, action 'plug' needs car",
+        ),
         (("[site]", "[site"), "Expected ']' at the end of a table declaration (at line 1, column 6)"),
-        (("id = 1", "id = 1\nphase_rotation = [1, 1, 3]"), "line 6, key station.0.phase_rotation: Value error, phase_rotation must be a permutation"),
+        (
+            ("id = 1", "id = 1\nphase_rotation = [1, 1, 3]"),
+            "line 6, key station.0.phase_rotation: Value error, phase_rotation must be a permutation",
+        ),
     ],
 )
 def test_bad_scenario_names_line_and_key(change: tuple[str, str], expected: str) -> None:
@@ -71,43 +83,79 @@ def _with(text: str, at: float, do: str, extra: str = "", station: int = 1) -> s
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        (TIMELINE.replace("at = 20.0", "at = 2.0"),
-         "line 15, key event.2.do: Value error, 'request' at 2 s: no car is plugged into station 1 then"),
-        (TIMELINE.replace("at = 20.0", "at = 61.0"),
-         "line 15, key event.2.do: Value error, 'request' at 61 s: no car is plugged into station 1 then"),
-        (_with(TIMELINE, 9.5, "plug", "car = { cable_a = 20 }\n"),
-         "line 20, key event.3.do: Value error, station 1 already has a car plugged in at 9.5 s"),
-        (_with(TIMELINE, 30.0, "stop", station=2),
-         "line 20, key event.3.do: Value error, 'stop' at 30 s: no car is plugged into station 2 then"),
-        (_with(TIMELINE, 4.0, "pp_open"),
-         "line 20, key event.3.do: Value error, 'pp_open' at 4 s: no car is plugged into station 1 then"),
+        (
+            TIMELINE.replace("at = 20.0", "at = 2.0"),
+            "line 15, key event.2.do: Value error, 'request' at 2 s: no car is plugged into station 1 then",
+        ),
+        (
+            TIMELINE.replace("at = 20.0", "at = 61.0"),
+            "line 15, key event.2.do: Value error, 'request' at 61 s: no car is plugged into station 1 then",
+        ),
+        (
+            _with(TIMELINE, 9.5, "plug", "car = { cable_a = 20 }\n"),
+            "line 20, key event.3.do: Value error, station 1 already has a car plugged in at 9.5 s",
+        ),
+        (
+            _with(TIMELINE, 30.0, "stop", station=2),
+            "line 20, key event.3.do: Value error, 'stop' at 30 s: no car is plugged into station 2 then",
+        ),
+        (
+            _with(TIMELINE, 4.0, "pp_open"),
+            "line 20, key event.3.do: Value error, 'pp_open' at 4 s: no car is plugged into station 1 then",
+        ),
         (_with(TIMELINE, 70.0, "vent"), "line 20, key event.3.do: Value error, 'vent' at 70 s"),
         (_with(TIMELINE, 70.0, "draw", "limit_a = 10\n"), "line 20, key event.3.do: Value error, 'draw' at 70 s"),
         (_with(TIMELINE, 70.0, "sleep"), "line 20, key event.3.do: Value error, 'sleep' at 70 s"),
-        (_with(TIMELINE, 70.0, "switch_phases", "phases = 3\n"), "line 20, key event.3.do: Value error, 'switch_phases' at 70 s"),
-        (_with(TIMELINE, 30.0, "switch_phases"), "line 17, key event.3: Value error, action 'switch_phases' needs phases"),
+        (
+            _with(TIMELINE, 70.0, "switch_phases", "phases = 3\n"),
+            "line 20, key event.3.do: Value error, 'switch_phases' at 70 s",
+        ),
+        (
+            _with(TIMELINE, 30.0, "switch_phases"),
+            "line 17, key event.3: Value error, action 'switch_phases' needs phases",
+        ),
         (_with(TIMELINE, 30.0, "switch_phases", "phases = 2\n"), "line 21, key event.3.phases: Input should be 1 or 3"),
         (_with(TIMELINE, 70.0, "unplug"), "line 20, key event.3.do: Value error, 'unplug' at 70 s"),
-        (_with(TIMELINE, 30.0, "adc_glitch", 'channel = "cp_high"\nvolts = 12.9\nticks = 0\n'),
-         "line 23, key event.3.ticks: Input should be greater than or equal to 1"),
-        (_with(TIMELINE, 30.0, "adc_glitch", 'channel = "rail"\nvolts = 12.9\n'),
-         "line 21, key event.3.channel: Input should be 'cp_high', 'cp_low' or 'pp'"),
-        (_with(TIMELINE, 30.0, "adc_glitch", 'channel = "cp_low"\n'),
-         "line 17, key event.3: Value error, action 'adc_glitch' needs volts"),
-        (_with(TIMELINE, 30.0, "adc_glitch", "volts = 1.0\n"),
-         "line 17, key event.3: Value error, action 'adc_glitch' needs channel"),
-        (_with(TIMELINE, 30.0, "adc_glitch", 'channel = "pp"\nvolts = nan\n'),
-         "line 22, key event.3.volts: Input should be a finite number"),
-        (_with(TIMELINE, 30.0, "adc_channel_stuck"),
-         "line 17, key event.3: Value error, action 'adc_channel_stuck' needs channel"),
-        (_with(TIMELINE, 30.0, "contactor_drop"),
-         "line 17, key event.3: Value error, action 'contactor_drop' needs seconds"),
-        (_with(TIMELINE, 30.0, "loop_stall", "seconds = 0\n"),
-         "line 21, key event.3.seconds: Input should be greater than 0"),
-        (TIMELINE + '\n[[event]]\nat = 30.0\ndo = "loop_stall"\n',
-         "line 17, key event.3: Value error, action 'loop_stall' needs seconds"),
-        (TIMELINE + '\n[[event]]\nat = 30.0\ndo = "pp_open"\n',
-         "line 17, key event.3: Value error, action 'pp_open' needs a station"),
+        (
+            _with(TIMELINE, 30.0, "adc_glitch", 'channel = "cp_high"\nvolts = 12.9\nticks = 0\n'),
+            "line 23, key event.3.ticks: Input should be greater than or equal to 1",
+        ),
+        (
+            _with(TIMELINE, 30.0, "adc_glitch", 'channel = "rail"\nvolts = 12.9\n'),
+            "line 21, key event.3.channel: Input should be 'cp_high', 'cp_low' or 'pp'",
+        ),
+        (
+            _with(TIMELINE, 30.0, "adc_glitch", 'channel = "cp_low"\n'),
+            "line 17, key event.3: Value error, action 'adc_glitch' needs volts",
+        ),
+        (
+            _with(TIMELINE, 30.0, "adc_glitch", "volts = 1.0\n"),
+            "line 17, key event.3: Value error, action 'adc_glitch' needs channel",
+        ),
+        (
+            _with(TIMELINE, 30.0, "adc_glitch", 'channel = "pp"\nvolts = nan\n'),
+            "line 22, key event.3.volts: Input should be a finite number",
+        ),
+        (
+            _with(TIMELINE, 30.0, "adc_channel_stuck"),
+            "line 17, key event.3: Value error, action 'adc_channel_stuck' needs channel",
+        ),
+        (
+            _with(TIMELINE, 30.0, "contactor_drop"),
+            "line 17, key event.3: Value error, action 'contactor_drop' needs seconds",
+        ),
+        (
+            _with(TIMELINE, 30.0, "loop_stall", "seconds = 0\n"),
+            "line 21, key event.3.seconds: Input should be greater than 0",
+        ),
+        (
+            TIMELINE + '\n[[event]]\nat = 30.0\ndo = "loop_stall"\n',
+            "line 17, key event.3: Value error, action 'loop_stall' needs seconds",
+        ),
+        (
+            TIMELINE + '\n[[event]]\nat = 30.0\ndo = "pp_open"\n',
+            "line 17, key event.3: Value error, action 'pp_open' needs a station",
+        ),
     ],
 )
 def test_impossible_or_incomplete_event_names_line_and_key(text: str, expected: str) -> None:
@@ -157,7 +205,9 @@ def test_good_scenario_and_unreadable_file(tmp_path: Path) -> None:
 def test_pilot_config_errors_name_line_and_key(tmp_path: Path) -> None:
     path = tmp_path / "pilot.toml"
     path.write_text("line_limit_a = 32\n[[stations]]\nid = 1\nmax_current_a = 120\n")
-    with pytest.raises(ConfigError, match=r"line 4, stations\.0\.max_current_a: Input should be less than or equal to 80"):
+    with pytest.raises(
+        ConfigError, match=r"line 4, stations\.0\.max_current_a: Input should be less than or equal to 80"
+    ):
         load_pilot_config(path)
     path.write_text("line_limit_a = 25\nfailsafe_current_a = 10\n")
     config = load_pilot_config(path)

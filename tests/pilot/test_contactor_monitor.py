@@ -161,7 +161,7 @@ def test_three_bus_errors_in_a_row_are_a_meter_fault(rig: Rig) -> None:
 
 
 def test_a_good_reading_restarts_the_error_count(rig: Rig) -> None:
-    for t, error in zip(ticks(0.0, 0.05), ("x", "x", None, "x", "x")):
+    for t, error in zip(ticks(0.0, 0.05), ("x", "x", None, "x", "x"), strict=False):
         rig.tick(t, False, reading=None if error else meter(volts=0.0), error=error)
     assert F.METER_FAULT not in rig.faults
 
@@ -169,7 +169,14 @@ def test_a_good_reading_restarts_the_error_count(rig: Rig) -> None:
 # ------------------------------------------------------------------ over-current
 @pytest.mark.parametrize(
     ("offered_a", "drawn_a", "fault"),
-    [(16.0, 18.2, True), (16.0, 18.0, False), (32.0, 35.8, True), (32.0, 35.6, False), (6.0, 7.2, True), (6.0, 7.0, False)],
+    [
+        (16.0, 18.2, True),
+        (16.0, 18.0, False),
+        (32.0, 35.8, True),
+        (32.0, 35.6, False),
+        (6.0, 7.2, True),
+        (6.0, 7.0, False),
+    ],
 )
 def test_over_current_for_seven_seconds(rig: Rig, offered_a: float, drawn_a: float, fault: bool) -> None:
     for t in ticks(100.0, 107.0, 0.1):

@@ -66,7 +66,9 @@ def test_a_new_step_is_reported_again(board: Board) -> None:
     assert board.faults.active[OT].since == 1.0
 
 
-@pytest.mark.parametrize(("cooled_to_c", "factor", "active"), [(62.0, 0.5, True), (60.0, 0.5, True), (59.9, 1.0, False)])
+@pytest.mark.parametrize(
+    ("cooled_to_c", "factor", "active"), [(62.0, 0.5, True), (60.0, 0.5, True), (59.9, 1.0, False)]
+)
 def test_hysteresis_of_five_degrees(board: Board, cooled_to_c: float, factor: float, active: bool) -> None:
     board.at(1.0, 66.0)
     assert board.at(2.0, cooled_to_c) == factor

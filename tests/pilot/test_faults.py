@@ -30,7 +30,7 @@ def test_rcd_trip_retries_after_15_min_three_times_then_latches_until_unplug(run
     report, runner = run(events, until=trips[-1] + RCD_RETRY_S + 130)
     cleared = [e["t"] for e in report.of("fault", 1, code="RCD_DC", active=False)]
     # three automatic retries, 15 min after each of the first three trips
-    for trip, clear in zip(trips[:3], cleared[:3]):
+    for trip, clear in zip(trips[:3], cleared[:3], strict=False):
         assert clear - trip == pytest.approx(RCD_RETRY_S, abs=0.02)
     for trip in trips[:3]:
         assert any(RCD_RETRY_S < t - trip < RCD_RETRY_S + 3 for t in closes(report)), "no reclose after a retry"
@@ -74,8 +74,12 @@ def test_every_close_follows_a_passed_self_test(run) -> None:
 
 
 def test_welded_contactor_latches_and_the_station_stays_off(run) -> None:
-    events = charging(at=1.0) + [{"at": 10.0, "station": 1, "do": "weld"}, {"at": 20.0, "station": 1, "do": "stop"},
-                                 {"at": 30.0, "station": 1, "do": "request"}, {"at": 40.0, "station": 1, "do": "unplug"}]
+    events = charging(at=1.0) + [
+        {"at": 10.0, "station": 1, "do": "weld"},
+        {"at": 20.0, "station": 1, "do": "stop"},
+        {"at": 30.0, "station": 1, "do": "request"},
+        {"at": 40.0, "station": 1, "do": "unplug"},
+    ]
     events += charging(at=45.0)
     report, runner = run(events, until=60)
     weld = report.first("fault", 1, code="ContactorWelded", active=True)
@@ -84,7 +88,9 @@ def test_welded_contactor_latches_and_the_station_stays_off(run) -> None:
     assert "ContactorWelded" in active(runner) and st.contactor is False and st.pilot.value == "F"
     assert not [e for e in report.of("duty", 1) if e["t"] > weld["t"] and e["duty_pct"] not in (0.0,)]
     assert runner.service.handle({"cmd": "clear_fault", "station": 1})["cleared"] == []
-    assert runner.service.handle({"cmd": "clear_fault", "station": 1, "service": True})["cleared"] == ["ContactorWelded"]
+    assert runner.service.handle({"cmd": "clear_fault", "station": 1, "service": True})["cleared"] == [
+        "ContactorWelded"
+    ]
 
 
 def test_state_d_without_ventilation_never_closes(run) -> None:

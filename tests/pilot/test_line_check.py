@@ -17,9 +17,20 @@ ONE_PHASE = reading(10.0, 0.0, 0.0)
 THREE_PHASES = reading(10.0, 10.0, 10.0)
 
 
-def engine(limit: float = 32.0, rotations: tuple[Any, Any] = ((1, 2, 3), (2, 3, 1)), ratings: tuple[float, float] = (32.0, 32.0)) -> PilotEngine:
-    return PilotEngine(PilotConfig(line_limit_a=limit, stations=[
-        StationConfig(id=sid, max_current_a=rating, phase_rotation=rot) for sid, (rot, rating) in enumerate(zip(rotations, ratings), 1)]))
+def engine(
+    limit: float = 32.0,
+    rotations: tuple[Any, Any] = ((1, 2, 3), (2, 3, 1)),
+    ratings: tuple[float, float] = (32.0, 32.0),
+) -> PilotEngine:
+    return PilotEngine(
+        PilotConfig(
+            line_limit_a=limit,
+            stations=[
+                StationConfig(id=sid, max_current_a=rating, phase_rotation=rot)
+                for sid, (rot, rating) in enumerate(zip(rotations, ratings, strict=False), 1)
+            ],
+        )
+    )
 
 
 def learn(e: PilotEngine, **meters: Any) -> None:
@@ -81,7 +92,10 @@ operations = st.lists(st.one_of(
 setups = st.tuples(
     st.floats(min_value=6.0, max_value=80.0, allow_nan=False),
     st.tuples(st.sampled_from(ROTATIONS), st.sampled_from(ROTATIONS)),
-    st.tuples(st.floats(min_value=6.0, max_value=80.0, allow_nan=False), st.floats(min_value=6.0, max_value=80.0, allow_nan=False)),
+    st.tuples(
+        st.floats(min_value=6.0, max_value=80.0, allow_nan=False),
+        st.floats(min_value=6.0, max_value=80.0, allow_nan=False),
+    ),
     st.tuples(st.sampled_from([None, 13.0, 20.0, 32.0, 63.0]), st.sampled_from([None, 13.0, 20.0, 32.0, 63.0])),
 )
 
@@ -108,7 +122,12 @@ class Model:
     def allowed(self, sid: int, amps: float, allowed: bool) -> bool:
         s = self.e.stations[sid]
         limit = self.e.line_limit_a
-        if (allowed and 0 < amps < 6) or amps > s.cfg.max_current_a or amps > limit or (s.cable_a is not None and amps > s.cable_a):
+        if (
+            (allowed and 0 < amps < 6)
+            or amps > s.cfg.max_current_a
+            or amps > limit
+            or (s.cable_a is not None and amps > s.cable_a)
+        ):
             return False
         others = {p: sum(o.request_a for oid, o in self.e.stations.items()
                          if oid != sid and o.request_allowed and p in self.phases(oid)) for p in (1, 2, 3)}

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import socket
 import subprocess
@@ -55,8 +54,11 @@ def pilot(tmp_path: Path):
         '[[event]]\nat = 0.5\nstation = 1\ndo = "plug"\ncar = { cable_a = 20 }\n'
         '[[event]]\nat = 1.0\nstation = 1\ndo = "request"\n'
     )
-    proc = subprocess.Popen([sys.executable, "-m", "appliance", "pilot", "--sim", "--socket", str(sock), "--scenario", str(scenario)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "appliance", "pilot", "--sim", "--socket", str(sock), "--scenario", str(scenario)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     deadline = time.monotonic() + 20
     while not sock.exists():
         assert proc.poll() is None, proc.stderr.read().decode()

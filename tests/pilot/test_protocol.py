@@ -15,7 +15,9 @@ from appliance.pilot.service import PilotService
 
 @pytest.fixture
 def service() -> PilotService:
-    engine = PilotEngine(PilotConfig(line_limit_a=32, stations=[StationConfig(id=1), StationConfig(id=2, max_current_a=16)]))
+    engine = PilotEngine(
+        PilotConfig(line_limit_a=32, stations=[StationConfig(id=1), StationConfig(id=2, max_current_a=16)])
+    )
     return PilotService(engine, lambda: 1.0, simulated=True)
 
 
@@ -34,7 +36,11 @@ def service() -> PilotService:
         (b'{"cmd": "set", "station": 1, "current_a": NaN, "allowed": true}', "bad_request", "current_a"),
         (b'{"cmd": "heartbeat", "v": "2"}', "bad_request", "v"),
         (b'{"cmd": "heartbeat", "v": 1}', "unsupported_version", "version 1 is not spoken here"),
-        (b'{"cmd": "set", "v": 3, "station": 1, "current_a": 10, "allowed": true}', "unsupported_version", "speaks version 2"),
+        (
+            b'{"cmd": "set", "v": 3, "station": 1, "current_a": 10, "allowed": true}',
+            "unsupported_version",
+            "speaks version 2",
+        ),
         (b'{"cmd": "hello", "versions": [1]}', "unsupported_version", "update the supervisor and the pilot together"),
         (b'{"cmd": "hello", "versions": "all"}', "bad_request", "versions"),
         (b'{"cmd": "fetch_logs", "limit": 0}', "bad_request", "limit"),
@@ -58,7 +64,9 @@ def test_malformed_commands_get_an_error_reply(service: PilotService, line: byte
         ({"cmd": "clear_fault", "station": 1, "code": "Gremlins"}, "unknown fault code"),
     ],
 )
-def test_commands_that_break_a_limit_are_rejected_with_the_reason(service: PilotService, command: dict, words: str) -> None:
+def test_commands_that_break_a_limit_are_rejected_with_the_reason(
+    service: PilotService, command: dict, words: str
+) -> None:
     reply = service.handle({"id": 9, **command})
     assert reply["ok"] is False and reply["id"] == 9 and reply["error"]["code"] == "rejected"
     assert words in reply["error"]["message"]
@@ -86,7 +94,13 @@ def test_lowering_the_line_limit_shrinks_allocations_at_once(service: PilotServi
 
 def test_hello_get_all_and_logs(service: PilotService) -> None:
     hello = service.handle({"cmd": "hello", "client": "test", "id": "a"})
-    assert hello["ok"] and hello["id"] == "a" and hello["protocol"] == 2 and hello["v"] == 2 and len(hello["stations"]) == 2
+    assert (
+        hello["ok"]
+        and hello["id"] == "a"
+        and hello["protocol"] == 2
+        and hello["v"] == 2
+        and len(hello["stations"]) == 2
+    )
     snap = service.handle({"cmd": "get_all"})
     assert set(snap["stations"]) == {"1", "2"} and snap["stations"]["1"]["state"] == "A"
     logs = service.handle({"cmd": "fetch_logs", "since": 0})

@@ -85,7 +85,9 @@ def test_the_retry_clears_both_rcd_faults(rig: Rig) -> None:
     rig.pulse(20.0, F.RCD_AC)
     rig.step(20.0 + RETRY_S)
     assert list(rig.faults) == []
-    assert rig.fault_events(F.RCD_DC)[-1] == rig.fault_events(F.RCD_AC)[-1] == (20.0 + RETRY_S, False, "automatic retry")
+    assert (
+        rig.fault_events(F.RCD_DC)[-1] == rig.fault_events(F.RCD_AC)[-1] == (20.0 + RETRY_S, False, "automatic retry")
+    )
 
 
 def test_the_retry_waits_for_the_lines_to_clear(rig: Rig) -> None:
@@ -114,8 +116,12 @@ def test_an_unplug_restarts_the_count(rig: Rig) -> None:
     assert rig.fault_events(F.RCD_DC)[-1] == (60.0, True, trip_text(F.RCD_DC, 1))
 
 
-@pytest.mark.parametrize(("cleared", "retry_at"), [([F.RCD_DC], None), ([F.DIODE_FAULT], 10.0 + RETRY_S), ([], 10.0 + RETRY_S)])
-def test_a_manual_clear_of_an_rcd_fault_ends_the_wait(rig: Rig, cleared: list[FaultCode], retry_at: float | None) -> None:
+@pytest.mark.parametrize(
+    ("cleared", "retry_at"), [([F.RCD_DC], None), ([F.DIODE_FAULT], 10.0 + RETRY_S), ([], 10.0 + RETRY_S)]
+)
+def test_a_manual_clear_of_an_rcd_fault_ends_the_wait(
+    rig: Rig, cleared: list[FaultCode], retry_at: float | None
+) -> None:
     rig.pulse(10.0, F.RCD_DC)
     rig.rcd.clear_requested(cleared)
     assert rig.rcd.retry.retry_at == retry_at and rig.rcd.retry.trips == 1

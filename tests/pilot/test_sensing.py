@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import random
 from collections import Counter
-from typing import Callable
+from collections.abc import Callable
 
 import pytest
 
@@ -135,7 +135,7 @@ def test_every_cp_channel_is_sampled_across_a_whole_pwm_period_on_the_bus() -> N
     for channel in (BOARD.adc_channel(signal, sid) for sid in (1, 2) for signal in ("cp_high", "cp_low")):
         times = [r.t for r in burst if decode_channel(r.tx) == channel]
         assert len(times) == CP_REPEATS == 8
-        assert [b - a for a, b in zip(times, times[1:])] == pytest.approx([4 * FRAME_S] * 7)
+        assert [b - a for a, b in zip(times, times[1:], strict=False)] == pytest.approx([4 * FRAME_S] * 7)
         assert times[-1] - times[0] + 4 * FRAME_S >= PERIOD_S  # every phase of the period within one step
 
 
@@ -173,7 +173,7 @@ def test_one_wild_conversion_never_changes_the_band_of_either_estimate(amps: flo
     for phase in PHASES[::5]:
         for position in range(CP_REPEATS):
             for signal in ("cp_high", "cp_low"):
-                def wild(bursts: list[list[int]]) -> None:
+                def wild(bursts: list[list[int]], signal: str = signal, position: int = position) -> None:
                     bursts[rig.slots(signal, 1)[position]] = [pilot_counts(wild_v)]
 
                 rig.t = 0.05 + phase
@@ -217,13 +217,18 @@ def test_a_channel_repeating_its_count_for_half_a_second_is_its_stations_error(s
     assert rig.tick(set_all(rig, signal, sid, frozen + 1)).stations[sid].error is None
 
 
-@pytest.mark.parametrize(("signal", "label"), [("rail_12v", "+12 V rail monitor"), ("temperature", "board temperature")])
+@pytest.mark.parametrize(
+    ("signal", "label"), [("rail_12v", "+12 V rail monitor"), ("temperature", "board temperature")]
+)
 def test_a_stuck_rail_or_temperature_channel_is_board_wide(signal: str, label: str) -> None:
     rig = Rig()
     frozen = rig.burst(rig.t)[rig.slots(signal)[0]][0]
     history = [rig.tick(set_all(rig, signal, None, frozen)) for _ in range(SLOW_STUCK_TICKS + 1)]
     assert [k for k, s in enumerate(history) if s.error] == [SLOW_STUCK_TICKS]
-    assert history[-1].error == f"{label} (ADC ch{BOARD.adc_channel(signal)}) stuck: every conversion read {frozen} for 0.90 s"
+    assert (
+        history[-1].error
+        == f"{label} (ADC ch{BOARD.adc_channel(signal)}) stuck: every conversion read {frozen} for 0.90 s"
+    )
     assert all(s.error is None for s in history[-1].stations.values())
 
 
@@ -253,7 +258,11 @@ def test_a_saturated_channel_is_not_stuck() -> None:
 IMPLAUSIBLE = [
     ("cp_high", TOP, "station 1 CP-high (ADC ch0) implausible: reads +15.3 V, the end of the ADC range"),
     ("cp_high", 0, "station 1 CP-high (ADC ch0) implausible: reads -15.3 V, the end of the ADC range"),
-    ("cp_high", pilot_counts(-12.0), "station 1 CP-high (ADC ch0) implausible: reads -12.0 V, a positive peak detector"),
+    (
+        "cp_high",
+        pilot_counts(-12.0),
+        "station 1 CP-high (ADC ch0) implausible: reads -12.0 V, a positive peak detector",
+    ),
     ("cp_low", 0, "station 1 CP-low (ADC ch1) implausible: reads -15.3 V, the end of the ADC range"),
     ("cp_low", pilot_counts(12.0), "station 1 CP-low (ADC ch1) implausible: reads +12.0 V, a negative peak detector"),
 ]
@@ -279,9 +288,9 @@ def test_swapped_cp_channels_are_implausible_in_every_pilot_mode() -> None:
         rig = Rig()
         rig.car(1, R_STATE_B, amps, generator=generator)
 
-        def swap(bursts: list[list[int]]) -> None:
+        def swap(bursts: list[list[int]], rig: Rig = rig) -> None:
             high, low = rig.slots("cp_high", 1), rig.slots("cp_low", 1)
-            for h, lo in zip(high, low):
+            for h, lo in zip(high, low, strict=False):
                 bursts[h], bursts[lo] = bursts[lo], bursts[h]
 
         history = [rig.tick(swap) for _ in range(TIMING.bus_error_ticks)]
@@ -294,7 +303,9 @@ def test_temperature_out_of_the_sensor_range_is_board_wide_and_the_rail_is_a_rai
     hot = SCALING.counts_from_adc_volts(SCALING.adc_volts_from_temperature(150.0))
     history = [rig.tick(set_all(rig, "temperature", None, hot)) for _ in range(TIMING.bus_error_ticks)]
     assert [s.error is not None for s in history] == [False] * HOLD_TICKS + [True]
-    assert history[-1].error == "board temperature (ADC ch7) implausible: reads 150 °C, outside the sensor's -40..125 °C"
+    assert (
+        history[-1].error == "board temperature (ADC ch7) implausible: reads 150 °C, outside the sensor's -40..125 °C"
+    )
     assert history[0].temperature_c == pytest.approx(30.0, abs=0.5)  # held meanwhile
     rig = Rig()
     low_rail = SCALING.counts_from_adc_volts(SCALING.adc_volts_from_rail(9.0))

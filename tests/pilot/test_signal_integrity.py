@@ -245,7 +245,10 @@ def test_a_car_flapping_s2_gets_no_more_closes_than_the_minimum_off_time_allows(
     events = charging(at=1.0)
     t = 20.0
     while t < 25.0:  # S2 opens and closes every 120 ms
-        events += [{"at": round(t, 3), "station": 1, "do": "stop"}, {"at": round(t + 0.12, 3), "station": 1, "do": "request"}]
+        events += [
+            {"at": round(t, 3), "station": 1, "do": "stop"},
+            {"at": round(t + 0.12, 3), "station": 1, "do": "request"},
+        ]
         t += 0.24
     report, runner = run(events, until=30)
     in_window = closes(report, after=19.9)

@@ -37,7 +37,9 @@ def test_car_stops_or_leaves_contactor_opens_within_100_ms(run, action: str, to:
 def test_duty_offers_the_fixed_share_and_the_car_draws_it(run) -> None:
     report, _ = run(charging(at=1.0), until=15)
     duty = [e for e in report.of("duty", 1) if e["t"] > 0.5]  # at t = 0 the drivers start at F, then X1
-    assert duty[0]["duty_pct"] == pytest.approx(53.33, abs=0.01) and duty[0]["offered_a"] == pytest.approx(32.0, abs=0.01)
+    assert duty[0]["duty_pct"] == pytest.approx(53.33, abs=0.01) and duty[0]["offered_a"] == pytest.approx(
+        32.0, abs=0.01
+    )
     last = report.samples[-1]["stations"]["1"]
     assert last["state"] == "C" and last["contactor"] is True
     assert last["current_a"] == pytest.approx([32.0, 32.0, 32.0], abs=0.1)
@@ -61,8 +63,8 @@ def test_duty_rises_no_more_than_once_per_5_s_but_falls_at_once(run) -> None:
     rises = [t for t, a in offers if t > 30 and a == pytest.approx(32.0, abs=0.1)]
     assert drops and 10.0 < drops[0] < 12.5
     assert rises and rises[0] - drops[0] >= 5.0
-    raises = [t for (t, a), (_, prev) in zip(offers[1:], offers) if a > prev]
-    assert all(b - a >= 5.0 for a, b in zip(raises, raises[1:]))
+    raises = [t for (t, a), (_, prev) in zip(offers[1:], offers, strict=False) if a > prev]
+    assert all(b - a >= 5.0 for a, b in zip(raises, raises[1:], strict=False))
 
 
 def test_line_never_exceeded_with_fixed_shares(run) -> None:

@@ -100,7 +100,7 @@ def test_a_rise_is_taken_on_one_reading(car: Car, start: S, new: S) -> None:
 
 
 def test_a_reading_of_the_old_state_restarts_the_count(car: Car) -> None:
-    for now, volts in zip(ticks(0.0, 0.05), (9.0, 9.0, 12.0, 9.0, 9.0)):
+    for now, volts in zip(ticks(0.0, 0.05), (9.0, 9.0, 12.0, 9.0, 9.0), strict=False):
         car.read(now, volts)
     assert car.sense.state is S.A and car.changes() == []
     car.read(0.05, 9.0)
@@ -110,7 +110,7 @@ def test_a_reading_of_the_old_state_restarts_the_count(car: Car) -> None:
 def test_a_fall_needs_three_consecutive_readings_in_its_band(car: Car) -> None:
     """SPEC §3 debounce: readings between bands interrupt a fall; they do not count towards it."""
     t = car.settle(0.0, S.B)
-    for now, volts in zip(ticks(t, t + 0.05), (6.0, BETWEEN_C_AND_B_V, 6.0, BETWEEN_C_AND_B_V, 6.0)):
+    for now, volts in zip(ticks(t, t + 0.05), (6.0, BETWEEN_C_AND_B_V, 6.0, BETWEEN_C_AND_B_V, 6.0), strict=False):
         car.read(now, volts)
     assert car.sense.state is S.B
 
@@ -188,7 +188,9 @@ def test_diode_check_takes_three_readings(car: Car, state: S, cp_low_v: float, g
         assert car.sense.diode_checked is (good and third)
         assert (F.DIODE_FAULT in car.faults) is (not good and third)
     if not good:
-        assert car.message(F.DIODE_FAULT) == f"negative plateau at {cp_low_v:.1f} V, expected -12 V: no diode in the car"
+        assert (
+            car.message(F.DIODE_FAULT) == f"negative plateau at {cp_low_v:.1f} V, expected -12 V: no diode in the car"
+        )
 
 
 @pytest.mark.parametrize(

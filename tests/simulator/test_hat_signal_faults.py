@@ -58,7 +58,7 @@ class Bench:
         chunk = 500 // len(channels)
         out: list[list[int]] = [[] for _ in channels]
         for start in range(0, repeats, chunk):
-            for counts, more in zip(out, self.drivers.adc.burst(channels, min(chunk, repeats - start))):
+            for counts, more in zip(out, self.drivers.adc.burst(channels, min(chunk, repeats - start)), strict=False):
                 counts.extend(more)
         return out
 

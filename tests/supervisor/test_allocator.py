@@ -69,7 +69,9 @@ class Caller:
         return dict(self.offers)
 
 
-def once(site: Site, *demands: StationDemand, settings: SharingSettings | None = None, now: float = 0.0) -> dict[int, Allocation]:
+def once(
+    site: Site, *demands: StationDemand, settings: SharingSettings | None = None, now: float = 0.0
+) -> dict[int, Allocation]:
     return Allocator(settings).allocate(now, site, list(demands))
 
 
@@ -299,7 +301,9 @@ def test_an_overdrawing_car_is_counted_at_what_it_draws_and_both_load_the_line_e
     caller = Caller(Site(32), [Car(1, limit_a=40, overdraw_a=1.5), Car(2)])
     caller.run(20)
     assert caller.targets() == {1: 14.5, 2: 16.0}  # it takes 16 A
-    assert caller.last[1].reason == "charging at 14.5 A: line shared with station 2; the car draws 1.5 A more than offered"
+    assert (
+        caller.last[1].reason == "charging at 14.5 A: line shared with station 2; the car draws 1.5 A more than offered"
+    )
     assert caller.last[2].reason == "charging at 16 A: line shared with station 1"
 
 
@@ -378,8 +382,12 @@ def test_shortage_pauses_the_lower_priority() -> None:
 
 
 def test_shortage_at_equal_priority_pauses_the_longer_charged() -> None:
-    result = once(Site(10), demand(1, offered_a=6.0, charging_since=0.0), demand(2, offered_a=6.0, charging_since=100.0),
-                  now=200.0)
+    result = once(
+        Site(10),
+        demand(1, offered_a=6.0, charging_since=0.0),
+        demand(2, offered_a=6.0, charging_since=100.0),
+        now=200.0,
+    )
     assert (result[1].target_a, result[2].target_a) == (0.0, 10.0)
 
 
@@ -433,7 +441,10 @@ def test_phase_helpers() -> None:
 
 
 def test_same_inputs_same_outputs() -> None:
-    a, b = Caller(Site(20), [Car(1, limit_a=7), Car(2, phases=1)]), Caller(Site(20), [Car(1, limit_a=7), Car(2, phases=1)])
+    a, b = (
+        Caller(Site(20), [Car(1, limit_a=7), Car(2, phases=1)]),
+        Caller(Site(20), [Car(1, limit_a=7), Car(2, phases=1)]),
+    )
     for _ in range(500):
         assert a.step() == b.step()
 

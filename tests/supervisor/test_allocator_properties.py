@@ -19,7 +19,9 @@ class Moment:
 
     dt: float
     external_a: tuple[float, float, float]
-    cars: tuple[tuple[bool, float, float, int | None, bool, float | None], ...]  # active, max, draw, phases, follow, offer
+    cars: tuple[
+        tuple[bool, float, float, int | None, bool, float | None], ...
+    ]  # active, max, draw, phases, follow, offer
 
 
 moments = st.builds(
@@ -76,7 +78,9 @@ def play(limit: float, setup: list, history: list[Moment], rotate: float) -> lis
         now += m.dt
         site = Site(limit, m.external_a)
         demands = []
-        for sid, ((priority, rotation, since), (active, max_a, draw, phases, follow, offer)) in enumerate(zip(setup, m.cars), 1):
+        for sid, ((priority, rotation, since), (active, max_a, draw, phases, follow, offer)) in enumerate(
+            zip(setup, m.cars, strict=False), 1
+        ):
             offered = offers[sid] if follow or offer is None else offer
             drawn = min(offered, draw)
             demands.append(StationDemand(
@@ -115,7 +119,7 @@ def test_two_stations_one_pauses_only_if_both_do_not_fit(limit: float, a: tuple,
     demands = [
         StationDemand(station=sid, active=True, max_a=max_a, priority=prio, phase_rotation=rot, car_phases=phases,
                       offered_a=offer)
-        for sid, (prio, rot, phases, max_a), offer in zip((1, 2), (a, b), offers)
+        for sid, (prio, rot, phases, max_a), offer in zip((1, 2), (a, b), offers, strict=False)
     ]
     result = Allocator().allocate(0.0, Site(limit), demands)
     running = [sid for sid, r in result.items() if r.target_a > 0]

@@ -48,7 +48,9 @@ def test_set_read_and_clear(client: TestClient, admin: dict[str, str], ctx: AppC
     assert client.delete(LIMIT, headers=admin).status_code == 204  # clearing nothing is no error
 
 
-def test_an_absolute_expiry_and_the_limit_lapsing(client: TestClient, admin: dict[str, str], clock: list[float]) -> None:
+def test_an_absolute_expiry_and_the_limit_lapsing(
+    client: TestClient, admin: dict[str, str], clock: list[float]
+) -> None:
     answer = client.put(LIMIT, json={"power_w": 0, "expires_at": NOW + 60}, headers=admin)
     assert answer.status_code == 200 and answer.json()["expires_at"] == NOW + 60
     clock[0] = NOW + 59.9

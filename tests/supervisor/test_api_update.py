@@ -12,8 +12,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi.testclient import TestClient
 
 from appliance.supervisor.app_context import AppContext
-from appliance.system.bundle import create_bundle
 from appliance.system import update as update_module
+from appliance.system.bundle import create_bundle
 from appliance.system.update import UpdateManager
 from tests.pilot_messages import event
 from tests.supervisor.conftest import API

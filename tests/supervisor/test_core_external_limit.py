@@ -17,7 +17,9 @@ class Events(NullRecorder):
     def __init__(self) -> None:
         self.seen: list[tuple[float, str, str]] = []
 
-    def event(self, now: float, kind: str, station: int | None, message: str, data: dict[str, Any] | None = None) -> None:
+    def event(
+        self, now: float, kind: str, station: int | None, message: str, data: dict[str, Any] | None = None
+    ) -> None:
         self.seen.append((now, kind, message))
 
     def of(self, kind: str) -> list[tuple[float, str]]:
@@ -73,7 +75,10 @@ def test_16_a_caps_two_cars_until_it_expires() -> None:
     assert targets(core) == [16.0, 16.0]
     assert core.external_limit is None and core.snapshot()["external_limit"] is None
     assert "energy manager" not in core.decisions[1].reason
-    assert events.of("limit")[-1] == (60.0, "the energy manager's limit (REST) expired; the site's own limit holds again")
+    assert events.of("limit")[-1] == (
+        60.0,
+        "the energy manager's limit (REST) expired; the site's own limit holds again",
+    )
 
 
 def test_0_a_pauses_both_and_says_why() -> None:

@@ -129,7 +129,12 @@ def test_returning_surplus_keeps_it_charging() -> None:
 
 def test_solar_cap_follows_the_surplus() -> None:
     logic = ModeLogic(SolarTiming(start_after_s=0.0))
-    assert [logic.decide(t, "solar", surplus_a=s).cap_a for t, s in enumerate([6.0, 9.37, 14.0, 7.25])] == [6.0, 9.3, 14.0, 7.2]
+    assert [logic.decide(t, "solar", surplus_a=s).cap_a for t, s in enumerate([6.0, 9.37, 14.0, 7.25])] == [
+        6.0,
+        9.3,
+        14.0,
+        7.2,
+    ]
 
 
 def test_solar_without_a_grid_reading_does_not_start() -> None:
@@ -146,7 +151,9 @@ def test_a_mode_change_resets_the_hysteresis() -> None:
 
 def test_min_solar_keeps_6_a_and_adds_the_surplus() -> None:
     logic = ModeLogic()
-    assert logic.decide(0.0, "min_solar", surplus_a=None) == ModeDecision(True, 6.0, "charging at the 6 A minimum: no grid reading")
+    assert logic.decide(0.0, "min_solar", surplus_a=None) == ModeDecision(
+        True, 6.0, "charging at the 6 A minimum: no grid reading"
+    )
     low = logic.decide(1.0, "min_solar", surplus_a=2.5)
     assert low.allowed and low.cap_a == 6.0 and low.reason == "charging at the 6 A minimum: solar surplus 2.5 A"
     assert logic.decide(2.0, "min_solar", surplus_a=11.0).cap_a == 11.0

@@ -41,11 +41,15 @@ async def _link_against(path: Path, answer: Callable[[dict[str, Any]], dict[str,
 def test_a_pilot_of_protocol_1_is_not_used_and_the_link_says_why(tmp_path: Path) -> None:
     link, hellos = asyncio.run(_link_against(tmp_path / "v1.sock", lambda _: V1_PILOT))
     assert hellos == []
-    assert link.problem is not None and "protocol version 1" in link.problem and "update the two together" in link.problem
+    assert (
+        link.problem is not None and "protocol version 1" in link.problem and "update the two together" in link.problem
+    )
 
 
 def test_a_pilot_that_refuses_our_versions_is_named_in_the_problem(tmp_path: Path) -> None:
-    refusal = p.error(None, p.ErrorCode.UNSUPPORTED_VERSION, "protocol version 2 is not spoken here; this pilot speaks 3")
+    refusal = p.error(
+        None, p.ErrorCode.UNSUPPORTED_VERSION, "protocol version 2 is not spoken here; this pilot speaks 3"
+    )
     link, hellos = asyncio.run(_link_against(tmp_path / "v3.sock", lambda _: {**refusal, "v": 2}))
     assert hellos == [] and link.problem is not None and "this pilot speaks 3" in link.problem
 

@@ -109,7 +109,9 @@ def test_the_runtime_writes_the_last_batch_when_it_stops(tmp_path: Path) -> None
     assert calls == ["flushed"]
 
 
-def test_the_spool_holds_no_more_than_the_buffer_while_writes_fail(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_spool_holds_no_more_than_the_buffer_while_writes_fail(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(telemetry, "MAX_BUFFER", 4)
     spool = tmp_path / "spool.jsonl"
     with Storage(tmp_path / "evse.db", spool=spool) as storage:

@@ -103,6 +103,6 @@ def test_supervisor_killed_and_restarted_mid_session(tmp_path: Path) -> None:
     assert len(sessions) == 1, sessions  # one session across the restart, still open
     assert sessions[0][1] is None and sessions[0][2] > 0
     times = [t for (t,) in db.execute("SELECT t FROM telemetry_raw WHERE station = 1 ORDER BY t")]
-    gaps = [b - a for a, b in zip(times, times[1:])]
+    gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
     assert max(gaps) <= (restarted - killed) + 5.0  # no gap beyond the outage (+ the new process's start-up)
     assert max(gaps) < outage

@@ -33,7 +33,8 @@ def test_low_cost_departure_picks_the_cheapest_slots_for_the_energy(run) -> None
     report, runner = run(events, until=1800, site={"prices": prices}, stations=[{"id": 1, "mode": "off"}])
     times = charging_times(report)
     assert times
-    # 2.5 kWh at 22 kW is under 7 min: the cheapest 5-min slot (0.10 at 600-900) and the next cheapest (0.12 at 1200-1500)
+    # 2.5 kWh at 22 kW is under 7 min: the cheapest 5-min slot (0.10 at 600-900)
+    # and the next cheapest (0.12 at 1200-1500)
     assert all(600 <= t <= 908 or 1200 <= t <= 1508 for t in times)
     assert any(600 <= t <= 900 for t in times)
     energy = report.samples[-1]["stations"]["1"]["energy_kwh"]
@@ -72,10 +73,16 @@ def longest_over_surplus(report, surplus_a: float, start: float) -> int:
 
 def test_two_solar_stations_share_one_surplus(run) -> None:
     # 10 kW over three phases: 14.5 A per phase, room for two 3-phase cars at 7.2 A
-    report, runner = run(charging(1, at=5.0) + charging(2, at=10.0), until=400, site={"solar_w": [[0, 10000], [400, 10000]]},
-                         stations=[{"id": 1, "mode": "solar"}, {"id": 2, "mode": "solar"}])
+    report, runner = run(
+        charging(1, at=5.0) + charging(2, at=10.0),
+        until=400,
+        site={"solar_w": [[0, 10000], [400, 10000]]},
+        stations=[{"id": 1, "mode": "solar"}, {"id": 2, "mode": "solar"}],
+    )
     surplus = 10000 / 3 / 230
-    assert 60 <= min(charging_times(report, 1)) - 5 <= 70 and 60 <= min(charging_times(report, 2)) - 10 <= 70  # after plug-in
+    assert (
+        60 <= min(charging_times(report, 1)) - 5 <= 70 and 60 <= min(charging_times(report, 2)) - 10 <= 70
+    )  # after plug-in
     assert longest_over_surplus(report, surplus, 0) <= 5  # the car's response window while the other is lowered
     for s in report.samples[-100:]:
         one, two = (max(s["stations"][k]["current_a"]) for k in ("1", "2"))

@@ -117,7 +117,9 @@ def test_second_car_waits_until_the_first_is_lowered(run) -> None:
     car1 = next(s for s in report.samples if s["t"] >= offer2["t"])["stations"]["1"]
     assert offer2["t"] - lowered["t"] >= 5.0 - 1.01 or max(car1["current_a"]) <= lowered["offered_a"] + 1.0
     assert over_limit_seconds(report.samples) <= 5
-    assert offered(report, 1, 59) == pytest.approx(16.0, abs=0.1) and offered(report, 2, 59) == pytest.approx(16.0, abs=0.1)
+    assert offered(report, 1, 59) == pytest.approx(16.0, abs=0.1) and offered(report, 2, 59) == pytest.approx(
+        16.0, abs=0.1
+    )
 
 
 def test_too_little_for_both_exactly_one_pauses(run) -> None:

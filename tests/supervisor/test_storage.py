@@ -240,7 +240,7 @@ def test_two_threads_share_one_storage(tmp_path: Path) -> None:
                 for i in range(300):
                     s.telemetry.add(sample(T0 + i))
                     s.telemetry.flush()
-            except BaseException as exc:  # reported below
+            except BaseException as exc:  # noqa: BLE001 - reported below
                 errors.append(exc)
 
         thread = threading.Thread(target=writer)

@@ -8,8 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from appliance.supervisor.storage import (AUDIT_MAX_ROWS, AUDIT_RETENTION_DAYS, EVENT_MAX_ROWS, EVENT_RETENTION_DAYS,
-                                          Storage)
+from appliance.supervisor.storage import (
+    AUDIT_MAX_ROWS,
+    AUDIT_RETENTION_DAYS,
+    EVENT_MAX_ROWS,
+    EVENT_RETENTION_DAYS,
+    Storage,
+)
 
 T0 = 1_700_000_040.0
 DAY = 86400

@@ -67,14 +67,15 @@ def test_websocket_needs_auth_and_this_origin(client: TestClient, admin, bearer,
     token = bearer("read")
     with client.websocket_connect(WS, headers={"Origin": "http://testserver"}) as ws:
         assert ws.receive_json()["type"] == "snapshot"
-    with pytest.raises(WebSocketDisconnect) as refused:
-        with client.websocket_connect(WS, headers={"Origin": "http://evil.example"}) as ws:
-            ws.receive_json()
+    with (
+        pytest.raises(WebSocketDisconnect) as refused,
+        client.websocket_connect(WS, headers={"Origin": "http://evil.example"}) as ws,
+    ):
+        ws.receive_json()
     assert refused.value.code == 1008
     with TestClient(app) as stranger:
-        with pytest.raises(WebSocketDisconnect) as anonymous:
-            with stranger.websocket_connect(WS) as ws:
-                ws.receive_json()
+        with pytest.raises(WebSocketDisconnect) as anonymous, stranger.websocket_connect(WS) as ws:
+            ws.receive_json()
         assert anonymous.value.code == 1008
         with stranger.websocket_connect(WS, headers=token) as ws:
             assert ws.receive_json()["type"] == "snapshot"

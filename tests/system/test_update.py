@@ -4,9 +4,9 @@ the data untouched."""
 
 from __future__ import annotations
 
+import contextlib
 import http.server
 import io
-import contextlib
 import json
 import os
 import shutil
@@ -21,8 +21,16 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from appliance.system.bundle import BundleError, create_bundle
-from appliance.system.update import (NotNewer, UpdateManager, UpdateRefused, can_update, charging_stations,
-                                     check_newer, http_health, installed_manager)
+from appliance.system.update import (
+    NotNewer,
+    UpdateManager,
+    UpdateRefused,
+    can_update,
+    charging_stations,
+    check_newer,
+    http_health,
+    installed_manager,
+)
 from tests.system.wheels import make_wheel
 
 RELEASE_KEY = Ed25519PrivateKey.generate()
@@ -281,7 +289,7 @@ def test_upload_progress_reaches_the_status(root: Path, tmp_path: Path) -> None:
 
 def test_the_default_health_check_reads_the_version_the_api_publishes() -> None:
     class OpenApi(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 (the http.server API)
+        def do_GET(self) -> None:  # the name http.server calls
             body = json.dumps({"openapi": "3.1.0", "info": {"title": "EVSE appliance", "version": "0.2.0"}}).encode()
             self.send_response(200 if self.path == "/openapi.json" else 404)
             self.end_headers()

@@ -113,14 +113,14 @@ def playwright() -> Iterator[object]:
 
 
 @pytest.fixture(scope="session")
-def browser(playwright, chromium_path: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:  # noqa: ANN001
+def browser(playwright, chromium_path: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
     browser = playwright.chromium.launch(executable_path=chromium_path, headless=True, args=CHROMIUM_ARGS)
     yield browser
     browser.close()
 
 
 @pytest.fixture(scope="session")
-def appliance(browser, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:  # noqa: ANN001
+def appliance(browser, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """`evse sim` on a free port; the browser is up before it starts, so no second of the demo is lost."""
     if not WEB_BUILD.exists():
         pytest.fail("the web UI is not built: run `npm ci && npm run build` in web/ (scripts/dev.sh test does it)")

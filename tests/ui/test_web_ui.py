@@ -80,7 +80,7 @@ class UI:
         self.page.get_by_role("navigation", name="Main").get_by_role("link", name=view, exact=True).click()
         expect(self.page).to_have_title(re.compile(rf"^{view} "))
 
-    def station(self, sid: int):  # noqa: ANN201
+    def station(self, sid: int):
         return self.page.get_by_role("region", name=f"Station {sid}", exact=True)
 
     def logged_in(self) -> None:
@@ -113,7 +113,7 @@ def wait_for(condition: Callable[[], Any], timeout_s: float, what: str, every_s:
 
 
 @pytest.fixture(scope="module")
-def ui(browser, appliance: str, artifacts: Path) -> Iterator[UI]:  # noqa: ANN001
+def ui(browser, appliance: str, artifacts: Path) -> Iterator[UI]:
     context = browser.new_context(viewport=DESKTOP, accept_downloads=True, locale="en-GB", timezone_id="UTC")
     context.set_default_timeout(15000)
     context.add_init_script(STATE_RECORDER)
@@ -234,7 +234,7 @@ def test_sessions_csv_download(ui: UI) -> None:
     assert {row[1] for row in rows[1:]} <= {"1", "2"}
 
 
-def test_token_create_see_once_and_revoke(ui: UI, browser) -> None:  # noqa: ANN001
+def test_token_create_see_once_and_revoke(ui: UI, browser) -> None:
     ui.logged_in()
     ui.go("Settings")
     page = ui.page

@@ -19,7 +19,15 @@ from appliance.supervisor.allocation.allocator import (
     pilot_safe,
     share_surplus,
 )
-from appliance.supervisor.allocation.modes import LowCost, Mode, ModeDecision, ModeLogic, SolarTiming, hhmm, solar_surplus_a
+from appliance.supervisor.allocation.modes import (
+    LowCost,
+    Mode,
+    ModeDecision,
+    ModeLogic,
+    SolarTiming,
+    hhmm,
+    solar_surplus_a,
+)
 from appliance.supervisor.allocation.prices import ChargePlan, PriceSlot, PriceTable
 
 __all__ = [

@@ -33,8 +33,8 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Callable, Mapping, Sequence
 
 from appliance.j1772.duty import MIN_CURRENT_A as MIN_A
 from appliance.wiring import line_phases, per_line_phase
@@ -88,7 +88,10 @@ class Site:
     stations_cap_a: tuple[float, float, float] | None = None
 
     def __post_init__(self) -> None:
-        _check(_finite(self.line_limit_a) and self.line_limit_a >= 0, f"line limit {self.line_limit_a!r} A is not a current")
+        _check(
+            _finite(self.line_limit_a) and self.line_limit_a >= 0,
+            f"line limit {self.line_limit_a!r} A is not a current",
+        )
         _check(len(self.external_a) == 3 and _finite(*self.external_a), "external load needs 3 finite currents")
         caps = self.stations_cap_a
         _check(caps is None or (len(caps) == 3 and _finite(*caps) and min(caps) >= 0),
@@ -126,7 +129,10 @@ class StationDemand:
     charging_since: float | None = None
 
     def __post_init__(self) -> None:
-        _check(sorted(self.phase_rotation) == [1, 2, 3], f"station {self.station}: phase rotation must be a permutation of 1, 2, 3")
+        _check(
+            sorted(self.phase_rotation) == [1, 2, 3],
+            f"station {self.station}: phase rotation must be a permutation of 1, 2, 3",
+        )
         _check(self.car_phases in (None, 1, 2, 3), f"station {self.station}: a car uses 1 to 3 phases")
         _check(_finite(self.max_a, self.offered_a) and self.max_a >= 0 and self.offered_a >= 0,
                f"station {self.station}: currents must be finite and not negative")
@@ -315,7 +321,9 @@ class _Line:
         """The station's overdraw on its most affected line phase."""
         return max((self.excess[sid][r - 1] for r in self.uses[sid]), default=0.0)
 
-    def fill(self, stations: Sequence[int], ceilings: Mapping[int, float], floors: Mapping[int, float]) -> dict[int, float]:
+    def fill(
+        self, stations: Sequence[int], ceilings: Mapping[int, float], floors: Mapping[int, float]
+    ) -> dict[int, float]:
         """Raise the stations from their floors: each priority level in turn, equal shares within it.
 
         Progressive filling: everyone still rising gets the same step until one reaches its
@@ -386,10 +394,12 @@ class Allocator:
         _check(len(set(ids)) == len(ids), f"station ids must be unique, got {ids}")
         self._draw = {d.station: self._draw.get(d.station, _Draw()).update(now, d, s) for d in stations}
         self._overdraw = {d.station: self._overdraw.get(d.station, _Overdraw()).update(now, d) for d in stations}
-        line = _Line(site.capacity(),
-                     {d.station: d.line_phases for d in stations},
-                     {d.station: d.priority for d in stations},
-                     {d.station: per_line_phase(d.phase_rotation, self._overdraw[d.station].excess_a) for d in stations})
+        line = _Line(
+            site.capacity(),
+            {d.station: d.line_phases for d in stations},
+            {d.station: d.priority for d in stations},
+            {d.station: per_line_phase(d.phase_rotation, self._overdraw[d.station].excess_a) for d in stations},
+        )
         by_id = {d.station: d for d in stations}
         eligible = [d for d in stations if d.active and d.max_a >= MIN_A]
         # turns follow what the pilot offers, not what was decided: a swap takes the caller a few seconds
@@ -404,7 +414,9 @@ class Allocator:
         reasons = _Reasons(site, line, by_id, targets, line.free(alloc), counted, self._draw, s)
         return {d.station: Allocation(d.station, targets[d.station], reasons.why(d)) for d in stations}
 
-    def _entitlement(self, now: float, by_id: Mapping[int, StationDemand]) -> Callable[[StationDemand], tuple[float, ...]]:
+    def _entitlement(
+        self, now: float, by_id: Mapping[int, StationDemand]
+    ) -> Callable[[StationDemand], tuple[float, ...]]:
         """Sort key, most entitled first: priority; then, at equal priority, whose turn it is.
 
         Charging stations keep their turn over waiting ones (the shorter-charged first) until
@@ -464,7 +476,8 @@ class _Reasons:
         if users[bottleneck]:
             return f"charging at {_amps(target)}: line shared with station {users[bottleneck][0]}"
         if self.site.external_a[bottleneck - 1] > 0:
-            return f"charging at {_amps(target)}: house load {_amps(self.site.external_a[bottleneck - 1])} on L{bottleneck}"
+            house = _amps(self.site.external_a[bottleneck - 1])
+            return f"charging at {_amps(target)}: house load {house} on L{bottleneck}"
         return f"charging at {_amps(target)}: line limit {_amps(self.site.line_limit_a)}"
 
     def _paused(self, d: StationDemand) -> str:

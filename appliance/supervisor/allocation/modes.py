@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Callable, Sequence
 
 from appliance.j1772.duty import MIN_CURRENT_A as MIN_A
 from appliance.supervisor.allocation.allocator import floor_tenth
@@ -157,9 +157,13 @@ class ModeLogic:
         self._since = now if self._since is None else self._since
         left = self.solar.stop_after_s - (now - self._since)
         if left > 0:
-            return ModeDecision(True, MIN_A, f"solar surplus down to {have}: stopping in {math.ceil(left)} s unless it returns")
+            return ModeDecision(
+                True, MIN_A, f"solar surplus down to {have}: stopping in {math.ceil(left)} s unless it returns"
+            )
         self._solar_on, self._since = False, None
-        return ModeDecision(False, None, f"stopped: importing for {self.solar.stop_after_s / 60:g} min; waiting for solar surplus")
+        return ModeDecision(
+            False, None, f"stopped: importing for {self.solar.stop_after_s / 60:g} min; waiting for solar surplus"
+        )
 
 
 def _min_solar(surplus_a: float | None) -> ModeDecision:

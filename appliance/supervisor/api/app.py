@@ -15,8 +15,21 @@ from fastapi.staticfiles import StaticFiles
 from appliance.supervisor.api import errors, persist
 from appliance.supervisor.api.hub import Hub
 from appliance.supervisor.api.live import LiveFeed
-from appliance.supervisor.api.routers import (auth, history, journal, meter, prices, sessions, site, site_limit,
-                                              stations, status, system, tokens, ws)
+from appliance.supervisor.api.routers import (
+    auth,
+    history,
+    journal,
+    meter,
+    prices,
+    sessions,
+    site,
+    site_limit,
+    stations,
+    status,
+    system,
+    tokens,
+    ws,
+)
 from appliance.supervisor.app_context import AppContext
 from appliance.supervisor.auth.backoff import LoginBackoff
 from appliance.supervisor.auth.service import AuthService

@@ -56,5 +56,5 @@ class LiveFeed:
             await asyncio.sleep(self.period_s)
             try:
                 self.push_snapshot()
-            except Exception:  # noqa: BLE001 - a bad snapshot must not stop the feed for good
+            except Exception:  # a bad snapshot must not stop the feed for good
                 log.exception("live snapshot failed")

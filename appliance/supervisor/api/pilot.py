@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import TypeVar
 
 from fastapi import HTTPException
@@ -24,5 +23,5 @@ async def pilot_command(ctx: AppContext, command: p.BaseCommand[R]) -> R:
         raise HTTPException(status_code=409, detail=f"the pilot refused: {exc}") from None
     except PilotUnavailable as exc:
         raise HTTPException(status_code=503, detail=f"the pilot process is not reachable: {exc}") from None
-    except asyncio.TimeoutError:
+    except TimeoutError:
         raise HTTPException(status_code=503, detail="the pilot process did not answer in time") from None

@@ -85,7 +85,7 @@ class Prices(BaseModel):
     @model_validator(mode="after")
     def _consistent(self) -> Prices:
         self.slots = sorted(self.slots, key=lambda s: s.start)
-        for a, b in zip(self.slots, self.slots[1:]):
+        for a, b in zip(self.slots, self.slots[1:], strict=False):
             if b.start < a.end:
                 raise ValueError(f"price slots overlap: {a.start:g}-{a.end:g} and {b.start:g}-{b.end:g}")
         if self.start is None:

@@ -4,8 +4,8 @@ a LAN appliance and means a full disk cannot lock the owner out."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 FREE_ATTEMPTS = 3
 FIRST_DELAY_S = 1.0

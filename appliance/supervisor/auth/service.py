@@ -9,8 +9,9 @@ setup uses to hand a password over), cookies and tokens as SHA-256.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable, Literal
+from typing import Literal
 
 from appliance.supervisor.auth import tokens
 from appliance.supervisor.auth.tokens import SCOPES, Scope

@@ -15,8 +15,14 @@ from appliance.supervisor.storage.paging import Page
 from appliance.supervisor.storage.pilot_logs import PilotLogEntry
 from appliance.supervisor.storage.prices import PriceSlot
 from appliance.supervisor.storage.sessions import Session
-from appliance.supervisor.storage.settings import (AUDIT_MAX_ROWS, AUDIT_RETENTION_DAYS, EVENT_MAX_ROWS,
-                                                   EVENT_RETENTION_DAYS, RAW_RETENTION_DAYS, Setting)
+from appliance.supervisor.storage.settings import (
+                                                   AUDIT_MAX_ROWS,
+                                                   AUDIT_RETENTION_DAYS,
+                                                   EVENT_MAX_ROWS,
+                                                   EVENT_RETENTION_DAYS,
+                                                   RAW_RETENTION_DAYS,
+                                                   Setting,
+)
 from appliance.supervisor.storage.telemetry import TelemetrySample
 
 __all__ = [

@@ -56,7 +56,10 @@ def connect(path: str | Path, exclusive: bool = False) -> Database:
 def repage(db: Database) -> None:
     """Rewrite a database made with another page size (once, at the first start of this
     version; VACUUM cannot change the page size of a WAL database, hence the detour)."""
-    if db.execute("PRAGMA page_size").fetchone()[0] == PAGE_SIZE or not db.execute("PRAGMA database_list").fetchone()[2]:
+    if (
+        db.execute("PRAGMA page_size").fetchone()[0] == PAGE_SIZE
+        or not db.execute("PRAGMA database_list").fetchone()[2]
+    ):
         return
     db.execute("PRAGMA journal_mode=DELETE")
     db.execute(f"PRAGMA page_size={PAGE_SIZE}")

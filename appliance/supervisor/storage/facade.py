@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import timezone, tzinfo
+from datetime import UTC, tzinfo
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -19,8 +19,14 @@ from appliance.supervisor.storage.migrations import migrate
 from appliance.supervisor.storage.pilot_logs import PilotLogs
 from appliance.supervisor.storage.prices import Prices
 from appliance.supervisor.storage.sessions import Sessions
-from appliance.supervisor.storage.settings import (AUDIT_MAX_ROWS, AUDIT_RETENTION_DAYS, EVENT_MAX_ROWS,
-                                                   EVENT_RETENTION_DAYS, RAW_RETENTION_DAYS, Settings)
+from appliance.supervisor.storage.settings import (
+    AUDIT_MAX_ROWS,
+    AUDIT_RETENTION_DAYS,
+    EVENT_MAX_ROWS,
+    EVENT_RETENTION_DAYS,
+    RAW_RETENTION_DAYS,
+    Settings,
+)
 from appliance.supervisor.storage.telemetry import Telemetry
 
 DAY_S = 86400
@@ -69,7 +75,7 @@ class Storage:
             return query(db, station, start, end, resolution, max_points)
 
     def energy_per_day(self, station: Any, start: Any, end: Any,
-                       tz: tzinfo = timezone.utc) -> list[DayEnergy]:
+                       tz: tzinfo = UTC) -> list[DayEnergy]:
         with self._g.read() as db:
             return energy_per_day(db, station, start, end, tz)
 

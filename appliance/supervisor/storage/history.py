@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
-from datetime import date, datetime, timezone, tzinfo
+from datetime import UTC, date, datetime, tzinfo
 from typing import Any, cast
 
 from sqlite_utils import Database
@@ -127,7 +127,7 @@ def query(db: Database, station: Any, start: Any, end: Any, resolution: Any = "a
     return TelemetrySeries(chosen, bucket, [TelemetryBucket.from_row(r) for r in rows])
 
 
-def energy_per_day(db: Database, station: Any, start: Any, end: Any, tz: tzinfo = timezone.utc) -> list[DayEnergy]:
+def energy_per_day(db: Database, station: Any, start: Any, end: Any, tz: tzinfo = UTC) -> list[DayEnergy]:
     """kWh per station per local day in `tz`, from the hour rollups (exact for time zones on
     whole-hour offsets, i.e. nearly all)."""
     station = validate.optional_station(station)

@@ -20,6 +20,7 @@ from appliance.supervisor.storage import validate
 from appliance.supervisor.storage.database import Guarded, insert
 from appliance.supervisor.storage.paging import Page, Where, paged
 
+
 @dataclass(frozen=True)
 class PilotLogEntry:
     boot: int

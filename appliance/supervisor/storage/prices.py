@@ -40,7 +40,7 @@ class Prices:
         new = sorted((_slot(s) for s in slots), key=lambda s: s.start)
         if len(new) > MAX_SLOTS:
             raise ValueError(f"at most {MAX_SLOTS} price slots at once, not {len(new)}")
-        for a, b in zip(new, new[1:]):
+        for a, b in zip(new, new[1:], strict=False):
             if b.start < a.end:
                 raise ValueError(f"price slots overlap at {b.start}")
         if new and (new[0].start < start or new[-1].end > end):
@@ -51,7 +51,7 @@ class Prices:
                        "WHERE start < :end AND end > :end", edge)
             db.execute("UPDATE prices SET end = :start WHERE start < :start AND end > :start", edge)
             db.execute("DELETE FROM prices WHERE start >= :start AND start < :end", edge)
-            db.table("prices").insert_all(({"start": s.start, "end": s.end, "price": s.price} for s in new))
+            db.table("prices").insert_all({"start": s.start, "end": s.end, "price": s.price} for s in new)
         return len(new)
 
     def slots(self, start: Any, end: Any) -> list[PriceSlot]:

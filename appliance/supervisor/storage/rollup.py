@@ -82,7 +82,7 @@ def _select(kind: str) -> str:
 
 def _stations(stations: Sequence[int]) -> tuple[str, dict[str, Any]]:
     names = [f"s{i}" for i in range(len(stations))]
-    return ", ".join(f":{n}" for n in names), dict(zip(names, stations))
+    return ", ".join(f":{n}" for n in names), dict(zip(names, stations, strict=False))
 
 
 def from_raw(bucket_s: int, stations: Sequence[int]) -> tuple[str, dict[str, Any]]:

@@ -10,7 +10,7 @@ import csv
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone, tzinfo
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from sqlite_utils import Database
@@ -96,7 +96,7 @@ class Sessions:
                          limit, offset, lambda row: Session(**row))
 
     def csv_lines(self, station: Any = None, start: Any = None, end: Any = None,
-                  tz: tzinfo = timezone.utc) -> Iterator[str]:
+                  tz: tzinfo = UTC) -> Iterator[str]:
         """CSV export, header first, oldest first; ISO times in `tz`. Reads a page at a time so a
         slow download never holds the database lock."""
         where = self._where(station, start, end)

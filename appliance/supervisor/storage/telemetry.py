@@ -76,7 +76,7 @@ class TelemetrySample:
         row: dict[str, Any] = {"k": rollup.raw_key(self.t, self.station), "station": self.station, "t": self.t,
                                "state": self.state, "pilot": self.pilot, "offered_a": self.offered_a}
         for name in ("current_a", "voltage_v", "power_w"):
-            for k, value in zip(rollup.PHASES, getattr(self, name)):
+            for k, value in zip(rollup.PHASES, getattr(self, name), strict=False):
                 row[f"{name}_l{k}"] = value
         row["energy_wh"] = self.energy_wh
         row["temperature_c"] = self.temperature_c
@@ -118,8 +118,10 @@ class Telemetry:
         rolled = {station: db.execute("SELECT MAX(t) FROM telemetry_minute WHERE station = ?", [station]).fetchone()[0]
                   for station in rollup.stations(db, "telemetry_minute")}
         window = f"WHERE {rollup.keys_from('since')} AND t >= :since" if rolled else ""
-        for station, oldest, newest in db.execute(f"SELECT station, MIN(t), MAX(t) FROM telemetry_raw {window} "
-                                                  "GROUP BY station", {"since": min(rolled.values(), default=0) + MINUTE}):
+        for station, oldest, newest in db.execute(
+            f"SELECT station, MIN(t), MAX(t) FROM telemetry_raw {window} GROUP BY station",
+            {"since": min(rolled.values(), default=0) + MINUTE},
+        ):
             self._latest[station] = newest
             last = rolled.get(station)
             self._dirty[station] = oldest if last is None else max(oldest, last + MINUTE)

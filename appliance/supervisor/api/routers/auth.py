@@ -11,8 +11,17 @@ import math
 from fastapi import APIRouter, HTTPException, Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from appliance.supervisor.api.deps import (CSRF_HEADER, SESSION_COOKIE, Admin, Auth, Backoff, Caller, Ctx,
-                                           audit, authorize)
+from appliance.supervisor.api.deps import (
+    CSRF_HEADER,
+    SESSION_COOKIE,
+    Admin,
+    Auth,
+    Backoff,
+    Caller,
+    Ctx,
+    audit,
+    authorize,
+)
 from appliance.supervisor.api.errors import user_input
 from appliance.supervisor.api.schemas import LoginResult, Me, Password, PasswordChange
 from appliance.supervisor.auth.service import ADMIN, SESSION_TTL_S, AuthService, PasswordAlreadySet, Principal
