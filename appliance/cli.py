@@ -138,13 +138,14 @@ def _demo(args: argparse.Namespace) -> int:
 def _pilot(args: argparse.Namespace) -> int:
     from appliance import paths
     from appliance.board.description import load_board
+    from appliance.clock import MonotonicClock
     from appliance.pilot.config import load_pilot_config
     from appliance.pilot.controller import PilotController
     from appliance.pilot.engine import PilotEngine
     from appliance.pilot.process import PilotProcess
     from appliance.pilot.realtime import make_realtime
     from appliance.pilot.service import PilotService
-    from appliance.simulator.clock import MonotonicClock, SimClock
+    from appliance.simulator.clock import SimClock
 
     board = load_board()
     config = load_pilot_config(args.config)

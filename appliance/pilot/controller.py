@@ -11,12 +11,12 @@ import contextlib
 from dataclasses import dataclass
 
 from appliance.board.description import BoardDescription
+from appliance.clock import Clock
 from appliance.drivers.interfaces import BusError, HatDrivers, MeterReading, StationDrivers
 from appliance.j1772.states import PilotMode
 from appliance.pilot.engine import BoardInputs, PilotEngine
 from appliance.pilot.sensing import Sensing
 from appliance.pilot.station import StationInputs, StationOutputs
-from appliance.simulator.clock import Clock
 
 
 @dataclass

@@ -17,12 +17,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from appliance.clock import Clock
 from appliance.pilot.controller import PilotController
 from appliance.pilot.service import PilotService
 from appliance.pilot.systemd import SystemdNotifier
 from appliance.protocol import MAX_LINE_BYTES, ErrorCode
 from appliance.protocol import error as error_reply
-from appliance.simulator.clock import Clock
 
 
 class PilotProcess:

@@ -13,7 +13,8 @@ from typing import TypeVar
 from appliance import protocol as p
 from appliance.pilot.service import PilotService
 from appliance.scenario.schema import Scenario
-from appliance.supervisor.core import GridReading, SupervisorCore
+from appliance.supervisor.core import SupervisorCore
+from appliance.supervisor.live import GridReading
 from appliance.supervisor.settings import SiteSettings, StationSettings
 
 R = TypeVar("R", bound=p.Reply)

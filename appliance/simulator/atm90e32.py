@@ -17,8 +17,8 @@ from dataclasses import dataclass
 
 from appliance.board.description import Meter as MeterCalibration
 from appliance.board.description import load_board
+from appliance.clock import Clock
 from appliance.drivers import atm90e32 as reg
-from appliance.simulator.clock import Clock
 from appliance.simulator.spi_bus import SpiChip
 
 REFRESH_S = 0.01

@@ -1,24 +1,8 @@
-"""Clocks: real monotonic time on the Pi, simulated time that runs at any speed in the simulator."""
+"""Simulated time that runs at any speed in the simulator (the real one is `appliance.clock`)."""
 
 from __future__ import annotations
 
 import time
-from typing import Protocol
-
-
-class Clock(Protocol):
-    def now(self) -> float:
-        """Seconds since an arbitrary origin."""
-
-
-class MonotonicClock:
-    """Wall-clock monotonic time, for the real HAT."""
-
-    def __init__(self) -> None:
-        self._origin = time.monotonic()
-
-    def now(self) -> float:
-        return time.monotonic() - self._origin
 
 
 class SimClock:

@@ -12,7 +12,7 @@ from typing import Any
 
 from gpiozero.pins.mock import MockFactory, MockPin
 
-from appliance.simulator.clock import Clock
+from appliance.clock import Clock
 
 OutputListener = Callable[[int, bool, float], None]  # (gpio, state, t)
 

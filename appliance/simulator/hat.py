@@ -16,11 +16,11 @@ from typing import Literal
 
 from appliance.board.description import BoardDescription
 from appliance.board.scaling import Scaling
+from appliance.clock import Clock
 from appliance.drivers.hat import build_drivers
 from appliance.drivers.interfaces import HatDrivers
 from appliance.drivers.pilot_pwm import PigpioPilotOutput
 from appliance.simulator.atm90e32 import PhaseQuantities, SimAtm90e32
-from appliance.simulator.clock import Clock
 from appliance.simulator.gpio_sim import SimPinFactory
 from appliance.simulator.mcp3208 import SimMcp3208
 from appliance.simulator.pigpio_sim import SimPigpio

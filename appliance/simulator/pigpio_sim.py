@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import pigpio
 
-from appliance.simulator.clock import Clock
+from appliance.clock import Clock
 
 PwmListener = Callable[[int, float, float, float], None]  # (gpio, frequency_hz, duty 0..1, t)
 

@@ -25,7 +25,7 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from appliance.simulator.clock import Clock
+from appliance.clock import Clock
 
 _TRANSFER = struct.Struct("=QQIIHBBBBBB")  # struct spi_ioc_transfer, 32 bytes
 _SPI_IOC_MAGIC = ord("k")

@@ -8,14 +8,14 @@ the pilot's command handler in-process).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any, Protocol
 
 from appliance import protocol as p
 from appliance.j1772.duty import MIN_CURRENT_A
 from appliance.supervisor.allocation import per_line_phase
 from appliance.supervisor.external_limit import ExternalLimit
-from appliance.supervisor.live import LiveStation
+from appliance.supervisor.live import GridReading, LiveStation
 from appliance.supervisor.policy import Decision, Policy
 from appliance.supervisor.sequencer import CommandSequencer
 from appliance.supervisor.sessions import Session, SessionTracker
@@ -45,14 +45,6 @@ class Recorder(Protocol):
 
 class NullRecorder(Recorder):
     """Records nothing: quick scenario runs."""
-
-
-@dataclass
-class GridReading:
-    """External meter: grid power per line phase (W, positive = import) at time t."""
-
-    t: float
-    power_w: tuple[float, float, float]
 
 
 class SupervisorCore:

@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from pydantic import Field
 
 from appliance.protocol import FaultInfo, StationSnapshot
 
 CHARGING_THRESHOLD_A = 1.0
+
+
+@dataclass
+class GridReading:
+    """External meter: grid power per line phase (W, positive = import) at time t."""
+
+    t: float
+    power_w: tuple[float, float, float]
 
 
 class LiveStation(StationSnapshot):

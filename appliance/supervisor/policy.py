@@ -10,7 +10,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
 
 from appliance.supervisor.allocation import (
     Allocator,
@@ -26,12 +25,9 @@ from appliance.supervisor.allocation import (
     share_surplus,
     solar_surplus_a,
 )
-from appliance.supervisor.live import LiveStation
+from appliance.supervisor.live import GridReading, LiveStation
 from appliance.supervisor.settings import SiteSettings
 from appliance.wiring import conductors_up_to
-
-if TYPE_CHECKING:
-    from appliance.supervisor.core import GridReading
 
 GRID_READING_MAX_AGE_S = 30.0
 

@@ -6,8 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from appliance.protocol import SetCurrent
-from appliance.supervisor.core import GridReading, NullRecorder, SupervisorCore
+from appliance.supervisor.core import NullRecorder, SupervisorCore
 from appliance.supervisor.external_limit import ExternalLimit
+from appliance.supervisor.live import GridReading
 from appliance.supervisor.settings import SiteSettings, StationSettings
 from tests.pilot_messages import hello
 from tests.supervisor.test_core_limits import charging, telemetry

@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from appliance.supervisor.storage import validate
+import appliance.supervisor.storage.validate as validate
 from appliance.supervisor.storage.database import Guarded
 from appliance.supervisor.storage.errors import NotFound
 

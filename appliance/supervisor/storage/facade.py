@@ -10,7 +10,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from appliance.supervisor.storage import validate
+import appliance.supervisor.storage.validate as validate
 from appliance.supervisor.storage.auth import Auth
 from appliance.supervisor.storage.database import Guarded, connect, repage
 from appliance.supervisor.storage.history import DEFAULT_MAX_POINTS, DayEnergy, TelemetrySeries, energy_per_day, query

@@ -15,7 +15,8 @@ from typing import Any, cast
 
 from sqlite_utils import Database
 
-from appliance.supervisor.storage import rollup, validate
+import appliance.supervisor.storage.rollup as rollup
+import appliance.supervisor.storage.validate as validate
 
 RESOLUTIONS: dict[str, int] = {"raw": 1, "minute": 60, "hour": 3600, "day": 86400}
 SOURCES = {"raw": "telemetry_raw", "minute": "telemetry_minute", "hour": "telemetry_hour", "day": "telemetry_hour"}

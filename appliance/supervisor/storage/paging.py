@@ -9,7 +9,7 @@ from typing import Any, Generic, TypeVar
 
 from sqlite_utils import Database
 
-from appliance.supervisor.storage import validate
+import appliance.supervisor.storage.validate as validate
 
 T = TypeVar("T")
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from appliance.supervisor.storage import validate
+import appliance.supervisor.storage.validate as validate
 from appliance.supervisor.storage.database import Guarded, insert
 from appliance.supervisor.storage.paging import Page, Where, paged
 

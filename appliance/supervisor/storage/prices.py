@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from appliance.supervisor.storage import validate
+import appliance.supervisor.storage.validate as validate
 from appliance.supervisor.storage.database import Guarded
 
 MAX_SLOTS = 10_000  # a year of hours; far more than any tariff publishes at once

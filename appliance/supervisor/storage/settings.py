@@ -7,7 +7,7 @@ import json
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from appliance.supervisor.storage import validate
+import appliance.supervisor.storage.validate as validate
 from appliance.supervisor.storage.database import Guarded
 
 T = TypeVar("T")

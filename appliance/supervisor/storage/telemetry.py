@@ -26,7 +26,8 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from appliance.supervisor.storage import rollup, validate
+import appliance.supervisor.storage.rollup as rollup
+import appliance.supervisor.storage.validate as validate
 from appliance.supervisor.storage.database import Guarded
 
 STATES = ("A", "B", "C", "D", "E", "F")

@@ -14,7 +14,7 @@ from fastapi import APIRouter, HTTPException
 
 from appliance.supervisor.api.deps import Controller, Ctx
 from appliance.supervisor.api.schemas import MeterReading
-from appliance.supervisor.core import GridReading
+from appliance.supervisor.live import GridReading
 
 router = APIRouter(tags=["meter"])
 MAX_SKEW_S = 60.0
