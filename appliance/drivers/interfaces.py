@@ -10,9 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-
-class BusError(Exception):
-    """A bus transfer failed or returned something no working chip would send."""
+from appliance.errors import BusError as BusError  # raised by every driver; defined with the other errors
 
 
 class PilotOutput(Protocol):

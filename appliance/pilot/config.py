@@ -6,6 +6,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from appliance.errors import InvalidInput
 from appliance.j1772.duty import MIN_CURRENT_A
 from appliance.tomlfile import parse_model
 from appliance.wiring import PhaseRotation
@@ -92,7 +93,7 @@ class PilotConfig(_Strict):
         return amps if amps >= MIN_CURRENT_A else 0.0
 
 
-class ConfigError(ValueError):
+class ConfigError(InvalidInput):
     pass
 
 

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from appliance.drivers.interfaces import MeterReading
+from appliance.errors import InvalidInput
 from appliance.j1772.duty import MIN_CURRENT_A
 from appliance.j1772.faults import FaultCode
 from appliance.pilot.config import PilotConfig
@@ -24,7 +25,7 @@ from appliance.pilot.station import SharedConditions, StationInputs, StationMach
 LINE_PHASES = (1, 2, 3)
 
 
-class CommandRejected(ValueError):
+class CommandRejected(InvalidInput):
     """A supervisor command that would break a limit; the message says which."""
 
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from appliance.errors import InvalidInput
 from appliance.scenario.schema import Scenario
 from appliance.tomlfile import parse_model
 
 
-class ScenarioError(ValueError):
+class ScenarioError(InvalidInput):
     pass
 
 

@@ -12,6 +12,7 @@ from dataclasses import replace
 from typing import Any, Protocol
 
 from appliance import protocol as p
+from appliance.errors import InvalidInput
 from appliance.j1772.duty import MIN_CURRENT_A
 from appliance.supervisor.allocation import per_line_phase
 from appliance.supervisor.external_limit import ExternalLimit
@@ -232,7 +233,7 @@ class SupervisorCore:
         current = self.settings.station(station_id)
         updated = StationSettings.model_validate({**current.model_dump(), **changes})
         if updated.max_current_a > updated.rating_a:
-            raise ValueError(
+            raise InvalidInput(
                 f"max_current_a {updated.max_current_a:g} A exceeds the station rating of {updated.rating_a:g} A"
             )
         self.settings.stations = [updated if s.id == station_id else s for s in self.settings.stations]

@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 from pydantic import ValidationError
 
 from appliance import protocol as p
+from appliance.errors import ApplianceError, Refused
 
 log = logging.getLogger(__name__)
 
@@ -29,11 +30,11 @@ R = TypeVar("R", bound=p.Reply)
 VERSION_RETRY_S = 30.0  # a pilot of another version stays so until someone updates it
 
 
-class PilotUnavailable(ConnectionError):
+class PilotUnavailable(ApplianceError, ConnectionError):
     """No connection to the pilot process right now."""
 
 
-class PilotRefused(Exception):
+class PilotRefused(Refused):
     """The pilot answered a command with an error reply."""
 
     def __init__(self, error: p.ErrorInfo) -> None:

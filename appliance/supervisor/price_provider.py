@@ -24,6 +24,7 @@ from urllib.parse import urlsplit, urlunsplit
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from appliance import __version__
+from appliance.errors import ApplianceError
 from appliance.supervisor.api import persist
 from appliance.supervisor.api.schemas import MAX_PRICE_SLOTS, Prices
 from appliance.supervisor.app_context import AppContext
@@ -43,7 +44,7 @@ for _handler in (urllib.request.ProxyHandler(), urllib.request.HTTPHandler(), ur
     _OPENER.add_handler(_handler)
 
 
-class FeedError(Exception):
+class FeedError(ApplianceError):
     """The feed gave nothing usable; the message says why, for the event log and the status."""
 
 

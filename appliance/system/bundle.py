@@ -26,6 +26,7 @@ from typing import BinaryIO
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from appliance.errors import InvalidInput
 from appliance.system.signing import SIGNATURE_BYTES, verify
 
 FORMAT = 1
@@ -38,7 +39,7 @@ _PAYLOAD = re.compile(r"^wheels/[A-Za-z0-9_.+-]{1,200}\.whl$")
 CHUNK = 1024 * 1024
 
 
-class BundleError(ValueError):
+class BundleError(InvalidInput):
     """The bundle is refused; the message says why in words a user can act on."""
 
 

@@ -34,6 +34,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from appliance.errors import InvalidInput
 from appliance.pilot.config import PilotConfig, load_pilot_config
 from appliance.system.files import replace_line, set_hostname
 from appliance.system.passwords import hash_password
@@ -45,7 +46,7 @@ _HOSTNAME = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 _HEX64 = re.compile(r"^[0-9a-fA-F]{64}$")
 
 
-class FirstBootError(ValueError):
+class FirstBootError(InvalidInput):
     pass
 
 

@@ -49,6 +49,7 @@ from typing import BinaryIO
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from packaging.version import InvalidVersion, Version
 
+from appliance.errors import Refused
 from appliance.system.bundle import VERSION_PATTERN, BundleError, Manifest, unpack_bundle, verify_unpacked
 from appliance.system.signing import release_keys
 
@@ -65,7 +66,7 @@ MAX_STATE_BYTES = 64 * 1024
 _UNTRUSTED = os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
 
 
-class UpdateRefused(Exception):
+class UpdateRefused(Refused):
     """A valid update that must not run now (a car is charging); `decision.warning` says why."""
 
     def __init__(self, decision: UpdateDecision) -> None:
@@ -77,11 +78,11 @@ class NotNewer(BundleError):
     """A validly signed bundle that is not newer than the running version."""
 
 
-class UpdateBusy(Exception):
+class UpdateBusy(Refused):
     """Another update is being received or installed."""
 
 
-class NoSpace(Exception):
+class NoSpace(Refused):
     """The upload would leave the data partition (nearly) full."""
 
 

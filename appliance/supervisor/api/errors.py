@@ -15,8 +15,8 @@ from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from appliance.errors import InvalidInput, NotFound
 from appliance.supervisor.api.hub import encode
-from appliance.supervisor.storage import NotFound
 
 log = logging.getLogger(__name__)
 MAX_BODY_BYTES = 1024 * 1024
@@ -29,7 +29,7 @@ class SafeJSONResponse(JSONResponse):
         return encode(content).encode("utf-8")
 
 
-def unprocessable(exc: ValidationError | ValueError) -> HTTPException:
+def unprocessable(exc: ValidationError | InvalidInput) -> HTTPException:
     """A validation failure from the core or storage, in the shape FastAPI uses for request errors."""
     if isinstance(exc, ValidationError):
         detail: Any = jsonable_encoder(exc.errors(include_url=False, include_context=False, include_input=False))
@@ -92,10 +92,12 @@ class BodyLimit:
 
 @contextmanager
 def user_input() -> Iterator[None]:
-    """Storage and core checks of what the caller sent: NotFound -> 404, ValueError -> 422."""
+    """Storage and core checks of what the caller sent: NotFound -> 404, InvalidInput -> 422, and so
+    does a pydantic ValidationError (a model validated from the request). Any other error is a bug
+    and stays one: a 500, logged with its traceback."""
     try:
         yield
     except NotFound as exc:
         raise HTTPException(status_code=404, detail=str(exc)) from None
-    except ValueError as exc:
+    except (InvalidInput, ValidationError) as exc:
         raise unprocessable(exc) from None

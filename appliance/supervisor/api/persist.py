@@ -9,6 +9,7 @@ import logging
 
 from pydantic import ValidationError
 
+from appliance.errors import InvalidInput
 from appliance.supervisor.app_context import AppContext
 from appliance.supervisor.external_limit import ExternalLimit
 from appliance.supervisor.settings import SiteSettings
@@ -68,9 +69,9 @@ def import_firstboot(ctx: AppContext) -> None:
 def check_stations(settings: SiteSettings, expected: set[int]) -> None:
     ids = [s.id for s in settings.stations]
     if len(ids) != len(set(ids)):
-        raise ValueError("each station may appear only once")
+        raise InvalidInput("each station may appear only once")
     if set(ids) != expected:
-        raise ValueError(f"the site has stations {sorted(expected)}, not {sorted(set(ids))}")
+        raise InvalidInput(f"the site has stations {sorted(expected)}, not {sorted(set(ids))}")
 
 
 def save_site(ctx: AppContext) -> None:

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
+from appliance.errors import InvalidInput, Refused
 from appliance.supervisor.auth import tokens
 from appliance.supervisor.auth.tokens import SCOPES, Scope
 from appliance.supervisor.storage import ApiToken, BrowserSession
@@ -26,7 +27,7 @@ SESSION_TTL_S = 7 * 86400.0
 TOUCH_EVERY_S = 60.0  # "last used" is for humans; a write per request would be waste
 
 
-class PasswordAlreadySet(Exception):
+class PasswordAlreadySet(Refused):
     """First-run setup after the password exists: only a logged-in admin may change it."""
 
 
@@ -80,7 +81,7 @@ class AuthService:
 
     def _store_password(self, password: str) -> None:
         if not PASSWORD_MIN <= len(password) <= PASSWORD_MAX:
-            raise ValueError(f"the password must have {PASSWORD_MIN} to {PASSWORD_MAX} characters")
+            raise InvalidInput(f"the password must have {PASSWORD_MIN} to {PASSWORD_MAX} characters")
         self.records.set_admin_password_hash(hash_password(password), self.clock())
 
     # -- browser sessions

@@ -5,8 +5,8 @@ the audit log and auth records. All times are epoch seconds (float); ISO text ap
 exports. Bad input raises ValueError naming the field; an unknown id raises NotFound.
 """
 
+from appliance.errors import NotFound
 from appliance.supervisor.storage.auth import ApiToken, BrowserSession
-from appliance.supervisor.storage.errors import NotFound
 from appliance.supervisor.storage.facade import PurgeReport, Storage
 from appliance.supervisor.storage.history import RESOLUTIONS, DayEnergy, TelemetryBucket, TelemetrySeries
 from appliance.supervisor.storage.journal import AuditEntry, Event, Fault

@@ -11,8 +11,8 @@ from typing import Any
 from sqlite_utils import Database
 
 import appliance.supervisor.storage.validate as validate
+from appliance.errors import InvalidInput, NotFound
 from appliance.supervisor.storage.database import Guarded
-from appliance.supervisor.storage.errors import NotFound
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,7 @@ class BrowserSession:
 
 def _scopes(value: Any) -> str:
     if not isinstance(value, (list, tuple)) or not value:
-        raise ValueError("scopes must be a non-empty list of names")
+        raise InvalidInput("scopes must be a non-empty list of names")
     return json.dumps([validate.identifier("scope", s) for s in value])
 
 
@@ -81,7 +81,7 @@ class Auth:
                "created_t": validate.timestamp("t", t)}
         with self._g.write() as db:
             if db.execute("SELECT 1 FROM api_tokens WHERE id = ?", [row["id"]]).fetchone():
-                raise ValueError(f"a token with id {row['id']} exists already")
+                raise InvalidInput(f"a token with id {row['id']} exists already")
             db.table("api_tokens").insert(row)
 
     def token(self, token_id: Any) -> ApiToken | None:

@@ -21,6 +21,8 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from appliance.errors import InvalidInput
+
 BUSY_TIMEOUT_S = 5.0
 # SD-card wear: a commit appends every page it changed to the WAL, so the small batch commits of
 # telemetry cost whole pages; with 512-byte pages two cars charging write about half what they
@@ -114,7 +116,7 @@ class Guarded:
                     yield self._db
                 self._unsynced = not durable
             except sqlite3.IntegrityError as exc:  # a constraint caught what the checks let through
-                raise ValueError(f"refused by the database: {exc}") from None
+                raise InvalidInput(f"refused by the database: {exc}") from None
             finally:
                 self._outer_durable = None
                 if durable:

@@ -17,6 +17,7 @@ from sqlite_utils import Database
 
 import appliance.supervisor.storage.rollup as rollup
 import appliance.supervisor.storage.validate as validate
+from appliance.errors import InvalidInput
 
 RESOLUTIONS: dict[str, int] = {"raw": 1, "minute": 60, "hour": 3600, "day": 86400}
 SOURCES = {"raw": "telemetry_raw", "minute": "telemetry_minute", "hour": "telemetry_hour", "day": "telemetry_hour"}
@@ -89,7 +90,7 @@ def choose_resolution(start: float, end: float, resolution: str, max_points: int
         return finest
     validate.choice("resolution", resolution, ("auto", *RESOLUTIONS))
     if points(resolution) > max_points:
-        raise ValueError(f"{resolution} resolution gives {points(resolution)} points per station over this range, "
+        raise InvalidInput(f"{resolution} resolution gives {points(resolution)} points per station over this range, "
                          f"more than {max_points}: use {finest} or a shorter range")
     return resolution
 
@@ -134,7 +135,7 @@ def energy_per_day(db: Database, station: Any, start: Any, end: Any, tz: tzinfo 
     station = validate.optional_station(station)
     start, end = validate.time_range(start, end)
     if not isinstance(tz, tzinfo):
-        raise ValueError(f"tz must be a time zone, not {type(tz).__name__}")
+        raise InvalidInput(f"tz must be a time zone, not {type(tz).__name__}")
     totals: dict[tuple[date, int], float] = {}
     stations = _stations(db, "hour", station, start, end)
     placeholders = ", ".join("?" * len(stations))

@@ -12,8 +12,10 @@ from collections.abc import Callable
 
 from sqlite_utils import Database
 
+from appliance.errors import ApplianceError
 
-class SchemaError(RuntimeError):
+
+class SchemaError(ApplianceError, RuntimeError):
     """The file is not a database this code can use as it is."""
 
 

@@ -17,6 +17,7 @@ from typing import Any
 from sqlite_utils import Database
 
 import appliance.supervisor.storage.validate as validate
+from appliance.errors import InvalidInput
 from appliance.supervisor.storage.database import Guarded, insert
 from appliance.supervisor.storage.paging import Page, Where, paged
 
@@ -33,7 +34,7 @@ class PilotLogEntry:
 
 def _entry(raw: Any) -> dict[str, Any]:
     if not isinstance(raw, Mapping):
-        raise ValueError(f"a pilot log entry must be an object, not {type(raw).__name__}")
+        raise InvalidInput(f"a pilot log entry must be an object, not {type(raw).__name__}")
     try:
         return {"seq": validate.integer("seq", raw["seq"], minimum=1),
                 "t": validate.number("t", raw["t"]),
@@ -41,7 +42,7 @@ def _entry(raw: Any) -> dict[str, Any]:
                 "station": validate.optional_station(raw.get("station")),
                 "message": validate.text("message", raw["message"], 10_000)}
     except KeyError as exc:
-        raise ValueError(f"a pilot log entry needs {exc.args[0]!r}") from None
+        raise InvalidInput(f"a pilot log entry needs {exc.args[0]!r}") from None
 
 
 def _boot(db: Database) -> tuple[int, str | None]:

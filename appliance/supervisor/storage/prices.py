@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import appliance.supervisor.storage.validate as validate
+from appliance.errors import InvalidInput
 from appliance.supervisor.storage.database import Guarded
 
 MAX_SLOTS = 10_000  # a year of hours; far more than any tariff publishes at once
@@ -25,7 +26,7 @@ def _slot(raw: Any) -> PriceSlot:
     if isinstance(raw, PriceSlot):
         raw = (raw.start, raw.end, raw.price)
     if not isinstance(raw, (tuple, list)) or len(raw) != 3:
-        raise ValueError(f"a price slot is (start, end, price), not {raw!r}")
+        raise InvalidInput(f"a price slot is (start, end, price), not {raw!r}")
     start, end = validate.time_range(raw[0], raw[1])
     return PriceSlot(start, end, validate.number("price", raw[2]))
 
@@ -39,12 +40,12 @@ class Prices:
         start, end = validate.time_range(start, end)
         new = sorted((_slot(s) for s in slots), key=lambda s: s.start)
         if len(new) > MAX_SLOTS:
-            raise ValueError(f"at most {MAX_SLOTS} price slots at once, not {len(new)}")
+            raise InvalidInput(f"at most {MAX_SLOTS} price slots at once, not {len(new)}")
         for a, b in zip(new, new[1:], strict=False):
             if b.start < a.end:
-                raise ValueError(f"price slots overlap at {b.start}")
+                raise InvalidInput(f"price slots overlap at {b.start}")
         if new and (new[0].start < start or new[-1].end > end):
-            raise ValueError(f"price slots must lie within [{start}, {end})")
+            raise InvalidInput(f"price slots must lie within [{start}, {end})")
         with self._g.write() as db:
             edge = {"start": start, "end": end}
             db.execute("INSERT INTO prices (start, end, price) SELECT :end, end, price FROM prices "

@@ -17,8 +17,8 @@ from sqlite_utils import Database
 from sqlite_utils.db import NotFoundError
 
 import appliance.supervisor.storage.validate as validate
+from appliance.errors import InvalidInput, NotFound
 from appliance.supervisor.storage.database import Guarded, insert
-from appliance.supervisor.storage.errors import NotFound
 from appliance.supervisor.storage.paging import Page, Where, paged
 
 CSV_HEADER = ("id", "station", "start", "end", "energy_kwh", "peak_kw", "cost", "mode")
@@ -56,7 +56,7 @@ class Sessions:
         with self._g.write(durable=True) as db:
             existing = self._open_row(db, station)
             if existing is not None:
-                raise ValueError(f"station {station} already has open session {existing['id']}")
+                raise InvalidInput(f"station {station} already has open session {existing['id']}")
             return insert(db, "sessions", row)
 
     def update(self, session_id: Any, energy_kwh: Any, peak_power_w: Any, cost: Any = None) -> None:
@@ -72,9 +72,9 @@ class Sessions:
         with self._g.write(durable=True) as db:
             session = self._get(db, session_id)
             if not session.is_open:
-                raise ValueError(f"session {session.id} is already closed")
+                raise InvalidInput(f"session {session.id} is already closed")
             if end_t < session.start_t:
-                raise ValueError(f"end_t ({end_t}) is before the session's start ({session.start_t})")
+                raise InvalidInput(f"end_t ({end_t}) is before the session's start ({session.start_t})")
             db.table("sessions").update(session.id, {"end_t": end_t})
 
     def get(self, session_id: Any) -> Session:

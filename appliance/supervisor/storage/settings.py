@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 import appliance.supervisor.storage.validate as validate
+from appliance.errors import InvalidInput
 from appliance.supervisor.storage.database import Guarded
 
 T = TypeVar("T")
@@ -24,7 +25,7 @@ class Setting(Generic[T]):
         if self.type is float and isinstance(value, int) and not isinstance(value, bool):
             value = float(value)
         if not isinstance(value, self.type) or (isinstance(value, bool) and self.type is not bool):
-            raise ValueError(f"setting {self.key} must be {self.type.__name__}, not {type(value).__name__}")
+            raise InvalidInput(f"setting {self.key} must be {self.type.__name__}, not {type(value).__name__}")
         return value
 
 

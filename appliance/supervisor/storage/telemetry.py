@@ -28,6 +28,7 @@ from sqlite_utils import Database
 
 import appliance.supervisor.storage.rollup as rollup
 import appliance.supervisor.storage.validate as validate
+from appliance.errors import InvalidInput
 from appliance.supervisor.storage.database import Guarded
 
 STATES = ("A", "B", "C", "D", "E", "F")
@@ -41,7 +42,7 @@ Triple = tuple[float, float, float]
 
 def _triple(name: str, value: Any) -> Triple:
     if not isinstance(value, (list, tuple)) or len(value) != 3:
-        raise ValueError(f"{name} must be three numbers (L1, L2, L3), not {value!r}")
+        raise InvalidInput(f"{name} must be three numbers (L1, L2, L3), not {value!r}")
     a, b, c = (validate.number(f"{name}[{i}]", x) for i, x in enumerate(value))
     return a, b, c
 
@@ -129,7 +130,7 @@ class Telemetry:
 
     def add(self, sample: TelemetrySample) -> None:
         if not isinstance(sample, TelemetrySample):
-            raise ValueError(f"expected a TelemetrySample, not {type(sample).__name__}")
+            raise InvalidInput(f"expected a TelemetrySample, not {type(sample).__name__}")
         self._buffer.append(sample)
         self._unstaged.append(sample)
 

@@ -8,14 +8,16 @@ import math
 import re
 from typing import Any
 
+from appliance.errors import InvalidInput
+
 _IDENTIFIER = re.compile(r"^[a-z][a-z0-9_.]{0,63}$")
 
 
 def number(name: str, value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ValueError(f"{name} must be a number, not {type(value).__name__}")
+        raise InvalidInput(f"{name} must be a number, not {type(value).__name__}")
     if not math.isfinite(value):
-        raise ValueError(f"{name} must be finite, not {value}")
+        raise InvalidInput(f"{name} must be finite, not {value}")
     return float(value)
 
 
@@ -26,7 +28,7 @@ def optional_number(name: str, value: Any) -> float | None:
 def non_negative(name: str, value: Any) -> float:
     x = number(name, value)
     if x < 0:
-        raise ValueError(f"{name} must be >= 0, not {x}")
+        raise InvalidInput(f"{name} must be >= 0, not {x}")
     return x
 
 
@@ -41,11 +43,11 @@ def optional_timestamp(name: str, value: Any) -> float | None:
 
 def integer(name: str, value: Any, minimum: int | None = None, maximum: int | None = None) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise ValueError(f"{name} must be an integer, not {type(value).__name__}")
+        raise InvalidInput(f"{name} must be an integer, not {type(value).__name__}")
     if minimum is not None and value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, not {value}")
+        raise InvalidInput(f"{name} must be >= {minimum}, not {value}")
     if maximum is not None and value > maximum:
-        raise ValueError(f"{name} must be <= {maximum}, not {value}")
+        raise InvalidInput(f"{name} must be <= {maximum}, not {value}")
     return value
 
 
@@ -59,17 +61,17 @@ def optional_station(value: Any) -> int | None:
 
 def flag(name: str, value: Any) -> bool:
     if not isinstance(value, bool):
-        raise ValueError(f"{name} must be true or false, not {type(value).__name__}")
+        raise InvalidInput(f"{name} must be true or false, not {type(value).__name__}")
     return value
 
 
 def text(name: str, value: Any, max_length: int = 1000) -> str:
     if not isinstance(value, str):
-        raise ValueError(f"{name} must be a string, not {type(value).__name__}")
+        raise InvalidInput(f"{name} must be a string, not {type(value).__name__}")
     if not value:
-        raise ValueError(f"{name} must not be empty")
+        raise InvalidInput(f"{name} must not be empty")
     if len(value) > max_length:
-        raise ValueError(f"{name} must have at most {max_length} characters, not {len(value)}")
+        raise InvalidInput(f"{name} must have at most {max_length} characters, not {len(value)}")
     return value
 
 
@@ -81,13 +83,13 @@ def identifier(name: str, value: Any) -> str:
     """Short lower-case names (modes, event kinds, setting keys): safe to show, index and compare."""
     text(name, value, 64)
     if not _IDENTIFIER.match(value):
-        raise ValueError(f"{name} must be lower-case letters, digits, '_' or '.', starting with a letter: {value!r}")
+        raise InvalidInput(f"{name} must be lower-case letters, digits, '_' or '.', starting with a letter: {value!r}")
     return value
 
 
 def choice(name: str, value: Any, options: tuple[str, ...]) -> str:
     if value not in options:
-        raise ValueError(f"{name} must be one of {', '.join(options)}, not {value!r}")
+        raise InvalidInput(f"{name} must be one of {', '.join(options)}, not {value!r}")
     return value
 
 
@@ -96,7 +98,7 @@ def json_text(name: str, value: Any) -> str:
     try:
         return json.dumps(value, allow_nan=False, separators=(",", ":"))
     except (TypeError, ValueError) as exc:
-        raise ValueError(f"{name} must be JSON-serialisable: {exc}") from None
+        raise InvalidInput(f"{name} must be JSON-serialisable: {exc}") from None
 
 
 def optional_json_text(name: str, value: Any) -> str | None:
@@ -106,7 +108,7 @@ def optional_json_text(name: str, value: Any) -> str | None:
 def time_range(start: Any, end: Any) -> tuple[float, float]:
     s, e = timestamp("start", start), timestamp("end", end)
     if e <= s:
-        raise ValueError(f"end ({e}) must be after start ({s})")
+        raise InvalidInput(f"end ({e}) must be after start ({s})")
     return s, e
 
 

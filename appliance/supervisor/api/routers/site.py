@@ -9,6 +9,7 @@ from typing import Any
 
 from fastapi import APIRouter
 
+from appliance.errors import InvalidInput
 from appliance.supervisor.api import persist
 from appliance.supervisor.api.deps import Admin, Ctx, Live, Provider, Reader, audit
 from appliance.supervisor.api.errors import user_input
@@ -52,10 +53,10 @@ def merged(current: SiteSettings, changes: dict[str, Any]) -> SiteSettings:
     hardware = changes.pop("stations", None) or []
     by_id = {s["id"]: s for s in hardware}
     if len(by_id) != len(hardware):
-        raise ValueError("each station may appear only once")
+        raise InvalidInput("each station may appear only once")
     known = {s.id for s in current.stations}
     if set(by_id) - known:
-        raise ValueError(f"no station {sorted(set(by_id) - known)}; the stations are {sorted(known)}")
+        raise InvalidInput(f"no station {sorted(set(by_id) - known)}; the stations are {sorted(known)}")
     stations = []
     for station in current.stations:
         data = {**station.model_dump(), **by_id.get(station.id, {})}
