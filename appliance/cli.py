@@ -164,11 +164,10 @@ def _pilot(args: argparse.Namespace) -> int:
         player = ScenarioPlayer(events, hat, service, _NoSupervisor())
 
         def before_tick(now: float) -> None:
-            while (ev := player.pop_due(now)) is not None:
-                player.apply(ev, now)
+            player.play(clock, now)
             if player.stalled(now):  # loop_stall: the control thread really stops, kicks and all
                 clock.advance_to(player.stalled_until)
-            hat.advance(clock.now())
+                hat.advance(clock.now())
     else:
         from appliance.drivers.hat import build_hardware_drivers
 

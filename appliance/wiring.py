@@ -6,7 +6,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Annotated
 
-from pydantic import AfterValidator
+from pydantic import AfterValidator, Field
+
+STATIONS = 2  # stations on one appliance: ids 1..STATIONS
 
 
 def _permutation(rotation: tuple[int, int, int] | None) -> tuple[int, int, int] | None:
@@ -18,6 +20,9 @@ def _permutation(rotation: tuple[int, int, int] | None) -> tuple[int, int, int] 
 
 PhaseRotation = Annotated[tuple[int, int, int], AfterValidator(_permutation)]
 """Which line phase feeds the station's L1, L2, L3."""
+
+StationId = Annotated[int, Field(ge=1, le=STATIONS)]
+"""A station's id in every config and setting (the API's paths take any id and answer 404)."""
 
 
 def line_phases(rotation: Sequence[int], car_phases: int | None) -> tuple[int, ...]:

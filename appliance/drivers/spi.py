@@ -27,8 +27,6 @@ class SpiDevLike(Protocol):
 
     def open(self, bus: int, device: int) -> None: ...
 
-    def close(self) -> None: ...
-
     def fileno(self) -> int: ...
 
     def xfer2(self, values: list[int]) -> list[int]: ...
@@ -147,8 +145,6 @@ class SpiPort:
         raw = msg.rx.raw
         return [raw[start:end] for start, end in msg.spans]
 
-    def close(self) -> None:
-        self._dev.close()
 
     def _prepare(self, shape: tuple[int, ...]) -> _Message:
         if not shape or min(shape) < 1:

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from appliance.errors import InvalidInput
 from appliance.j1772.duty import MIN_CURRENT_A
 from appliance.tomlfile import parse_model
-from appliance.wiring import PhaseRotation
+from appliance.wiring import PhaseRotation, StationId
 
 
 class _Strict(BaseModel):
@@ -17,8 +17,8 @@ class _Strict(BaseModel):
 
 
 class StationConfig(_Strict):
-    id: int = Field(ge=1, le=2)
-    max_current_a: float = Field(default=32.0, ge=6, le=80, description="station rating")
+    id: StationId
+    max_current_a: float = Field(default=32.0, ge=MIN_CURRENT_A, le=80, description="station rating")
     phase_rotation: PhaseRotation = Field(default=(1, 2, 3), description="line phase of the station's L1, L2, L3")
     ventilation: bool = Field(default=False, description="the site can ventilate: state D may charge")
     tethered: bool = Field(default=False, description="fixed cable: no PP check, cable rated for the station")
@@ -65,7 +65,9 @@ class Timing(_Strict):
 
 
 class PilotConfig(_Strict):
-    line_limit_a: float = Field(default=32.0, ge=6, le=80, description="supply line per-phase limit (the fuse)")
+    line_limit_a: float = Field(
+        default=32.0, ge=MIN_CURRENT_A, le=80, description="supply line per-phase limit (the fuse)"
+    )
     failsafe_current_a: float | None = Field(default=None, ge=0, description="offer while the supervisor is silent")
     derate_temperature_c: float = 65.0
     pause_temperature_c: float = 75.0

@@ -146,6 +146,15 @@ class PilotController:
         if why is not None:
             self._lost = why
 
+    def close(self) -> None:
+        """At the end of the control loop: every station safe, then its outputs given back in that
+        state (pilot held at F, contactor and test line released), whatever fails."""
+        self.safe_state()
+        for st in self.drivers.stations:
+            for release in (st.pilot.close, st.io.close):
+                with contextlib.suppress(Exception):  # keep going: the next output may still be released
+                    release()
+
     def _safe_station(self, st: StationDrivers, pilot: PilotMode) -> None:
         applied = self._applied[st.station]
         drive_pilot = st.pilot.set_high if pilot is PilotMode.X1 else st.pilot.set_low

@@ -82,7 +82,7 @@ class PilotProcess:
                 if delay < -period:
                     next_deadline = time.monotonic()  # far behind: resynchronise instead of bursting
         with self.service.lock:
-            self.controller.safe_state()
+            self.controller.close()
 
     def _fail_safe(self, exc: Exception) -> None:
         """Outputs safe; the log says so once a second, not a hundred times, while a fault persists."""

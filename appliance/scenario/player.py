@@ -8,6 +8,7 @@ from typing import Protocol
 from appliance.pilot.service import PilotService
 from appliance.protocol import SetLineLimit
 from appliance.scenario.schema import Event
+from appliance.simulator.clock import SimClock
 from appliance.simulator.hat import SimulatedHat
 
 
@@ -35,8 +36,17 @@ class ScenarioPlayer:
         """True while a loop_stall holds the control loop (no tick, no watchdog kick)."""
         return t < self.stalled_until
 
-    def next_at(self) -> float | None:
-        return self.pending[0].at if self.pending else None
+    def play(self, clock: SimClock, t: float) -> None:
+        """Apply every event due by `t`, each at its own time, then bring the simulated HAT to `t`.
+        The one loop for stepped runs and the paced pilot process (a paced clock never goes back)."""
+        while (ev := self.pop_due(t)) is not None:
+            self._advance(clock, ev.at)
+            self.apply(ev, clock.now())
+        self._advance(clock, t)
+
+    def _advance(self, clock: SimClock, t: float) -> None:
+        clock.advance_to(max(t, clock.now()))
+        self.hat.advance(clock.now())
 
     def pop_due(self, t: float) -> Event | None:
         if self.pending and self.pending[0].at <= t:

@@ -96,10 +96,7 @@ class ScenarioRunner:
             t = self._tick * self.period
             if t > until + 1e-9:
                 break
-            while (ev := self.player.pop_due(t)) is not None:
-                self._advance(ev.at)
-                self.player.apply(ev, self.clock.now())
-            self._advance(t)
+            self.player.play(self.clock, t)
             if not self.player.stalled(t):  # a stalled loop neither ticks nor kicks; the HAT runs on
                 self.controller.tick()
                 self._engine_events()
@@ -112,10 +109,6 @@ class ScenarioRunner:
                 self._next_sample += 1.0
             self._tick += 1
         return self.report
-
-    def _advance(self, t: float) -> None:
-        self.clock.advance_to(max(t, self.clock.now()))
-        self.hat.advance(self.clock.now())
 
     # ------------------------------------------------------------------ recording
     def _record(self, event: dict[str, Any]) -> None:
@@ -155,7 +148,3 @@ class ScenarioRunner:
             }
         self.report.samples.append({"t": round(t, 3), "line_limit_a": self.engine.line_limit_a,
                                     "line_a": [round(x, 2) for x in line], "stations": stations})
-
-
-def run_scenario(scenario: Scenario, until: float, speed: float = 0.0, seed: int = 1, noise_v: float = 0.05) -> Report:
-    return ScenarioRunner(scenario, speed=speed, seed=seed, noise_v=noise_v).run(until)

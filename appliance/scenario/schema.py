@@ -7,10 +7,11 @@ from typing import Literal, NoReturn
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_core import InitErrorDetails
 
+from appliance.j1772.duty import MIN_CURRENT_A
 from appliance.simulator.car import CarSpec
-from appliance.wiring import PhaseRotation
-
-Mode = Literal["off", "on", "low_cost", "solar", "min_solar"]
+from appliance.supervisor.allocation.modes import Mode
+from appliance.supervisor.api.schemas import PriceSlot
+from appliance.wiring import PhaseRotation, StationId
 
 # Actions of the car plugged into the station: they need one there at that time.
 CAR_ACTIONS = {"request", "stop", "unplug", "vent", "draw", "switch_phases", "sleep", "pp_open"}
@@ -38,20 +39,8 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class PriceSlot(_Strict):
-    start: float = Field(ge=0)
-    end: float
-    price: float
-
-    @model_validator(mode="after")
-    def _ordered(self) -> PriceSlot:
-        if self.end <= self.start:
-            raise ValueError("end must be after start")
-        return self
-
-
 class Site(_Strict):
-    line_limit_a: float = Field(default=32.0, ge=6, le=80)
+    line_limit_a: float = Field(default=32.0, ge=MIN_CURRENT_A, le=80)
     voltage_v: float = Field(default=230.0, gt=0, le=300)
     price_threshold: float | None = Field(default=None, description="low_cost: charge at or below this price")
     prices: list[PriceSlot] = Field(default_factory=list)
@@ -59,19 +48,19 @@ class Site(_Strict):
 
 
 class StationSetup(_Strict):
-    id: int = Field(ge=1, le=2)
-    max_current_a: float = Field(default=32.0, ge=6, le=80)
+    id: StationId
+    max_current_a: float = Field(default=32.0, ge=MIN_CURRENT_A, le=80)
     phase_rotation: PhaseRotation = (1, 2, 3)
     ventilation: bool = False
     tethered: bool = False
-    mode: Mode = "on"
+    mode: Mode = Mode.ON
     priority: int = 0
 
 
 class Event(_Strict):
     at: float = Field(ge=0)
     do: str
-    station: int | None = Field(default=None, ge=1, le=2)
+    station: StationId | None = None
     car: CarSpec | None = None
     limit_a: float | None = Field(default=None, ge=0)
     phases: Literal[1, 3] | None = Field(

@@ -7,9 +7,9 @@ the line among the stations that may.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from functools import partial
 
 from appliance.supervisor.allocation import (
     Allocator,
@@ -21,6 +21,7 @@ from appliance.supervisor.allocation import (
     PriceTable,
     Site,
     StationDemand,
+    hhmm,
     per_line_phase,
     share_surplus,
     solar_surplus_a,
@@ -39,8 +40,7 @@ class Decision:
     plan: tuple[PriceSlot, ...] = ()
 
 
-def local_hhmm(t: float) -> str:
-    return time.strftime("%H:%M", time.localtime(t))
+local_hhmm = partial(hhmm, local=True)
 
 
 class Policy:

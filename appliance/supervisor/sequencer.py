@@ -8,6 +8,7 @@ never above the line limit (a pilot that checks the plain sum counts every stati
 
 from __future__ import annotations
 
+from appliance.j1772.duty import MIN_CURRENT_A
 from appliance.protocol import SetCurrent
 from appliance.supervisor.live import LiveStation
 
@@ -41,7 +42,7 @@ class CommandSequencer:
                 others = max(sum(a for s, a in requested.items() if s != sid and p in live[s].counted_line_phases)
                              for p in phases)
                 step = min(target, line_limit_a - others)
-                if step >= 6.0 and step > requested[sid] + 1e-9:
+                if step >= MIN_CURRENT_A and step > requested[sid] + 1e-9:
                     out.append(_set(sid, step))
                     requested[sid] = step
         return out
@@ -49,4 +50,4 @@ class CommandSequencer:
 
 def _set(station: int, amps: float) -> SetCurrent:
     amps = round(amps, 1)
-    return SetCurrent(station=station, current_a=amps if amps >= 6 else 0.0, allowed=amps >= 6)
+    return SetCurrent(station=station, current_a=amps if amps >= MIN_CURRENT_A else 0.0, allowed=amps >= MIN_CURRENT_A)

@@ -6,20 +6,22 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, model_validator
 
-from appliance.wiring import PhaseRotation
-
-Mode = Literal["off", "on", "low_cost", "solar", "min_solar"]
+from appliance.j1772.duty import MIN_CURRENT_A
+from appliance.supervisor.allocation.modes import Mode
+from appliance.wiring import PhaseRotation, StationId
 
 
 class StationSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    id: int = Field(ge=1, le=2)
+    id: StationId
     name: str = Field(default="", max_length=40)
-    mode: Mode = "on"
+    mode: Mode = Mode.ON
     priority: int = Field(default=0, ge=-100, le=100)
-    max_current_a: float = Field(default=32.0, ge=6, le=80, description="user cap, never above the station rating")
-    rating_a: float = Field(default=32.0, ge=6, le=80, description="the station's hardware rating")
+    max_current_a: float = Field(
+        default=32.0, ge=MIN_CURRENT_A, le=80, description="user cap, never above the station rating"
+    )
+    rating_a: float = Field(default=32.0, ge=MIN_CURRENT_A, le=80, description="the station's hardware rating")
     phase_rotation: PhaseRotation = (1, 2, 3)
     departure: float | None = Field(default=None, description="low_cost: leave at this time (epoch s)")
     energy_kwh: float | None = Field(default=None, gt=0, le=200, description="low_cost: energy wanted by departure")
@@ -67,7 +69,7 @@ PriceSource = Annotated[ManualPrices | UrlPrices, Field(discriminator="kind")]
 class SiteSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    line_limit_a: float = Field(default=32.0, ge=6, le=80, description="per line phase")
+    line_limit_a: float = Field(default=32.0, ge=MIN_CURRENT_A, le=80, description="per line phase")
     voltage_v: float = Field(default=230.0, ge=100, le=260)
     price_threshold: float | None = Field(default=None, description="low_cost: charge when the price is at or below")
     price_source: PriceSource = Field(default=ManualPrices(), description="where low-cost prices come from")

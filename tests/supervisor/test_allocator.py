@@ -13,7 +13,6 @@ from appliance.supervisor.allocation import (
     Site,
     StationDemand,
     line_phases,
-    order_changes,
     per_line_phase,
     phases_in_use,
 )
@@ -425,13 +424,6 @@ def test_rotation_time_is_a_setting() -> None:
 
 
 # ---------------------------------------------------------------- helpers for the caller
-def test_order_changes_lowers_first() -> None:
-    changes = order_changes({1: 32.0, 2: 0.0}, {1: 16.0, 2: 16.0})
-    assert changes.decreases == {1: 16.0} and changes.increases == {2: 16.0}
-    assert changes.intermediate({1: 32.0, 2: 0.0}) == {1: 16.0, 2: 0.0}
-    assert order_changes({1: 16.0, 2: 16.0}, {1: 16.0, 2: 16.0}) == type(changes)({}, {})
-
-
 def test_phase_helpers() -> None:
     assert phases_in_use((13.0, 0.2, 0.0)) == 1
     assert phases_in_use((13.0, 13.0, 13.0)) == 3

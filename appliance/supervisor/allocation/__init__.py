@@ -1,22 +1,19 @@
 """The supervisor's decisions, free of I/O and clocks: load sharing, charge modes, price plans.
 
 Each second the caller asks every station's `ModeLogic` whether it may charge, feeds the
-answers to the `Allocator` as `StationDemand`s, and sends the targets to the pilot in the
-order `order_changes` gives.
+answers to the `Allocator` as `StationDemand`s, and sends the targets to the pilot through the
+`CommandSequencer` (`appliance.supervisor.sequencer`), decreases first.
 """
 
 from appliance.supervisor.allocation.allocator import (
     Allocation,
     Allocator,
-    Changes,
     SharingSettings,
     Site,
     StationDemand,
     line_phases,
-    order_changes,
     per_line_phase,
     phases_in_use,
-    pilot_safe,
     share_surplus,
 )
 from appliance.supervisor.allocation.modes import (
@@ -31,7 +28,7 @@ from appliance.supervisor.allocation.modes import (
 from appliance.supervisor.allocation.prices import ChargePlan, PriceSlot, PriceTable
 
 __all__ = [
-    "Allocation", "Allocator", "ChargePlan", "Changes", "LowCost", "Mode", "ModeDecision", "ModeLogic", "PriceSlot",
-    "PriceTable", "SharingSettings", "Site", "SolarTiming", "StationDemand", "hhmm", "line_phases", "order_changes",
-    "per_line_phase", "phases_in_use", "pilot_safe", "share_surplus", "solar_surplus_a",
+    "Allocation", "Allocator", "ChargePlan", "LowCost", "Mode", "ModeDecision", "ModeLogic", "PriceSlot",
+    "PriceTable", "SharingSettings", "Site", "SolarTiming", "StationDemand", "hhmm", "line_phases",
+    "per_line_phase", "phases_in_use", "share_surplus", "solar_surplus_a",
 ]

@@ -2,7 +2,7 @@
 
 Pure decisions: the caller passes the time, the site and one `StationDemand` per station
 about once a second and gets a target current and a reason per station. The caller sends the
-targets to the pilot, decreases first (`order_changes`).
+targets to the pilot, decreases first (`appliance.supervisor.sequencer.CommandSequencer`).
 
 Accounting is per line phase with the phases the car really uses: a car drawing on n
 conductors loads the station's L1..Ln, which the station's `phase_rotation` maps to line
@@ -36,7 +36,7 @@ from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from appliance.j1772.duty import MIN_CURRENT_A as MIN_A
+from appliance.j1772.duty import MIN_CURRENT_A
 from appliance.wiring import line_phases, per_line_phase
 
 EPS = 1e-6
@@ -263,7 +263,7 @@ class _Draw:
     def counted_a(self, d: StationDemand, s: SharingSettings) -> float:
         if self.basis_a is None:
             return d.max_a
-        return min(d.max_a, max(MIN_A, ceil_tenth(self.basis_a + self._margin_a(s))))
+        return min(d.max_a, max(MIN_CURRENT_A, ceil_tenth(self.basis_a + self._margin_a(s))))
 
 
 @dataclass
@@ -307,7 +307,7 @@ class _Line:
 
     def fits(self, stations: Sequence[int]) -> bool:
         """Whether all of them can have the 6 A minimum at once."""
-        return min(self.free({sid: MIN_A for sid in stations}).values()) >= -EPS
+        return min(self.free({sid: MIN_CURRENT_A for sid in stations}).values()) >= -EPS
 
     def admit(self, ordered: Sequence[int]) -> list[int]:
         """Those that get the 6 A minimum, taken in order: each while all admitted, it too, fit."""
@@ -369,7 +369,7 @@ def share_surplus(surplus_a: Sequence[float], claims: Sequence[StationDemand]) -
                  {d.station: d.line_phases for d in claims}, {d.station: d.priority for d in claims},
                  {d.station: (0.0, 0.0, 0.0) for d in claims})
     running = line.admit([d.station for d in sorted(claims, key=lambda d: -d.priority)])
-    alloc = line.fill(running, {d.station: d.max_a for d in claims}, floors={sid: MIN_A for sid in running})
+    alloc = line.fill(running, {d.station: d.max_a for d in claims}, floors={sid: MIN_CURRENT_A for sid in running})
     return {d.station: floor_tenth(alloc.get(d.station, 0.0)) for d in claims}
 
 
@@ -401,14 +401,14 @@ class Allocator:
             {d.station: per_line_phase(d.phase_rotation, self._overdraw[d.station].excess_a) for d in stations},
         )
         by_id = {d.station: d for d in stations}
-        eligible = [d for d in stations if d.active and d.max_a >= MIN_A]
+        eligible = [d for d in stations if d.active and d.max_a >= MIN_CURRENT_A]
         # turns follow what the pilot offers, not what was decided: a swap takes the caller a few seconds
         self._waiting_since = {d.station: self._waiting_since.get(d.station, now) for d in eligible if d.offered_a <= 0}
         self._offered_since = {d.station: self._offered_since.get(d.station, now) for d in stations if d.offered_a > 0}
         eligible.sort(key=self._entitlement(now, by_id))
         running = line.admit([d.station for d in eligible])
         counted = {d.station: self._draw[d.station].counted_a(d, s) for d in eligible}
-        alloc = line.fill(running, counted, floors={sid: MIN_A for sid in running})
+        alloc = line.fill(running, counted, floors={sid: MIN_CURRENT_A for sid in running})
         alloc = line.fill(running, {sid: by_id[sid].max_a for sid in running}, floors=alloc)  # what nobody needs
         targets = {d.station: floor_tenth(alloc[d.station]) if d.station in running else 0.0 for d in stations}
         reasons = _Reasons(site, line, by_id, targets, line.free(alloc), counted, self._draw, s)
@@ -450,7 +450,7 @@ class _Reasons:
     def why(self, d: StationDemand) -> str:
         if not d.active:
             return "not charging: no car, or its mode does not allow charging now"
-        if d.max_a < MIN_A:
+        if d.max_a < MIN_CURRENT_A:
             return f"cannot charge: {_amps(d.max_a)} allowed, below the 6 A minimum"
         if self.targets[d.station] > 0:
             over = self.line.over(d.station)
@@ -482,7 +482,7 @@ class _Reasons:
 
     def _paused(self, d: StationDemand) -> str:
         sid = d.station
-        if self.site.line_limit_a < MIN_A:  # an energy manager's "no charging now": 0 A
+        if self.site.line_limit_a < MIN_CURRENT_A:  # an energy manager's "no charging now": 0 A
             return f"paused: line limit {_amps(self.site.line_limit_a)}"
         alone = self.line.fits([sid])
         ahead = self._others(sid) if alone else []
@@ -496,28 +496,3 @@ class _Reasons:
             text += f"; taking turns with station {ahead[0]} every {self.settings.rotate_after_s / 60:g} min"
         return text
 
-
-@dataclass(frozen=True)
-class Changes:
-    """Targets split into the pilot commands to send first and those to send once they took effect."""
-
-    decreases: dict[int, float]
-    increases: dict[int, float]
-
-    def intermediate(self, current: Mapping[int, float]) -> dict[int, float]:
-        """The allocations while only the decreases are applied: never above before or after."""
-        return {**current, **self.decreases}
-
-
-def order_changes(current: Mapping[int, float], targets: Mapping[int, float]) -> Changes:
-    """Decrease before increase: send `decreases`, wait until those currents fell or 5 s passed,
-    then send `increases`. `current` is each station's allocation at the pilot (0 when paused)."""
-    return Changes(
-        decreases={sid: t for sid, t in sorted(targets.items()) if t < current.get(sid, 0.0)},
-        increases={sid: t for sid, t in sorted(targets.items()) if t > current.get(sid, 0.0)},
-    )
-
-
-def pilot_safe(targets: Mapping[int, float], line_limit_a: float) -> bool:
-    """Whether the pilot accepts this set of allocations: their plain sum within the line limit."""
-    return sum(targets.values()) <= line_limit_a + EPS

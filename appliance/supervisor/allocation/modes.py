@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from appliance.j1772.duty import MIN_CURRENT_A as MIN_A
+from appliance.j1772.duty import MIN_CURRENT_A
 from appliance.supervisor.allocation.allocator import floor_tenth
 from appliance.supervisor.allocation.prices import ChargePlan, PriceSlot, PriceTable
 
@@ -71,9 +71,10 @@ def solar_surplus_a(grid_w: Sequence[float] | None, solar_a: Sequence[float], vo
     return (solar_a[0] - grid_w[0] / voltage_v, solar_a[1] - grid_w[1] / voltage_v, solar_a[2] - grid_w[2] / voltage_v)
 
 
-def hhmm(t: float) -> str:
-    """Clock time of `t` in UTC (scenario times since the start read as 02:00 for 7200 s)."""
-    return time.strftime("%H:%M", time.gmtime(t))
+def hhmm(t: float, local: bool = False) -> str:
+    """Clock time of `t` in UTC (scenario times since the start read as 02:00 for 7200 s), or with
+    `local` in the appliance's time zone."""
+    return time.strftime("%H:%M", (time.localtime if local else time.gmtime)(t))
 
 
 class ModeLogic:
@@ -143,7 +144,7 @@ class ModeLogic:
         surplus = -math.inf if surplus_a is None else surplus_a
         have = "no grid reading" if surplus_a is None else f"{surplus_a:.1f} A"
         if not self._solar_on:
-            if surplus < MIN_A:
+            if surplus < MIN_CURRENT_A:
                 self._since = None
                 return ModeDecision(False, None, f"waiting for solar surplus: {have} of 6 A")
             self._since = now if self._since is None else self._since
@@ -151,14 +152,14 @@ class ModeLogic:
             if left > 0:
                 return ModeDecision(False, None, f"solar surplus {have}: starting in {math.ceil(left)} s")
             self._solar_on, self._since = True, None
-        if surplus >= MIN_A:
+        if surplus >= MIN_CURRENT_A:
             self._since = None
             return ModeDecision(True, floor_tenth(surplus), f"charging from solar surplus: {have}")
         self._since = now if self._since is None else self._since
         left = self.solar.stop_after_s - (now - self._since)
         if left > 0:
             return ModeDecision(
-                True, MIN_A, f"solar surplus down to {have}: stopping in {math.ceil(left)} s unless it returns"
+                True, MIN_CURRENT_A, f"solar surplus down to {have}: stopping in {math.ceil(left)} s unless it returns"
             )
         self._solar_on, self._since = False, None
         return ModeDecision(
@@ -168,7 +169,7 @@ class ModeLogic:
 
 def _min_solar(surplus_a: float | None) -> ModeDecision:
     """At least 6 A whatever the sun does, more as the surplus allows."""
-    if surplus_a is None or surplus_a < MIN_A:
+    if surplus_a is None or surplus_a < MIN_CURRENT_A:
         have = "no grid reading" if surplus_a is None else f"solar surplus {surplus_a:.1f} A"
-        return ModeDecision(True, MIN_A, f"charging at the 6 A minimum: {have}")
+        return ModeDecision(True, MIN_CURRENT_A, f"charging at the 6 A minimum: {have}")
     return ModeDecision(True, floor_tenth(surplus_a), f"charging from solar surplus: {surplus_a:.1f} A")

@@ -6,6 +6,7 @@ exports. Bad input raises ValueError naming the field; an unknown id raises NotF
 """
 
 from appliance.errors import NotFound
+from appliance.supervisor.allocation.prices import PriceSlot
 from appliance.supervisor.storage.auth import ApiToken, BrowserSession
 from appliance.supervisor.storage.facade import PurgeReport, Storage
 from appliance.supervisor.storage.history import RESOLUTIONS, DayEnergy, TelemetryBucket, TelemetrySeries
@@ -13,7 +14,6 @@ from appliance.supervisor.storage.journal import AuditEntry, Event, Fault
 from appliance.supervisor.storage.migrations import SchemaError
 from appliance.supervisor.storage.paging import Page
 from appliance.supervisor.storage.pilot_logs import PilotLogEntry
-from appliance.supervisor.storage.prices import PriceSlot
 from appliance.supervisor.storage.sessions import Session
 from appliance.supervisor.storage.settings import (
                                                    AUDIT_MAX_ROWS,

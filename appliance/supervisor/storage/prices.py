@@ -5,21 +5,14 @@ straddles its edges so prices outside the range stay as they were."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Any
 
 import appliance.supervisor.storage.validate as validate
 from appliance.errors import InvalidInput
+from appliance.supervisor.allocation.prices import PriceSlot
 from appliance.supervisor.storage.database import Guarded
 
 MAX_SLOTS = 10_000  # a year of hours; far more than any tariff publishes at once
-
-
-@dataclass(frozen=True)
-class PriceSlot:
-    start: float
-    end: float
-    price: float  # per kWh; may be negative
 
 
 def _slot(raw: Any) -> PriceSlot:

@@ -3,14 +3,15 @@ the actions that go to the pilot (clear a fault, RCD self-test)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, HTTPException, Path
+from fastapi import APIRouter, HTTPException
 
 from appliance import protocol
 from appliance.supervisor.api import persist
 from appliance.supervisor.api.deps import Controller, Ctx, Live, Reader, audit
 from appliance.supervisor.api.errors import user_input
+from appliance.supervisor.api.params import StationPath
 from appliance.supervisor.api.pilot import pilot_command
 from appliance.supervisor.api.schemas import ClearFault, StationPatch
 from appliance.supervisor.app_context import AppContext
@@ -18,7 +19,6 @@ from appliance.supervisor.auth.tokens import allows
 
 router = APIRouter(prefix="/stations", tags=["stations"])
 NOT_FOUND = {404: {"description": "no such station"}}
-StationId = Annotated[int, Path(ge=1, le=99, description="the station's id (1 or 2 on this appliance)")]
 
 
 def _known(ctx: AppContext, station_id: int) -> None:
@@ -33,13 +33,13 @@ async def stations(ctx: Ctx, _: Reader) -> list[dict[str, Any]]:
 
 
 @router.get("/{station_id}", responses=NOT_FOUND)
-async def station(station_id: StationId, ctx: Ctx, _: Reader) -> dict[str, Any]:
+async def station(station_id: StationPath, ctx: Ctx, _: Reader) -> dict[str, Any]:
     _known(ctx, station_id)
     return ctx.core.station_view(station_id)
 
 
 @router.patch("/{station_id}", responses=NOT_FOUND, summary="Change mode, priority, current cap, name, departure plan")
-async def update_station(station_id: StationId, body: StationPatch, ctx: Ctx, who: Controller,
+async def update_station(station_id: StationPath, body: StationPatch, ctx: Ctx, who: Controller,
                          live: Live) -> dict[str, Any]:
     _known(ctx, station_id)
     changes = body.model_dump(exclude_unset=True)
@@ -54,7 +54,7 @@ async def update_station(station_id: StationId, body: StationPatch, ctx: Ctx, wh
 
 @router.post("/{station_id}/clear-fault", responses=NOT_FOUND,
              summary="Clear latched faults; service: true also clears a welded contactor (admin)")
-async def clear_fault(station_id: StationId, ctx: Ctx, who: Controller,
+async def clear_fault(station_id: StationPath, ctx: Ctx, who: Controller,
                       body: ClearFault | None = None) -> dict[str, Any]:
     _known(ctx, station_id)
     body = body or ClearFault()
@@ -67,7 +67,7 @@ async def clear_fault(station_id: StationId, ctx: Ctx, who: Controller,
 
 @router.post("/{station_id}/self-test", responses=NOT_FOUND,
              summary="Start the RCD self-test; the result arrives as a state event")
-async def self_test(station_id: StationId, ctx: Ctx, who: Controller) -> dict[str, Any]:
+async def self_test(station_id: StationPath, ctx: Ctx, who: Controller) -> dict[str, Any]:
     _known(ctx, station_id)
     audit(ctx, who, "station.self_test", f"station/{station_id}")
     reply = await pilot_command(ctx, protocol.SelfTest(station=station_id))
