@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The wheels of an update bundle: the cached arm64 wheels of the dependencies (built once by
 # image/build-wheelhouse.sh, needs PyPI and root) and the appliance's wheel from the last commit,
-# in a directory of their own. Sign the result with `python -m appliance.system.sign bundle`.
+# in a directory of their own. Sign the result with `python -m appliance.system.release_tool bundle`.
 #
 #   sudo image/bundle-wheels.sh OUT_DIR [--version VERSION]
 #

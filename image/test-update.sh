@@ -45,12 +45,12 @@ bundle=$out/evse-$next.bundle
 
 log "image $version trusting a throw-away key, bundle $next signed with it, in $out"
 run mkdir -p "$out"
-run "$py" -m appliance.system.sign keygen "$key"
+run "$py" -m appliance.system.release_tool keygen "$key"
 run cp "$work/test-update-key.pub" "$out/test-update-key.pub"
 run "$IMAGE_DIR/build-image.sh" "$base" --out "$out" --trust-key "$work/test-update-key.pub"
 run "$IMAGE_DIR/bundle-wheels.sh" "$work/wheels" --version "$next"
-run "$py" -m appliance.system.sign bundle --key "$key" --wheels "$work/wheels" -o "$bundle"
-run "$py" -m appliance.system.sign verify "$bundle" --pubkey "$work/test-update-key.pub"
+run "$py" -m appliance.system.release_tool bundle --key "$key" --wheels "$work/wheels" -o "$bundle"
+run "$py" -m appliance.system.release_tool verify "$bundle" --pubkey "$work/test-update-key.pub"
 if [ $boot_test = 1 ]; then
     run "$IMAGE_DIR/boot-test.sh" "$image" --update "$bundle"
 else

@@ -28,6 +28,9 @@ class _Applied:
 
 
 class PilotController:
+    """The one bridge between the engine and the drivers, so that no decision touches hardware and
+    every failure of a write ends in the same safe state."""
+
     def __init__(self, drivers: HatDrivers, engine: PilotEngine, board: BoardDescription, clock: Clock) -> None:
         self.drivers = drivers
         self.engine = engine

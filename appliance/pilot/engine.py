@@ -48,6 +48,9 @@ class BoardInputs:
 
 
 class PilotEngine:
+    """Every safety decision of the pilot, kept apart from hardware and time so that one code path
+    is tested on the simulator, replayed in scenarios and run on the Pi: readings in, outputs out."""
+
     def __init__(self, config: PilotConfig, weld_voltage_v: float = 50.0, log: LogRing | None = None,
                  watchdog_timeout_s: float = 0.1) -> None:
         self.config = config

@@ -26,6 +26,9 @@ from appliance.protocol import error as error_reply
 
 
 class PilotProcess:
+    """Runs the control loop on its own thread beside the supervisor socket, so that a slow or absent
+    supervisor never delays a tick."""
+
     def __init__(self, controller: PilotController, service: PilotService, clock: Clock, socket_path: Path,
                  before_tick: Callable[[float], None] | None = None, telemetry_hz: float = 2.0) -> None:
         self.controller = controller

@@ -46,6 +46,9 @@ def station_snapshot(st: StationMachine) -> p.StationSnapshot:
 
 
 class PilotService:
+    """The pilot's side of the protocol without a transport, so the socket server and the in-process
+    scenario runner validate and answer every command the same way."""
+
     def __init__(self, engine: PilotEngine, now: Any, simulated: bool, lock: threading.Lock | None = None) -> None:
         self.engine = engine
         self.now = now  # callable returning the clock's time

@@ -19,7 +19,7 @@ from appliance.supervisor.external_limit import ExternalLimit
 from appliance.supervisor.live import GridReading, LiveStation
 from appliance.supervisor.policy import Decision, Policy
 from appliance.supervisor.sequencer import CommandSequencer
-from appliance.supervisor.sessions import Session, SessionTracker
+from appliance.supervisor.sessions import ChargingSession, SessionTracker
 from appliance.supervisor.settings import SiteSettings, StationSettings
 
 _UNSENT = object()  # the pilot has not been told about an energy manager's limit on this connection
@@ -37,11 +37,11 @@ class Recorder(Protocol):
 
     def fault(self, now: float, station: int, code: str, active: bool, message: str) -> None: ...
 
-    def session_opened(self, session: Session) -> None: ...
+    def session_opened(self, session: ChargingSession) -> None: ...
 
-    def session_updated(self, session: Session) -> None: ...
+    def session_updated(self, session: ChargingSession) -> None: ...
 
-    def session_closed(self, session: Session) -> None: ...
+    def session_closed(self, session: ChargingSession) -> None: ...
 
 
 class NullRecorder(Recorder):
@@ -49,6 +49,9 @@ class NullRecorder(Recorder):
 
 
 class SupervisorCore:
+    """The supervisor's state and decisions without I/O: pilot events and settings in, pilot commands
+    out, so the same code runs under the asyncio runtime and inside scenario runs."""
+
     def __init__(self, settings: SiteSettings, recorder: Recorder | None = None) -> None:
         self.settings = settings
         self.recorder = recorder or NullRecorder()

@@ -44,6 +44,9 @@ local_hhmm = partial(hhmm, local=True)
 
 
 class Policy:
+    """Binds the live picture and the user's settings to the pure decision logic (modes, then load
+    sharing), keeping what must last between cycles: each station's mode state and charging start."""
+
     def __init__(self, format_time: Callable[[float], str] = local_hhmm) -> None:
         self.allocator = Allocator()
         self.format_time = format_time
@@ -56,7 +59,7 @@ class Policy:
                stations_cap_a: tuple[float, float, float] | None = None) -> dict[int, Decision]:
         """One decision per station. `stations_cap_a`: an energy manager's limit per line phase on
         what the stations draw together, beside the line limit and the house's load."""
-        table = PriceTable([PriceSlot(s, e, p) for s, e, p in prices])
+        table = PriceTable([PriceSlot(start, end, price) for start, end, price in prices])
         fresh_grid = grid if grid is not None and now - grid.t <= GRID_READING_MAX_AGE_S else None
         for sid in live:
             self.modes.setdefault(sid, ModeLogic(format_time=self.format_time))
@@ -123,10 +126,10 @@ class Policy:
         if surplus is None:
             return {}
         claims = sorted((self._demand(live[sid], settings, True) for sid in solar),
-                        key=lambda d: not self.modes[d.station].solar_on)
-        charging = share_surplus(surplus, [d for d in claims if self.modes[d.station].solar_on])
+                        key=lambda claim: not self.modes[claim.station].solar_on)
+        charging = share_surplus(surplus, [claim for claim in claims if self.modes[claim.station].solar_on])
         beside = share_surplus(surplus, claims)
-        return {d.station: charging.get(d.station, beside[d.station]) for d in claims}
+        return {claim.station: charging.get(claim.station, beside[claim.station]) for claim in claims}
 
     @staticmethod
     def _reason(st: LiveStation, mode: ModeDecision, allocator_reason: str) -> str:
@@ -150,8 +153,8 @@ class Policy:
         for sid, st in live.items():
             for i, amps in enumerate(per_line_phase(settings.station(sid).phase_rotation, st.current_a)):
                 own[i] += amps
-        v = settings.voltage_v
-        return tuple(max(0.0, w / v - own[i]) for i, w in enumerate(grid.power_w))  # type: ignore[return-value]
+        voltage = settings.voltage_v
+        return tuple(max(0.0, watts / voltage - own[i]) for i, watts in enumerate(grid.power_w))  # type: ignore[return-value]
 
 
 def _car_phases(st: LiveStation, rotation: tuple[int, int, int]) -> int:

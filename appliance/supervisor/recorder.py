@@ -16,7 +16,7 @@ from typing import Any
 
 from appliance.protocol import LogEntry
 from appliance.supervisor.live import LiveStation
-from appliance.supervisor.sessions import Session, SessionTracker
+from appliance.supervisor.sessions import ChargingSession, SessionTracker
 from appliance.supervisor.storage import Storage
 from appliance.supervisor.storage.telemetry import TelemetrySample
 
@@ -57,17 +57,17 @@ class StorageRecorder:
     def fault(self, now: float, station: int, code: str, active: bool, message: str) -> None:
         self.storage.faults.record(now, station, code, active, message)
 
-    def session_opened(self, session: Session) -> None:
+    def session_opened(self, session: ChargingSession) -> None:
         session.id = self.storage.sessions.open(session.station, session.start, session.mode)
 
-    def session_updated(self, session: Session) -> None:
+    def session_updated(self, session: ChargingSession) -> None:
         """Kept until the next flush; a session whose totals did not change is not rewritten."""
         if session.id is not None:
             totals = (session.energy_kwh, session.peak_power_w, session.cost)
             if self._written.get(session.id) != totals:
                 self._totals[session.id] = totals
 
-    def session_closed(self, session: Session) -> None:
+    def session_closed(self, session: ChargingSession) -> None:
         if session.id is not None:
             self._totals.pop(session.id, None)
             self._written.pop(session.id, None)
@@ -79,7 +79,7 @@ class StorageRecorder:
         for sid in stations:
             stored = self.storage.sessions.open_session(sid)
             if stored is not None:
-                tracker.resume(Session(sid, stored.start_t, stored.mode, energy_kwh=stored.energy_kwh,
+                tracker.resume(ChargingSession(sid, stored.start_t, stored.mode, energy_kwh=stored.energy_kwh,
                                        peak_power_w=stored.peak_power_w, cost=stored.cost or 0.0, id=stored.id))
 
     def pilot_logs(self, entries: list[LogEntry], last_seq: int, boot: str | None) -> int:

@@ -9,7 +9,10 @@ from appliance.supervisor.live import LiveStation
 
 
 @dataclass
-class Session:
+class ChargingSession:
+    """A charging session in progress (plug-in to unplug), as the core accounts it; storage keeps
+    each one as a `SessionRecord`."""
+
     station: int
     start: float
     mode: str
@@ -26,18 +29,18 @@ class SessionTracker:
 
     def __init__(self, price_at: Callable[[float], float | None]) -> None:
         self.price_at = price_at
-        self.open: dict[int, Session] = {}
+        self.open: dict[int, ChargingSession] = {}
 
-    def resume(self, session: Session) -> None:
+    def resume(self, session: ChargingSession) -> None:
         """A session that was open before a restart carries on."""
         self.open[session.station] = session
 
-    def update(self, live: LiveStation, now: float, mode: str) -> tuple[Session | None, Session | None]:
+    def update(self, live: LiveStation, now: float, mode: str) -> tuple[ChargingSession | None, ChargingSession | None]:
         """Returns (opened, closed) for this reading."""
         opened = closed = None
         current = self.open.get(live.station)
         if live.plugged and current is None:
-            current = Session(live.station, now, mode, _last_wh=live.energy_wh)
+            current = ChargingSession(live.station, now, mode, _last_wh=live.energy_wh)
             self.open[live.station] = opened = current
         if current is not None:
             self._account(current, live, now)
@@ -46,7 +49,7 @@ class SessionTracker:
                 closed = self.open.pop(live.station)
         return opened, closed
 
-    def _account(self, s: Session, live: LiveStation, now: float) -> None:
+    def _account(self, s: ChargingSession, live: LiveStation, now: float) -> None:
         last = s._last_wh if s._last_wh is not None else live.energy_wh
         delta = live.energy_wh - last
         if delta < 0:  # the pilot restarted and its meter count began again

@@ -1,5 +1,5 @@
 """Ed25519 keys for update bundles: the project's public keys ship in the package, the private key
-stays with whoever builds releases (`python -m appliance.system.sign keygen`)."""
+stays with whoever builds releases (`python -m appliance.system.release_tool keygen`)."""
 
 from __future__ import annotations
 

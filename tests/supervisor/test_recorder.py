@@ -14,7 +14,7 @@ from appliance.supervisor.core import SupervisorCore
 from appliance.supervisor.live import LiveStation
 from appliance.supervisor.recorder import FLUSH_EVERY_S, StorageRecorder
 from appliance.supervisor.runtime import SupervisorRuntime
-from appliance.supervisor.sessions import Session
+from appliance.supervisor.sessions import ChargingSession
 from appliance.supervisor.settings import SiteSettings
 from appliance.supervisor.storage import Storage, TelemetrySample, telemetry
 
@@ -40,7 +40,7 @@ def _commits(storage: Storage) -> list[str]:
 
 def test_telemetry_and_session_totals_share_one_commit_every_10_s(storage: Storage, tmp_path: Path) -> None:
     recorder = StorageRecorder(storage)
-    session = Session(1, T0, "on")
+    session = ChargingSession(1, T0, "on")
     recorder.session_opened(session)
     assert storage.sessions.get(session.id).energy_kwh == 0.0
     seen = _commits(storage)
@@ -62,7 +62,7 @@ def test_telemetry_and_session_totals_share_one_commit_every_10_s(storage: Stora
 
 def test_unchanged_totals_are_not_rewritten(storage: Storage) -> None:
     recorder = StorageRecorder(storage)
-    session = Session(1, T0, "on", energy_kwh=2.0)
+    session = ChargingSession(1, T0, "on", energy_kwh=2.0)
     recorder.session_opened(session)
     recorder.session_updated(session)
     recorder.flush()
@@ -75,7 +75,7 @@ def test_unchanged_totals_are_not_rewritten(storage: Storage) -> None:
 
 def test_a_closed_session_is_written_at_once_with_its_final_totals(storage: Storage) -> None:
     recorder = StorageRecorder(storage)
-    session = Session(1, T0, "on")
+    session = ChargingSession(1, T0, "on")
     recorder.session_opened(session)
     session.energy_kwh, session.end = 4.5, T0 + 600
     recorder.session_updated(session)

@@ -14,7 +14,7 @@ from fastapi.staticfiles import StaticFiles
 
 from appliance.supervisor.api import errors, persist
 from appliance.supervisor.api.hub import Hub
-from appliance.supervisor.api.live import LiveFeed
+from appliance.supervisor.api.live_feed import LiveFeed
 from appliance.supervisor.api.routers import (
     auth,
     history,

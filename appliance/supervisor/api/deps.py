@@ -16,7 +16,7 @@ from typing import Annotated, Any
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 
-from appliance.supervisor.api.live import LiveFeed
+from appliance.supervisor.api.live_feed import LiveFeed
 from appliance.supervisor.app_context import AppContext
 from appliance.supervisor.auth.backoff import LoginBackoff
 from appliance.supervisor.auth.service import ANONYMOUS, AuthService, Principal

@@ -14,7 +14,7 @@ from appliance.supervisor.storage.journal import AuditEntry, Event, Fault
 from appliance.supervisor.storage.migrations import SchemaError
 from appliance.supervisor.storage.paging import Page
 from appliance.supervisor.storage.pilot_logs import PilotLogEntry
-from appliance.supervisor.storage.sessions import Session
+from appliance.supervisor.storage.sessions import SessionRecord
 from appliance.supervisor.storage.settings import (
                                                    AUDIT_MAX_ROWS,
                                                    AUDIT_RETENTION_DAYS,
@@ -28,6 +28,6 @@ from appliance.supervisor.storage.telemetry import TelemetrySample
 __all__ = [
     "AUDIT_MAX_ROWS", "AUDIT_RETENTION_DAYS", "EVENT_MAX_ROWS", "EVENT_RETENTION_DAYS", "RAW_RETENTION_DAYS",
     "RESOLUTIONS", "ApiToken", "AuditEntry", "BrowserSession", "DayEnergy", "Event", "Fault",
-    "NotFound", "Page", "PilotLogEntry", "PriceSlot", "PurgeReport", "SchemaError", "Session", "Setting",
+    "NotFound", "Page", "PilotLogEntry", "PriceSlot", "PurgeReport", "SchemaError", "SessionRecord", "Setting",
     "Storage", "TelemetryBucket", "TelemetrySample", "TelemetrySeries",
 ]

@@ -26,7 +26,9 @@ _EXPORT_PAGE = 500
 
 
 @dataclass(frozen=True)
-class Session:
+class SessionRecord:
+    """A charging session as stored: one row of the sessions table."""
+
     id: int
     station: int
     start_t: float
@@ -77,23 +79,23 @@ class Sessions:
                 raise InvalidInput(f"end_t ({end_t}) is before the session's start ({session.start_t})")
             db.table("sessions").update(session.id, {"end_t": end_t})
 
-    def get(self, session_id: Any) -> Session:
+    def get(self, session_id: Any) -> SessionRecord:
         with self._g.read() as db:
             return self._get(db, session_id)
 
-    def open_session(self, station: Any) -> Session | None:
+    def open_session(self, station: Any) -> SessionRecord | None:
         """The station's session still open (e.g. from before a restart), if any."""
         station = validate.station(station)
         with self._g.read() as db:
             row = self._open_row(db, station)
-        return None if row is None else Session(**row)
+        return None if row is None else SessionRecord(**row)
 
     def list(self, station: Any = None, start: Any = None, end: Any = None, limit: Any = 50,
-             offset: Any = 0) -> Page[Session]:
+             offset: Any = 0) -> Page[SessionRecord]:
         """Sessions that started in [start, end), newest first."""
         with self._g.read() as db:
             return paged(db, "sessions", self._where(station, start, end), "start_t DESC, id DESC",
-                         limit, offset, lambda row: Session(**row))
+                         limit, offset, lambda row: SessionRecord(**row))
 
     def csv_lines(self, station: Any = None, start: Any = None, end: Any = None,
                   tz: tzinfo = UTC) -> Iterator[str]:
@@ -107,7 +109,7 @@ class Sessions:
                 rows = list(db.table("sessions").rows_where(f"{where.sql} AND id > ?", [*where.params, after],
                                                       order_by="id", limit=_EXPORT_PAGE))
             for row in rows:
-                s = Session(**row)
+                s = SessionRecord(**row)
                 yield self._csv_line((s.id, s.station, _iso(s.start_t, tz), _iso(s.end_t, tz),
                                       round(s.energy_kwh, 3), round(s.peak_power_w / 1000, 3),
                                       "" if s.cost is None else round(s.cost, 2), s.mode))
@@ -130,9 +132,9 @@ class Sessions:
         return next(db.table("sessions").rows_where("station = ? AND end_t IS NULL", [station]), None)
 
     @staticmethod
-    def _get(db: Database, session_id: Any) -> Session:
+    def _get(db: Database, session_id: Any) -> SessionRecord:
         session_id = validate.integer("session id", session_id, minimum=1)
         try:
-            return Session(**db.table("sessions").get(session_id))
+            return SessionRecord(**db.table("sessions").get(session_id))
         except NotFoundError:
             raise NotFound(f"no session {session_id}") from None

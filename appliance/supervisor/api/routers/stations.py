@@ -12,7 +12,7 @@ from appliance.supervisor.api import persist
 from appliance.supervisor.api.deps import Controller, Ctx, Live, Reader, audit
 from appliance.supervisor.api.errors import user_input
 from appliance.supervisor.api.params import StationPath
-from appliance.supervisor.api.pilot import pilot_command
+from appliance.supervisor.api.pilot_commands import pilot_command
 from appliance.supervisor.api.schemas import ClearFault, StationPatch
 from appliance.supervisor.app_context import AppContext
 from appliance.supervisor.auth.tokens import allows

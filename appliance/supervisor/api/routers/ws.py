@@ -15,7 +15,7 @@ from starlette.concurrency import run_in_threadpool
 
 from appliance.supervisor.api.deps import SESSION_COOKIE, identify
 from appliance.supervisor.api.hub import Hub, Subscriber, encode
-from appliance.supervisor.api.live import LiveFeed
+from appliance.supervisor.api.live_feed import LiveFeed
 from appliance.supervisor.auth.service import ANONYMOUS, Principal
 
 router = APIRouter(tags=["live"])

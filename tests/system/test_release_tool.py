@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from appliance.system.sign import main
+from appliance.system.release_tool import main
 from appliance.system.signing import RELEASE_PUBLIC_KEYS, public_pem, release_keys
 from tests.system.wheels import make_wheel
 

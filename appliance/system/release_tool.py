@@ -1,10 +1,10 @@
 """Release tool for update bundles: make a signing key, sign a bundle, check one.
 
-Run with the repository's Python from its root (e.g. `.venv/bin/python -m appliance.system.sign`):
+Run with the repository's Python from its root (e.g. `.venv/bin/python -m appliance.system.release_tool`):
 
-    python -m appliance.system.sign keygen ~/.config/evse/release-key.pem   (creates ~/.config/evse)
-    python -m appliance.system.sign bundle --key ~/.config/evse/release-key.pem --wheels DIR -o evse-0.2.0.bundle
-    python -m appliance.system.sign verify evse-0.2.0.bundle [--pubkey KEY.pub]
+    python -m appliance.system.release_tool keygen ~/.config/evse/release-key.pem   (creates ~/.config/evse)
+    python -m appliance.system.release_tool bundle --key ~/.config/evse/release-key.pem --wheels DIR -o evse.bundle
+    python -m appliance.system.release_tool verify evse.bundle [--pubkey KEY.pub]
 
 The private key never enters the repository or the image; put its public half into
 `appliance/system/signing.py` (RELEASE_PUBLIC_KEYS) one release before it first signs.
@@ -39,7 +39,7 @@ def wheel_version(wheels: list[Path]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m appliance.system.sign", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m appliance.system.release_tool", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="cmd", required=True)
     keygen = sub.add_parser("keygen", help="new Ed25519 signing key (KEY, 0600) and KEY.pub")
