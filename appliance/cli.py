@@ -10,6 +10,7 @@ import signal
 import sys
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from appliance import __version__
 
@@ -96,7 +97,7 @@ def _sim(args: argparse.Namespace) -> int:
     return 0
 
 
-def _print_event(event: dict) -> None:
+def _print_event(event: dict[str, Any]) -> None:
     print(json.dumps(event), flush=True)
 
 
@@ -138,7 +139,7 @@ def _demo(args: argparse.Namespace) -> int:
 def _pilot(args: argparse.Namespace) -> int:
     from appliance import paths
     from appliance.board.description import load_board
-    from appliance.clock import MonotonicClock
+    from appliance.clock import Clock, MonotonicClock
     from appliance.pilot.config import load_pilot_config
     from appliance.pilot.controller import PilotController
     from appliance.pilot.engine import PilotEngine
@@ -150,7 +151,8 @@ def _pilot(args: argparse.Namespace) -> int:
     board = load_board()
     config = load_pilot_config(args.config)
     engine = PilotEngine(config, weld_voltage_v=board.contactor.weld_voltage_v)
-    clock = SimClock(speed=1.0) if args.sim else MonotonicClock()
+    sim_clock = SimClock(speed=1.0)
+    clock: Clock = sim_clock if args.sim else MonotonicClock()
     service = PilotService(engine, clock.now, simulated=args.sim)
     before_tick = None
     if args.sim:
@@ -158,16 +160,16 @@ def _pilot(args: argparse.Namespace) -> int:
         from appliance.scenario.player import ScenarioPlayer
         from appliance.simulator.hat import SimulatedHat
 
-        hat = SimulatedHat(board, clock)
+        hat = SimulatedHat(board, sim_clock)
         drivers = hat.drivers()
         events = load_scenario(args.scenario).event if args.scenario is not None else []
         player = ScenarioPlayer(events, hat, service, _NoSupervisor())
 
         def before_tick(now: float) -> None:
-            player.play(clock, now)
+            player.play(sim_clock, now)
             if player.stalled(now):  # loop_stall: the control thread really stops, kicks and all
-                clock.advance_to(player.stalled_until)
-                hat.advance(clock.now())
+                sim_clock.advance_to(player.stalled_until)
+                hat.advance(sim_clock.now())
     else:
         from appliance.drivers.hat import build_hardware_drivers
 

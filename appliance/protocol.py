@@ -8,14 +8,14 @@ so a field is named in one place. Documented for humans in docs/protocol.md.
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated, Any, ClassVar, Generic, Literal, TypeVar
+from typing import Annotated, Any, ClassVar, Final, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
-PROTOCOL_VERSION = 2
+PROTOCOL_VERSION: Final = 2
 SUPPORTED_VERSIONS = (2,)
 MAX_LINE_BYTES = 64 * 1024
-LINE_CHECK = "per_phase"
+LINE_CHECK: Final = "per_phase"
 """How `set` is checked against the line limit, told in `hello`: per line phase, each car counted
 on the line phases it draws on."""
 

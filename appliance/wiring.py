@@ -47,3 +47,9 @@ def conductors_up_to(rotation: Sequence[int], phases: Iterable[int]) -> int:
     """How many conductors from L1 up it takes to cover these line phases (3 when none are given),
     so that `line_phases(rotation, n)` holds every one of them."""
     return max((list(rotation).index(p) + 1 for p in phases), default=3)
+
+
+def triple(values: Iterable[float]) -> tuple[float, float, float]:
+    """Per-phase values L1..L3 as the fixed-size tuple they are (ValueError for any other count)."""
+    l1, l2, l3 = values
+    return l1, l2, l3

@@ -62,6 +62,8 @@ case "$cmd" in
         setup_venv test
         echo "==> ruff"
         "$venv/bin/ruff" check .
+        echo "==> mypy"
+        "$venv/bin/mypy"
         echo "==> pytest"
         set +e
         "$venv/bin/python" -m pytest "$@"

@@ -143,7 +143,7 @@ class PigpioConnection:
         with self._lock:
             pi = self._connected(f"{call} not sent", self._connect_timeout_s)
             try:
-                return pi.hardware_PWM(gpio, PWMfreq, PWMduty)
+                return int(pi.hardware_PWM(gpio, PWMfreq, PWMduty))
             except (OSError, struct.error) as e:
                 if isinstance(e, TimeoutError):
                     what = f"no answer within {_ms(self._timeout_s)}"

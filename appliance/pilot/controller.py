@@ -8,6 +8,7 @@ every station to its safe state: contactors open, pilot at -12 V.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from appliance.board.description import BoardDescription
@@ -161,7 +162,10 @@ class PilotController:
     def _safe_station(self, st: StationDrivers, pilot: PilotMode) -> None:
         applied = self._applied[st.station]
         drive_pilot = st.pilot.set_high if pilot is PilotMode.X1 else st.pilot.set_low
-        for action in (lambda: st.io.set_contactor(False), drive_pilot, lambda: st.io.set_rcd_test(False)):
+        actions: tuple[Callable[[], None], ...] = (
+            lambda: st.io.set_contactor(False), drive_pilot, lambda: st.io.set_rcd_test(False)
+        )
+        for action in actions:
             with contextlib.suppress(Exception):  # keep going: the next output may still work
                 action()
         applied.contactor, applied.pilot, applied.rcd_test = False, (pilot, None), False

@@ -81,12 +81,11 @@ class RcdMonitor:
         test = self.test
         assert test is not None
         if test.phase is Phase.TRIP:
-            real = [c for c in rising if c is F.RCD_AC]  # the test signal trips the DC detector only
+            real: list[FaultCode] = [c for c in rising if c is F.RCD_AC]  # the test signal trips the DC detector only
             if real:
                 self._abort_test(now, "residual-current trip during the test")
                 return real
-            test.update(now, levels[F.RCD_DC], False)
-            if test.phase is Phase.FAILED:
+            if test.update(now, levels[F.RCD_DC], False) is Phase.FAILED:
                 self._test_done(now)
                 self.faults.raise_(now, F.RCD_SELF_TEST_FAILED, test.reason)
             return []

@@ -133,8 +133,11 @@ class Sensing:
         self.scaling = s = Scaling(board)
         self.board = board
         self.station_ids = list(station_ids)
-        fast = [(signal, sid) for sid in self.station_ids for signal in ("cp_high", "cp_low")]
-        slow = [("pp", sid) for sid in self.station_ids] + [("rail_12v", None), ("temperature", None)]
+        fast: list[tuple[str, int | None]] = [
+            (signal, sid) for sid in self.station_ids for signal in ("cp_high", "cp_low")
+        ]
+        slow: list[tuple[str, int | None]] = [("pp", sid) for sid in self.station_ids]
+        slow += [("rail_12v", None), ("temperature", None)]
         self.layout: list[tuple[str, int | None]] = fast * cp_repeats + slow
         self.channels = [board.adc_channel(signal, sid) for signal, sid in self.layout]
         self._top = s.full_scale - 1
@@ -193,9 +196,9 @@ class Sensing:
         r = {(ch.signal, ch.station): self._read(ch, bursts) for ch in self._watch}
         stations = {}
         for sid in self.station_ids:
-            readings = [r[(signal, sid)] for signal in _STATION_SIGNALS]
-            errors = [x.stuck or x.problem for x in readings if x.stuck or x.problem]
-            stations[sid] = StationSensing(*(x.value for x in readings), error="; ".join(errors) or None)
+            cp_high, cp_low, pp = (r[(signal, sid)] for signal in _STATION_SIGNALS)
+            errors = [error for x in (cp_high, cp_low, pp) if (error := x.stuck or x.problem)]
+            stations[sid] = StationSensing(cp_high.value, cp_low.value, pp.value, error="; ".join(errors) or None)
         rail, temperature = r[("rail_12v", None)], r[("temperature", None)]
         board_errors = [x for x in (rail.stuck, temperature.stuck, temperature.problem) if x]
         self._last = Sensed(stations, temperature.value, "; ".join(board_errors) or None, rail.problem)

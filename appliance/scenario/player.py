@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import math
-from typing import Protocol
+from typing import Protocol, TypeVar
 
+from appliance.errors import InvalidInput
 from appliance.pilot.service import PilotService
 from appliance.protocol import SetLineLimit
 from appliance.scenario.schema import Event
 from appliance.simulator.clock import SimClock
 from appliance.simulator.hat import SimulatedHat
+from appliance.simulator.station_model import SimStation
+
+T = TypeVar("T")
 
 
 class SupervisorSide(Protocol):
@@ -56,49 +60,63 @@ class ScenarioPlayer:
     def apply(self, ev: Event, t: float) -> None:
         hat = self.hat
         st = hat.stations[ev.station] if ev.station is not None else None
+
+        def station() -> SimStation:
+            return _given(st, "station")
         match ev.do:
             case "plug":
-                st.plug(t, ev.car)
+                station().plug(t, _given(ev.car, "car"))
             case "unplug":
-                st.unplug(t)
+                station().unplug(t)
             case "request":
-                st.with_car(t, lambda car: setattr(car, "wants_power", True))
+                station().with_car(t, lambda car: setattr(car, "wants_power", True))
             case "stop":
-                st.with_car(t, lambda car: setattr(car, "wants_power", False))
+                station().with_car(t, lambda car: setattr(car, "wants_power", False))
             case "vent":
-                st.with_car(t, lambda car: setattr(car, "vent", True))
+                station().with_car(t, lambda car: setattr(car, "vent", True))
             case "draw":
-                st.with_car(t, lambda car: setattr(car, "draw_limit_a", ev.limit_a))
+                station().with_car(t, lambda car: setattr(car, "draw_limit_a", ev.limit_a))
             case "switch_phases":
-                st.with_car(t, lambda car: setattr(car, "phases", ev.phases))
+                station().with_car(t, lambda car: setattr(car, "phases", ev.phases))
             case "sleep":
-                st.with_car(t, lambda car: setattr(car, "asleep", True))
+                station().with_car(t, lambda car: setattr(car, "asleep", True))
             case "pp_open":
-                st.with_car(t, lambda car: setattr(car, "pp_open", True))
+                station().with_car(t, lambda car: setattr(car, "pp_open", True))
             case "rcd_fault":
-                st.rcd_trip(t, ev.kind)
+                station().rcd_trip(t, _given(ev.kind, "kind"))
             case "weld":
-                st.weld_armed = True
+                station().weld_armed = True
             case "meter_loss":
-                hat.meter_loss(ev.station)
+                hat.meter_loss(_given(ev.station, "station"))
             case "adc_glitch":
-                hat.adc_glitch(ev.station, ev.channel, ev.volts, ev.ticks)
+                hat.adc_glitch(
+                    _given(ev.station, "station"), _given(ev.channel, "channel"), _given(ev.volts, "volts"), ev.ticks
+                )
             case "adc_channel_stuck":
-                hat.adc_channel_stuck(ev.station, ev.channel)
+                hat.adc_channel_stuck(_given(ev.station, "station"), _given(ev.channel, "channel"))
             case "contactor_drop":
-                st.drop_coil_supply(t, ev.seconds)
+                station().drop_coil_supply(t, _given(ev.seconds, "seconds"))
             case "loop_stall":
-                self.stalled_until = max(self.stalled_until, t + ev.seconds)
+                self.stalled_until = max(self.stalled_until, t + _given(ev.seconds, "seconds"))
             case "adc_stuck":
                 hat.adc_stuck()
             case "spi_error":
                 hat.spi_error(t + (ev.seconds or 1.0))
             case "supervisor_kill":
-                self.supervisor.kill(t, ev.seconds)
+                self.supervisor.kill(t, _given(ev.seconds, "seconds"))
             case "set_mode":
-                self.supervisor.set_mode(ev.station, ev.mode, ev.departure, ev.energy_kwh)
+                self.supervisor.set_mode(
+                    _given(ev.station, "station"), _given(ev.mode, "mode"), ev.departure, ev.energy_kwh
+                )
             case "set_priority":
-                self.supervisor.set_priority(ev.station, ev.priority)
+                self.supervisor.set_priority(_given(ev.station, "station"), _given(ev.priority, "priority"))
             case "set_limit":
                 self.service.handle(SetLineLimit(line_limit_a=ev.line_limit_a).wire())
         hat.advance(t)
+
+
+def _given(value: T | None, key: str) -> T:
+    """A key the schema requires for this action (`schema.NEEDS`), so it is there once loaded."""
+    if value is None:
+        raise InvalidInput(f"the scenario event needs {key}")
+    return value

@@ -16,6 +16,7 @@ from appliance.scenario.schema import Scenario
 from appliance.supervisor.core import SupervisorCore
 from appliance.supervisor.live import GridReading
 from appliance.supervisor.settings import SiteSettings, StationSettings
+from appliance.wiring import triple
 
 R = TypeVar("R", bound=p.Reply)
 
@@ -80,7 +81,7 @@ class InProcessSupervisor:
         solar = _interpolate(self.solar, now)
         line = self.core.line_currents()
         voltage = self.core.settings.voltage_v
-        return GridReading(now, tuple(amps * voltage - solar / 3 for amps in line))  # type: ignore[arg-type]
+        return GridReading(now, triple(amps * voltage - solar / 3 for amps in line))
 
     def _call(self, command: p.BaseCommand[R]) -> R | None:
         """Through the pilot's own handler on the wire form, as over the socket; a refusal is

@@ -23,6 +23,7 @@ class SimPin(MockPin):
     """A MockPin that tells its factory when it drives a new output level."""
 
     factory: SimPinFactory
+    states: deque[tuple[float, bool]]  # gpiozero's PinState (timestamp, state), the newest HISTORY of them
 
     @property
     def gpio(self) -> int:

@@ -23,6 +23,7 @@ from appliance.drivers.pilot_pwm import PigpioPilotOutput
 from appliance.simulator.atm90e32 import PhaseQuantities, SimAtm90e32
 from appliance.simulator.gpio_sim import SimPinFactory
 from appliance.simulator.mcp3208 import SimMcp3208
+from appliance.simulator.peak_detector import PeakDetector
 from appliance.simulator.pigpio_sim import SimPigpio
 from appliance.simulator.spi_bus import SimSpiBus
 from appliance.simulator.station_model import HardwareEvent, SimStation
@@ -93,15 +94,9 @@ class SimulatedHat:
             b.adc.channels.temperature: lambda t: s.adc_volts_from_temperature(self.temperature_c),
         }
         for sid, st in self.stations.items():
-            inputs[b.adc_channel("cp_high", sid)] = lambda t, st=st: s.adc_volts_from_pilot(
-                st.cp_high.value(t) + self._noise()
-            )
-            inputs[b.adc_channel("cp_low", sid)] = lambda t, st=st: s.adc_volts_from_pilot(
-                st.cp_low.value(t) + self._noise()
-            )
-            inputs[b.adc_channel("pp", sid)] = lambda t, st=st: (
-                s.adc_volts_from_pp_ohms(st.pp_ohms()) + self._noise() * 0.01
-            )
+            inputs[b.adc_channel("cp_high", sid)] = self._pilot_input(st.cp_high)
+            inputs[b.adc_channel("cp_low", sid)] = self._pilot_input(st.cp_low)
+            inputs[b.adc_channel("pp", sid)] = self._pp_input(st)
         return inputs
 
     def _adc_input(self, channel: int, t: float) -> float:
@@ -110,6 +105,12 @@ class SimulatedHat:
 
     def _noise(self) -> float:
         return self._rng.gauss(0.0, self.noise_v) if self.noise_v > 0 else 0.0
+
+    def _pilot_input(self, detector: PeakDetector) -> Callable[[float], float]:
+        return lambda t: self.scaling.adc_volts_from_pilot(detector.value(t) + self._noise())
+
+    def _pp_input(self, st: SimStation) -> Callable[[float], float]:
+        return lambda t: self.scaling.adc_volts_from_pp_ohms(st.pp_ohms()) + self._noise() * 0.01
 
     def _meter_source(self, sid: int) -> Callable[[float], PhaseQuantities]:
         def source(t: float) -> PhaseQuantities:

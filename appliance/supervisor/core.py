@@ -47,6 +47,26 @@ class Recorder(Protocol):
 class NullRecorder(Recorder):
     """Records nothing: quick scenario runs."""
 
+    def telemetry(self, now: float, live: LiveStation) -> None:
+        return None
+
+    def event(
+        self, now: float, kind: str, station: int | None, message: str, data: dict[str, Any] | None = None
+    ) -> None:
+        return None
+
+    def fault(self, now: float, station: int, code: str, active: bool, message: str) -> None:
+        return None
+
+    def session_opened(self, session: ChargingSession) -> None:
+        return None
+
+    def session_updated(self, session: ChargingSession) -> None:
+        return None
+
+    def session_closed(self, session: ChargingSession) -> None:
+        return None
+
 
 class SupervisorCore:
     """The supervisor's state and decisions without I/O: pilot events and settings in, pilot commands
@@ -112,14 +132,14 @@ class SupervisorCore:
             self.recorder.session_closed(closed)
 
     # ------------------------------------------------------------------ once a second
-    def cycle(self, now: float) -> list[p.SetCurrent | p.SetLineLimit | p.HoldLimit]:
+    def cycle(self, now: float) -> list[p.BaseCommand[Any]]:
         """Decide and return the pilot commands to send now (in order).
 
         A new line limit goes alone: the pilot shrinks the stations to it at once, and the next
         cycle allocates from what it kept rather than from the offers before.
         """
         limit_command = self._line_limit_command()
-        commands = [limit_command] if limit_command is not None else self._allocate(now)
+        commands: list[p.BaseCommand[Any]] = [limit_command] if limit_command is not None else [*self._allocate(now)]
         for live in self.live.values():
             self.recorder.telemetry(now, live)
             session = self.sessions.open.get(live.station)

@@ -154,7 +154,8 @@ class PilotLink:
             if not isinstance(message, dict):
                 log.warning("pilot sent a line that is not a JSON object")
             elif "ok" in message:
-                future = self._pending.get(message.get("id"))
+                request_id = message.get("id")
+                future = self._pending.get(request_id) if isinstance(request_id, int) else None
                 if future is not None and not future.done():
                     future.set_result(message)
             else:

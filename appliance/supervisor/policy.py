@@ -28,7 +28,7 @@ from appliance.supervisor.allocation import (
 )
 from appliance.supervisor.live import GridReading, LiveStation
 from appliance.supervisor.settings import SiteSettings
-from appliance.wiring import conductors_up_to
+from appliance.wiring import conductors_up_to, triple
 
 GRID_READING_MAX_AGE_S = 30.0
 
@@ -101,7 +101,7 @@ class Policy:
             priority=cfg.priority,
             phase_rotation=cfg.phase_rotation,
             car_phases=_car_phases(st, cfg.phase_rotation),
-            measured_a=tuple(st.current_a) if st.contactor else None,  # type: ignore[arg-type]
+            measured_a=triple(st.current_a) if st.contactor else None,
             offered_a=st.offered_a,
             charging_since=self.charging_since.get(st.station),
         )
@@ -154,7 +154,7 @@ class Policy:
             for i, amps in enumerate(per_line_phase(settings.station(sid).phase_rotation, st.current_a)):
                 own[i] += amps
         voltage = settings.voltage_v
-        return tuple(max(0.0, watts / voltage - own[i]) for i, watts in enumerate(grid.power_w))  # type: ignore[return-value]
+        return triple(max(0.0, watts / voltage - own[i]) for i, watts in enumerate(grid.power_w))
 
 
 def _car_phases(st: LiveStation, rotation: tuple[int, int, int]) -> int:

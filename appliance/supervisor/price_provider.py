@@ -215,12 +215,11 @@ class PriceProvider:
             prices = parse(await asyncio.to_thread(download, url, self.timeout_s), source)
             if self.ctx.core.settings.price_source != source:
                 return  # changed while fetching; the new source's fetch follows
-            count = persist.replace_prices(self.ctx, prices.start, prices.end,
-                                           [(s.start, s.end, s.price) for s in prices.slots])
+            count = persist.replace_prices(self.ctx, *prices.span, [(s.start, s.end, s.price) for s in prices.slots])
         except (FeedError, ValueError) as exc:
             self._failed(url, str(exc))
         else:
-            self._succeeded(url, source, count, prices.end)
+            self._succeeded(url, source, count, prices.span[1])
 
     def _failed(self, url: str, error: str) -> None:
         now = self.ctx.clock()

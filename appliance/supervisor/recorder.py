@@ -19,6 +19,7 @@ from appliance.supervisor.live import LiveStation
 from appliance.supervisor.sessions import ChargingSession, SessionTracker
 from appliance.supervisor.storage import Storage
 from appliance.supervisor.storage.telemetry import TelemetrySample
+from appliance.wiring import triple
 
 log = logging.getLogger(__name__)
 FLUSH_EVERY_S = 10.0  # SPEC §5: a power cut loses at most the last 10 s of telemetry
@@ -43,7 +44,7 @@ class StorageRecorder:
         try:
             self.storage.telemetry.add(TelemetrySample(
                 t=now, station=live.station, state=live.state, pilot=live.pilot, offered_a=live.offered_a,
-                current_a=tuple(live.current_a), voltage_v=tuple(live.voltage_v), power_w=tuple(live.power_w),
+                current_a=triple(live.current_a), voltage_v=triple(live.voltage_v), power_w=triple(live.power_w),
                 energy_wh=max(0.0, live.energy_wh), temperature_c=self.temperature_c,
             ))
         except ValueError as exc:
@@ -109,3 +110,4 @@ class StorageRecorder:
             self.storage.telemetry.flush()
         self._written.update(totals)
         self._totals.clear()
+

@@ -85,7 +85,7 @@ class SupervisorRuntime:
                     except PilotRefused as exc:
                         log.warning("pilot refused %s: %s", command.wire(), exc)
                     except (TimeoutError, PilotUnavailable) as exc:
-                        log.info("pilot command %s not delivered: %s", command.cmd, exc)
+                        log.info("pilot command %s not delivered: %s", command.wire().get("cmd"), exc)
                         break
             if self.on_cycle is not None:
                 self.on_cycle(now)

@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Protocol
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
@@ -120,7 +120,13 @@ def _read_member(tar: tarfile.TarFile, member: tarfile.TarInfo | None, name: str
     return data
 
 
-def _check_copy(src: BinaryIO, entry: PayloadFile, out: BinaryIO | None = None) -> None:
+class Readable(Protocol):
+    """What a bundle is read from: a file, an upload, a tar member; read to the end once."""
+
+    def read(self, size: int = -1, /) -> bytes: ...
+
+
+def _check_copy(src: Readable, entry: PayloadFile, out: BinaryIO | None = None) -> None:
     """Read `src` to its end (copying it to `out`) and compare it with its signed size and hash."""
     digest, size = hashlib.sha256(), 0
     while block := src.read(CHUNK):
@@ -134,7 +140,7 @@ def _check_copy(src: BinaryIO, entry: PayloadFile, out: BinaryIO | None = None) 
         raise BundleError(f"{entry.path} does not match its signed hash")
 
 
-def unpack_bundle(stream: BinaryIO, dest: Path, keys: list[Ed25519PublicKey],
+def unpack_bundle(stream: Readable, dest: Path, keys: list[Ed25519PublicKey],
                   progress: Callable[[int], None] | None = None) -> Manifest:
     """Check and unpack a bundle read from `stream` into the new directory `dest`.
 
@@ -150,9 +156,10 @@ def unpack_bundle(stream: BinaryIO, dest: Path, keys: list[Ed25519PublicKey],
         raise
 
 
-def _unpack(stream: BinaryIO, dest: Path, keys: list[Ed25519PublicKey],
+def _unpack(stream: Readable, dest: Path, keys: list[Ed25519PublicKey],
             progress: Callable[[int], None] | None) -> Manifest:
-    with tarfile.open(fileobj=stream, mode="r|") as tar:
+    # Stream mode only reads; the stub asks every fileobj for a whole file's methods.
+    with tarfile.open(fileobj=stream, mode="r|") as tar:  # type: ignore[call-overload]
         members = iter(tar)
         raw = _read_member(tar, next(members, None), MANIFEST, MAX_MANIFEST_BYTES)
         sig = _read_member(tar, next(members, None), SIGNATURE, SIGNATURE_BYTES)

@@ -31,6 +31,7 @@ import sys
 import uuid
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -117,7 +118,7 @@ class FirstBoot(_Strict):
         return v
 
 
-def _message(err: dict) -> str:  # type: ignore[type-arg]
+def _message(err: dict[str, Any]) -> str:
     if err["type"] == "extra_forbidden":
         return (
             "unknown setting (allowed: " + ", ".join(FirstBoot.model_fields) + ", and [wifi] ssid, password, country)"

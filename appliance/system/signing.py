@@ -34,7 +34,8 @@ def public_key_from_pem(pem: bytes | str) -> Ed25519PublicKey:
 def release_keys(extra_dir: Path = EXTRA_KEYS_DIR) -> list[Ed25519PublicKey]:
     """The release keys, then every *.pub in `extra_dir` (none on a production image)."""
     extra = sorted(extra_dir.glob("*.pub")) if extra_dir.is_dir() else []
-    return [public_key_from_pem(pem) for pem in (*RELEASE_PUBLIC_KEYS, *(p.read_bytes() for p in extra))]
+    pems: list[str | bytes] = [*RELEASE_PUBLIC_KEYS, *(p.read_bytes() for p in extra)]
+    return [public_key_from_pem(pem) for pem in pems]
 
 
 def public_pem(key: Ed25519PublicKey) -> bytes:

@@ -44,7 +44,7 @@ import urllib.request
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from packaging.version import InvalidVersion, Version
@@ -114,11 +114,11 @@ class UpdateDecision:
 def charging_stations(status: Mapping[str, object]) -> tuple[int, ...]:
     """Stations with a car drawing power (state C/D, a closed contactor), from the supervisor's
     snapshot ({"stations": [{"id": 1, "state": "C", "contactor": true}, ...]}) or a mapping by id."""
-    stations = status.get("stations") or {}
+    stations: Any = status.get("stations") or {}
     if isinstance(stations, Mapping):
         items = [(k, v) for k, v in stations.items()]
     else:
-        items = [(s.get("id"), s) for s in stations]  # type: ignore[union-attr]
+        items = [(s.get("id"), s) for s in stations]
     return tuple(sorted(int(k) for k, s in items
                         if s.get("contactor") or s.get("charging") or s.get("state") in ("C", "D")))
 
@@ -211,7 +211,7 @@ def http_health(url: str = HEALTH_URL, units: tuple[str, ...] = SERVICES) -> Cal
         if units and subprocess.run(["systemctl", "is-active", "--quiet", *units]).returncode != 0:
             return False
         with urllib.request.urlopen(url, timeout=10) as reply:
-            return json.load(reply).get("info", {}).get("version") == version
+            return bool(json.load(reply).get("info", {}).get("version") == version)
 
     return check
 
@@ -534,8 +534,8 @@ class UpdateManager:
         finally:
             os.close(fd)
 
-    def _set(self, **changes: object) -> UpdateStatus:
-        status = replace(self.status(), updated=time.time(), **changes)  # type: ignore[arg-type]
+    def _set(self, **changes: Any) -> UpdateStatus:
+        status = replace(self.status(), updated=time.time(), **changes)
         with self._spool_dir() as spool:
             _write_json(self.status_file.name, {k: v for k, v in status.to_dict().items() if k != "running"}, spool)
         return replace(status, running=self.running_version())
@@ -548,7 +548,7 @@ def installed_manager(root: Path = Path("/")) -> UpdateManager | None:
     return UpdateManager(root) if Path(sys.prefix).resolve().parent.parent == versions else None
 
 
-def _read_json(name: str, dir_fd: int) -> dict[str, object]:
+def _read_json(name: str, dir_fd: int) -> dict[str, Any]:
     """A small JSON object from a regular file, never through a symbolic link."""
     fd = os.open(name, os.O_RDONLY | _UNTRUSTED, dir_fd=dir_fd)
     with os.fdopen(fd, "rb") as f:

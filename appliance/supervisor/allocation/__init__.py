@@ -11,8 +11,6 @@ from appliance.supervisor.allocation.allocator import (
     SharingSettings,
     Site,
     StationDemand,
-    line_phases,
-    per_line_phase,
     phases_in_use,
     share_surplus,
 )
@@ -26,6 +24,7 @@ from appliance.supervisor.allocation.modes import (
     solar_surplus_a,
 )
 from appliance.supervisor.allocation.prices import ChargePlan, PriceSlot, PriceTable
+from appliance.wiring import line_phases, per_line_phase
 
 __all__ = [
     "Allocation", "Allocator", "ChargePlan", "LowCost", "Mode", "ModeDecision", "ModeLogic", "PriceSlot",

@@ -37,7 +37,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from appliance.j1772.duty import MIN_CURRENT_A
-from appliance.wiring import line_phases, per_line_phase
+from appliance.wiring import line_phases, per_line_phase, triple
 
 EPS = 1e-6
 
@@ -291,7 +291,7 @@ class _Overdraw:
             return self
         may_follow = max([d.offered_a] + [amps for _, amps in self.earlier])
         seen = tuple(max(0.0, ceil_tenth(m - may_follow)) for m in d.measured_a)
-        self.excess_a = seen if not self.earlier else tuple(map(max, self.excess_a, seen))  # type: ignore[assignment]
+        self.excess_a = triple(seen) if not self.earlier else triple(map(max, self.excess_a, seen))
         return self
 
 

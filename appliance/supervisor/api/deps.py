@@ -33,23 +33,28 @@ _cookie = APIKeyCookie(name=SESSION_COOKIE, auto_error=False, description="brows
 
 
 def context(request: Request) -> AppContext:
-    return request.app.state.ctx
+    ctx: AppContext = request.app.state.ctx
+    return ctx
 
 
 def auth_service(request: Request) -> AuthService:
-    return request.app.state.auth
+    auth: AuthService = request.app.state.auth
+    return auth
 
 
 def live_feed(request: Request) -> LiveFeed:
-    return request.app.state.live
+    live: LiveFeed = request.app.state.live
+    return live
 
 
 def login_backoff(request: Request) -> LoginBackoff:
-    return request.app.state.backoff
+    backoff: LoginBackoff = request.app.state.backoff
+    return backoff
 
 
 def price_provider(request: Request) -> PriceProvider:
-    return request.app.state.price_provider
+    price_provider: PriceProvider = request.app.state.price_provider
+    return price_provider
 
 
 Ctx = Annotated[AppContext, Depends(context)]

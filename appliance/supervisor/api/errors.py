@@ -38,9 +38,10 @@ def unprocessable(exc: ValidationError | InvalidInput) -> HTTPException:
     return HTTPException(status_code=422, detail=detail)
 
 
-async def _invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+async def _invalid_request(request: Request, exc: Exception) -> JSONResponse:
     """FastAPI's 422 body, but safe when the rejected input was NaN (it echoes the input)."""
-    return SafeJSONResponse({"detail": jsonable_encoder(exc.errors())}, status_code=422)
+    details = exc.errors() if isinstance(exc, RequestValidationError) else [str(exc)]
+    return SafeJSONResponse({"detail": jsonable_encoder(details)}, status_code=422)
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

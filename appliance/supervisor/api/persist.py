@@ -108,7 +108,8 @@ def save_external_limit(ctx: AppContext, limit: ExternalLimit | None) -> None:
 
 def stored_prices(ctx: AppContext) -> list[tuple[float, float, float]]:
     now = ctx.clock()
-    return [(s.start, s.end, s.price) for s in ctx.storage.prices.slots(max(0.0, now - PAST_S), now + AHEAD_S)]
+    slots = ctx.storage.prices.slots(max(0.0, now - PAST_S), now + AHEAD_S)
+    return [(s.start, s.end, s.price) for s in slots if s.price is not None]  # stored prices are all known
 
 
 def replace_prices(ctx: AppContext, start: float, end: float, slots: list[tuple[float, float, float]]) -> int:

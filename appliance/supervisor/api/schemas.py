@@ -8,16 +8,18 @@ gets a 422 naming the field instead of being stored.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeAlias
 
 from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator, model_validator
 from pydantic.fields import FieldInfo
 
+from appliance.errors import InvalidInput
 from appliance.supervisor.auth.service import PASSWORD_MAX
 from appliance.supervisor.auth.tokens import Scope
 from appliance.supervisor.external_limit import MAX_POWER_W, Amps
 from appliance.supervisor.names import Name, plain_name
 from appliance.supervisor.settings import SiteSettings, StationSettings
+from appliance.wiring import StationId
 
 STRICT = ConfigDict(extra="forbid", allow_inf_nan=False)
 MAX_PRICE_SLOTS = 5000
@@ -27,31 +29,36 @@ def _partial(name: str, model: type[BaseModel], fields: tuple[str, ...], doc: st
              **extra: Any) -> type[BaseModel]:
     """`model` with only `fields`, each optional (left out = unchanged), same constraints."""
     source = model.model_fields
-    definitions: dict[str, Any] = {
-        field: (source[field].annotation | None, FieldInfo.merge_field_infos(source[field], default=None))
-        for field in fields
-    }
+    definitions: dict[str, Any] = {}
+    for field in fields:
+        annotation: Any = source[field].annotation
+        definitions[field] = (annotation | None, FieldInfo.merge_field_infos(source[field], default=None))
     return create_model(name, __config__=STRICT, __doc__=doc, **definitions, **extra)
 
 
 # Checked here, where names come in, not in StationSettings: a name saved before the check
 # existed must not make the whole saved site (its line limit) unreadable at start-up.
-StationPatch = _partial(
-    "StationPatch", StationSettings, ("name", "mode", "priority", "max_current_a", "departure", "energy_kwh"),
-    "What a user may change on a station; fields left out stay as they are, null clears departure/energy.",
-    __validators__={"plain_name": field_validator("name", mode="before")(plain_name)})
+if TYPE_CHECKING:  # built with create_model below; mypy knows them as the models they are
+    StationPatch: TypeAlias = BaseModel
+    StationHardware: TypeAlias = BaseModel
+    SiteUpdate: TypeAlias = BaseModel
+else:
+    StationPatch = _partial(
+        "StationPatch", StationSettings, ("name", "mode", "priority", "max_current_a", "departure", "energy_kwh"),
+        "What a user may change on a station; fields left out stay as they are, null clears departure/energy.",
+        __validators__={"plain_name": field_validator("name", mode="before")(plain_name)})
 
-StationHardware = _partial(
-    "StationHardware", StationSettings, ("rating_a", "phase_rotation"),
-    "A station's installation: its rating and which line phases feed its L1, L2, L3.",
-    id=(int, Field(ge=1, le=2)))
+    StationHardware = _partial(
+        "StationHardware", StationSettings, ("rating_a", "phase_rotation"),
+        "A station's installation: its rating and which line phases feed its L1, L2, L3.",
+        id=(StationId, ...))
 
-SiteUpdate = _partial(
-    "SiteUpdate", SiteSettings,
-    ("line_limit_a", "voltage_v", "price_threshold", "price_source", "read_only_without_login",
-     "telemetry_retention_days"),
-    "The site's settings; fields left out stay as they are.",
-    stations=(list[StationHardware] | None, Field(default=None, max_length=2)))  # type: ignore[valid-type]
+    SiteUpdate = _partial(
+        "SiteUpdate", SiteSettings,
+        ("line_limit_a", "voltage_v", "price_threshold", "price_source", "read_only_without_login",
+         "telemetry_retention_days"),
+        "The site's settings; fields left out stay as they are.",
+        stations=(list[StationHardware] | None, Field(default=None, max_length=2)))
 
 
 class ClearFault(BaseModel):
@@ -99,6 +106,13 @@ class Prices(BaseModel):
         if self.slots and (self.slots[0].start < self.start or self.slots[-1].end > self.end):
             raise ValueError("every slot must lie within [start, end)")
         return self
+
+    @property
+    def span(self) -> tuple[float, float]:
+        """[start, end), which validation always fills in."""
+        if self.start is None or self.end is None:
+            raise InvalidInput("give slots, or start and end to clear that range")
+        return self.start, self.end
 
 
 Watts = Annotated[float, Field(ge=-MAX_POWER_W, le=MAX_POWER_W)]

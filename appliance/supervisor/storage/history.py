@@ -11,7 +11,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime, tzinfo
-from typing import Any, cast
+from typing import Any
 
 from sqlite_utils import Database
 
@@ -47,7 +47,8 @@ class TelemetryBucket:
     @classmethod
     def from_row(cls, row: Sequence[Any]) -> TelemetryBucket:
         """From a row in `rollup.OUTPUT` order (a per-phase field takes its three columns)."""
-        return cls(*cast(list[Any], [row[k] for k in _LAYOUT]))
+        values: list[Any] = [row[k] for k in _LAYOUT]
+        return cls(*values)
 
 
 def _layout() -> list[int | slice]:

@@ -107,9 +107,9 @@ class Telemetry:
             return
         for line in self._spool.read_text(encoding="utf-8", errors="replace").splitlines():
             try:
-                fields = json.loads(line)
-                self._buffer.append(TelemetrySample(**{k: tuple(v) if isinstance(v, list) else v
-                                                       for k, v in fields.items()}))
+                fields: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v
+                                          for k, v in json.loads(line).items()}
+                self._buffer.append(TelemetrySample(**fields))
             except (ValueError, TypeError):
                 continue
         self.flush()

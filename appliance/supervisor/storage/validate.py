@@ -81,16 +81,16 @@ def optional_text(name: str, value: Any, max_length: int = 1000) -> str | None:
 
 def identifier(name: str, value: Any) -> str:
     """Short lower-case names (modes, event kinds, setting keys): safe to show, index and compare."""
-    text(name, value, 64)
-    if not _IDENTIFIER.match(value):
+    checked = text(name, value, 64)
+    if not _IDENTIFIER.match(checked):
         raise InvalidInput(f"{name} must be lower-case letters, digits, '_' or '.', starting with a letter: {value!r}")
-    return value
+    return checked
 
 
 def choice(name: str, value: Any, options: tuple[str, ...]) -> str:
     if value not in options:
         raise InvalidInput(f"{name} must be one of {', '.join(options)}, not {value!r}")
-    return value
+    return options[options.index(value)]
 
 
 def json_text(name: str, value: Any) -> str:

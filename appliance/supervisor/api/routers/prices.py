@@ -33,7 +33,7 @@ async def prices(ctx: Ctx, who: Reader, provider: Provider, start: Start = None,
 @router.put("/prices", summary="Replace the prices over [start, end) with these slots")
 async def put_prices(body: Prices, ctx: Ctx, who: Controller, live: Live) -> dict[str, Any]:
     with user_input():
-        count = persist.replace_prices(ctx, body.start, body.end, [(s.start, s.end, s.price) for s in body.slots])
+        count = persist.replace_prices(ctx, *body.span, [(s.start, s.end, s.price) for s in body.slots])
     audit(ctx, who, "prices.replace", "prices", {"start": body.start, "end": body.end, "slots": count})
     live.push_snapshot()
     return {"start": body.start, "end": body.end, "stored": count}

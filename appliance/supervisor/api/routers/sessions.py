@@ -14,7 +14,9 @@ from appliance.supervisor.api.params import End, Limit, Offset, Start, StationFi
 from appliance.supervisor.app_context import AppContext
 
 router = APIRouter(tags=["sessions"])
-CSV = {200: {"content": {"text/csv": {}}, "description": "with format=csv: one line per session, oldest first"}}
+CSV: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"text/csv": {}}, "description": "with format=csv: one line per session, oldest first"}
+}
 
 
 @router.get("/sessions", responses=CSV, summary="Sessions that started in [start, end), newest first")

@@ -18,7 +18,7 @@ from appliance.supervisor.app_context import AppContext
 from appliance.supervisor.auth.tokens import allows
 
 router = APIRouter(prefix="/stations", tags=["stations"])
-NOT_FOUND = {404: {"description": "no such station"}}
+NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "no such station"}}
 
 
 def _known(ctx: AppContext, station_id: int) -> None:

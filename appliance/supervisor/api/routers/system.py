@@ -24,7 +24,7 @@ from appliance.supervisor.app_context import AppContext
 
 router = APIRouter(prefix="/system", tags=["system"])
 UPLOAD_PATH = "/update"  # checked against the updater's own size limit while it arrives
-NO_UPDATES = {503: {"description": "updates not available in this build"}}
+NO_UPDATES: dict[int | str, dict[str, Any]] = {503: {"description": "updates not available in this build"}}
 BUNDLE = {"content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}
 SPOOL_IN_RAM = 8 * 1024 * 1024  # larger uploads go to a file in the data directory
 
@@ -48,7 +48,7 @@ def _updater(ctx: AppContext) -> Any:
 
 @router.get("/update", responses=NO_UPDATES, summary="Progress of the current or last update")
 async def update_status(ctx: Ctx, _: Reader) -> dict[str, Any]:
-    return _updater(ctx).status().to_dict()
+    return dict(_updater(ctx).status().to_dict())
 
 
 def _too_large(limit: int) -> HTTPException:
@@ -88,7 +88,7 @@ async def update(request: Request, ctx: Ctx, who: Admin, force: bool = False,
     if size is not None and size > updater.max_bundle_bytes:
         raise _too_large(updater.max_bundle_bytes)
     with _refusals(), updater.receiving(size) as check_space, \
-            tempfile.SpooledTemporaryFile(SPOOL_IN_RAM, dir=ctx.data_dir) as upload:
+            tempfile.SpooledTemporaryFile(SPOOL_IN_RAM, dir=str(ctx.data_dir)) as upload:
         async for chunk in request.stream():
             if upload.tell() + len(chunk) > updater.max_bundle_bytes:
                 raise _too_large(updater.max_bundle_bytes)
