@@ -57,7 +57,7 @@ def _serve(data_dir: Path) -> None:
     core = SupervisorCore(SiteSettings())
     app = create_app(AppContext(core=core, storage=storage, data_dir=data_dir, version=__version__, simulated=True),
                      web_dir=data_dir / "no-web-ui")
-    tokens = {scope: app.state.auth.create_token(f"bench {scope}", scope)[0] for scope in ("read", "control")}
+    tokens = {scope: app.state.ctx.auth.create_token(f"bench {scope}", scope)[0] for scope in ("read", "control")}
     # proto=IPPROTO_TCP explicitly: asyncio sets TCP_NODELAY only on such sockets; without it h11's
     # separate header and body writes meet delayed ACKs (40 ms per keep-alive request).
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)

@@ -84,5 +84,5 @@ def test_a_name_saved_before_the_check_does_not_lose_the_saved_site(ctx: AppCont
     saved["line_limit_a"] = 20.0
     saved["stations"][0]["name"] = "old\tname"
     ctx.storage.settings.set_value(persist.SITE_KEY, saved, ctx.clock())
-    create_app(ctx, web_dir=tmp_path / "no-web-ui")
-    assert ctx.core.settings.line_limit_a == 20.0 and ctx.core.settings.station(1).name == "old\tname"
+    with TestClient(create_app(ctx, web_dir=tmp_path / "no-web-ui")):  # restored at start-up
+        assert ctx.core.settings.line_limit_a == 20.0 and ctx.core.settings.station(1).name == "old\tname"

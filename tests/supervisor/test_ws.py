@@ -82,7 +82,7 @@ def test_websocket_needs_auth_and_this_origin(client: TestClient, admin, bearer,
 
 
 def test_a_client_that_falls_behind_is_closed_and_can_come_back(client: TestClient, admin, app) -> None:
-    hub: Hub = app.state.hub
+    hub: Hub = app.state.ctx.hub
     with client.websocket_connect(WS) as ws:
         ws.receive_json()
         # One burst on the server's loop: the client's sender gets no chance to drain in between.

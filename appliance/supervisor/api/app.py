@@ -3,7 +3,6 @@ and the web UI at / once it is built."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -13,8 +12,6 @@ from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from appliance.supervisor.api import errors, persist
-from appliance.supervisor.api.hub import Hub
-from appliance.supervisor.api.live_feed import LiveFeed
 from appliance.supervisor.api.routers import (
     auth,
     history,
@@ -31,8 +28,6 @@ from appliance.supervisor.api.routers import (
     ws,
 )
 from appliance.supervisor.app_context import AppContext
-from appliance.supervisor.auth.backoff import LoginBackoff
-from appliance.supervisor.auth.service import AuthService
 from appliance.supervisor.price_provider import PriceProvider
 
 API_PREFIX = "/api/v1"
@@ -41,12 +36,16 @@ ROUTERS = (status, stations, sessions, history, journal, site, site_limit, price
 
 
 def create_app(ctx: AppContext, web_dir: Path = WEB_DIR) -> FastAPI:
-    feed = LiveFeed(ctx, Hub())
+    """The web app on `ctx`; building it changes nothing. Starting it restores the saved state."""
     price_provider = PriceProvider(ctx)
+    feed = ctx.live
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        """The pilot link, the once-a-second cycle and the price provider run in the server's own event loop."""
+        """Start-up: the saved settings, prices and limit back into the core and the first-boot
+        handover imported, before the pilot link, the once-a-second cycle and the price provider
+        start in the server's own event loop."""
+        persist.restore(ctx)
         feed.start()
         price_provider.start()
         if ctx.runtime is not None:
@@ -63,13 +62,8 @@ def create_app(ctx: AppContext, web_dir: Path = WEB_DIR) -> FastAPI:
                   openapi_url="/openapi.json", redoc_url=None, default_response_class=errors.SafeJSONResponse,
                   description="Two 22 kW AC charging stations on one line: live state, modes, history, settings.")
     app.state.ctx = ctx
-    app.state.auth = AuthService(ctx.storage.auth, ctx.clock)
-    app.state.backoff = LoginBackoff(time.monotonic)
-    app.state.hub = feed.hub
-    app.state.live = feed
-    app.state.price_provider = price_provider
+    app.state.price_provider = price_provider  # made with the app: it runs in the app's event loop
     errors.install(app, unlimited=frozenset({f"{API_PREFIX}{system.router.prefix}{system.UPLOAD_PATH}"}))
-    persist.restore(ctx)
     for module in ROUTERS:
         app.include_router(module.router, prefix=API_PREFIX)
     if web_dir.is_dir():

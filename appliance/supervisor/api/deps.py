@@ -38,18 +38,15 @@ def context(request: Request) -> AppContext:
 
 
 def auth_service(request: Request) -> AuthService:
-    auth: AuthService = request.app.state.auth
-    return auth
+    return context(request).auth
 
 
 def live_feed(request: Request) -> LiveFeed:
-    live: LiveFeed = request.app.state.live
-    return live
+    return context(request).live
 
 
 def login_backoff(request: Request) -> LoginBackoff:
-    backoff: LoginBackoff = request.app.state.backoff
-    return backoff
+    return context(request).backoff
 
 
 def price_provider(request: Request) -> PriceProvider:

@@ -6,24 +6,28 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from appliance.protocol import Event, TelemetryEvent
 from appliance.supervisor.api.hub import Hub
-from appliance.supervisor.app_context import AppContext
+from appliance.supervisor.core import SupervisorCore
 
 log = logging.getLogger(__name__)
 
 
 class LiveFeed:
-    def __init__(self, ctx: AppContext, hub: Hub, period_s: float = 1.0) -> None:
-        self.ctx = ctx
+    """Publishes the core's state to the WebSocket hub: what changed at once, everything every second."""
+
+    def __init__(self, core: SupervisorCore, clock: Callable[[], float], hub: Hub, period_s: float = 1.0) -> None:
+        self.core = core
+        self.clock = clock
         self.hub = hub
         self.period_s = period_s
         self._task: asyncio.Task[None] | None = None
 
     def snapshot(self) -> dict[str, Any]:
-        return {"type": "snapshot", "t": self.ctx.clock(), "data": self.ctx.core.snapshot()}
+        return {"type": "snapshot", "t": self.clock(), "data": self.core.snapshot()}
 
     def push_snapshot(self) -> None:
         if self.hub.clients:
@@ -34,17 +38,17 @@ class LiveFeed:
         if isinstance(message, TelemetryEvent) or not self.hub.clients:
             return
         sid = message.station
-        view = self.ctx.core.station_view(sid) if sid in self.ctx.core.live else None
-        self.hub.publish({"type": message.event, "t": self.ctx.clock(), "event": message.wire(), "station": view})
+        view = self.core.station_view(sid) if sid in self.core.live else None
+        self.hub.publish({"type": message.event, "t": self.clock(), "event": message.wire(), "station": view})
 
     def start(self) -> None:
         self.hub.bind(asyncio.get_running_loop())
-        self.ctx.core.listeners.append(self.on_pilot_message)
+        self.core.listeners.append(self.on_pilot_message)
         self._task = asyncio.create_task(self._tick())
 
     async def stop(self) -> None:
         with contextlib.suppress(ValueError):
-            self.ctx.core.listeners.remove(self.on_pilot_message)
+            self.core.listeners.remove(self.on_pilot_message)
         self.hub.bind(None)
         if self._task is not None:
             self._task.cancel()

@@ -1,5 +1,5 @@
 """The user's settings, prices and an energy manager's limit survive a restart: saved to
-storage on every change and put back into the core when the app is built. The first-boot handover (admin password hash,
+storage on every change and put back into the core when the app starts. The first-boot handover (admin password hash,
 line limit) is imported once and deleted."""
 
 from __future__ import annotations

@@ -14,8 +14,8 @@ from fastapi import APIRouter, HTTPException, WebSocket, WebSocketDisconnect
 from starlette.concurrency import run_in_threadpool
 
 from appliance.supervisor.api.deps import SESSION_COOKIE, identify
-from appliance.supervisor.api.hub import Hub, Subscriber, encode
-from appliance.supervisor.api.live_feed import LiveFeed
+from appliance.supervisor.api.hub import Subscriber, encode
+from appliance.supervisor.app_context import AppContext
 from appliance.supervisor.auth.service import ANONYMOUS, Principal
 
 router = APIRouter(tags=["live"])
@@ -31,12 +31,12 @@ def _same_origin(websocket: WebSocket) -> bool:
 
 
 def _principal(websocket: WebSocket) -> Principal | None:
-    state = websocket.app.state
+    ctx: AppContext = websocket.app.state.ctx
     try:
-        principal = identify(state.auth, websocket.headers.get("authorization"), websocket.cookies.get(SESSION_COOKIE))
+        principal = identify(ctx.auth, websocket.headers.get("authorization"), websocket.cookies.get(SESSION_COOKIE))
     except HTTPException:
         return None
-    if principal is None and state.ctx.core.settings.read_only_without_login:
+    if principal is None and ctx.core.settings.read_only_without_login:
         return ANONYMOUS
     return principal
 
@@ -47,8 +47,8 @@ async def live(websocket: WebSocket) -> None:
     if principal is None:
         await websocket.close(code=POLICY_VIOLATION, reason="log in or send an API token")
         return
-    hub: Hub = websocket.app.state.hub
-    feed: LiveFeed = websocket.app.state.live
+    ctx: AppContext = websocket.app.state.ctx
+    hub, feed = ctx.hub, ctx.live
     await websocket.accept()
     subscriber = hub.subscribe()  # before the snapshot, so nothing falls between the two
     tasks: list[asyncio.Task[object]] = []
