@@ -171,7 +171,7 @@ def main(argv: list[str] | None = None) -> None:
     else:
         table = add_data_partition(args.image, args.root_grow_mib, args.data_mib) if args.cmd == "grow" \
             else read_table(args.image)
-        for name, part in zip(("BOOT", "ROOT", "DATA"), table.partitions):
+        for name, part in zip(("BOOT", "ROOT", "DATA"), table.partitions, strict=False):
             print(f"{name}_OFFSET={part.start * SECTOR} {name}_SIZE={part.size * SECTOR}")
 
 
