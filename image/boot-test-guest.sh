@@ -80,5 +80,16 @@ print(s.version)' "$bundle" 2>&1 | tail -1)
     say "update: pilot $(systemctl is-active evse-pilot.service), supervisor $(systemctl is-active evse-supervisor.service)"
     grep -q '"state": "done"' "$status" && [ "$after" = "$staged" ] || ok=0
 fi
+powercut=/var/tmp/evse-powercut
+if [ "$(cat "$powercut" 2>/dev/null)" = cut ]; then
+    # First boot of `boot-test.sh --powercut`: let the supervisor write for a while, then the host
+    # kills the whole guest. The next boot's evse-powercut-check reports what the database kept.
+    echo check > "$powercut" && sync
+    if [ $ok = 1 ]; then say "POWERCUT ARMED"; else say "RESULT FAIL"; systemctl poweroff; fi
+    while :; do
+        say "CLOCK $(date +%s.%N)"
+        sleep 1
+    done
+fi
 if [ $ok = 1 ]; then say "RESULT PASS"; else say "RESULT FAIL"; fi
 systemctl poweroff
