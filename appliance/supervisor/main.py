@@ -9,7 +9,7 @@ from pathlib import Path
 import uvicorn
 
 from appliance import __version__, paths
-from appliance.supervisor.api.app import create_app
+from appliance.supervisor.api.app import WebOptions, create_app
 from appliance.supervisor.app_context import AppContext
 from appliance.supervisor.core import SupervisorCore
 from appliance.supervisor.recorder import StorageRecorder
@@ -38,9 +38,9 @@ def build(socket_path: Path, data_dir: Path, simulated: bool = False,
                       runtime=runtime, clock=time.time, updater=installed_manager())
 
 
-def serve(ctx: AppContext, host: str, port: int) -> None:
+def serve(ctx: AppContext, host: str, port: int, options: WebOptions = WebOptions()) -> None:
     """Run the web app until SIGINT/SIGTERM; the app's lifespan runs the pilot link and the cycle."""
-    app = create_app(ctx)
+    app = create_app(ctx, options=options)
     try:
         uvicorn.run(app, host=host, port=port, log_level="info", lifespan="on")
     finally:

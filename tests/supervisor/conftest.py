@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from appliance import __version__
-from appliance.supervisor.api.app import create_app
+from appliance.supervisor.api.app import WebOptions, create_app
 from appliance.supervisor.app_context import AppContext
 from appliance.supervisor.core import SupervisorCore
 from appliance.supervisor.settings import SiteSettings
@@ -19,6 +19,8 @@ from appliance.supervisor.storage import Storage
 
 PASSWORD = "correct horse battery"
 API = "/api/v1"
+# TestClient sends Host: testserver; the app must be told to answer to it, as an owner would add a name.
+TEST_OPTIONS = WebOptions(allowed_hosts=("testserver",))
 
 
 @pytest.fixture
@@ -39,7 +41,7 @@ def ctx(core: SupervisorCore, storage: Storage, tmp_path: Path) -> AppContext:
 
 @pytest.fixture
 def app(ctx: AppContext, tmp_path: Path) -> FastAPI:
-    return create_app(ctx, web_dir=tmp_path / "no-web-ui")
+    return create_app(ctx, web_dir=tmp_path / "no-web-ui", options=TEST_OPTIONS)
 
 
 @pytest.fixture

@@ -44,7 +44,7 @@ def test_first_run_setup_then_login_cookie_and_csrf(client: TestClient, anonymou
 
 
 def test_cookie_is_secure_over_https(app, client: TestClient, admin: dict[str, str]) -> None:
-    with TestClient(app, base_url="https://evse.local") as https:
+    with TestClient(app, base_url="https://testserver") as https:
         answer = https.post(f"{API}/auth/login", json={"password": PASSWORD})
         assert "secure" in answer.headers["set-cookie"].lower()
 

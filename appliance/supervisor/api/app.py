@@ -4,15 +4,18 @@ and the web UI at / once it is built."""
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.types import ASGIApp
 
 from appliance.supervisor.api import errors, persist
+from appliance.supervisor.api.guard import AllowedHosts, HostGuard
 from appliance.supervisor.api.hub import Hub
 from appliance.supervisor.api.live import LiveFeed
 from appliance.supervisor.api.routers import (auth, history, journal, meter, prices, sessions, site, site_limit,
@@ -27,7 +30,27 @@ WEB_DIR = Path(__file__).resolve().parents[1] / "web"
 ROUTERS = (status, stations, sessions, history, journal, site, site_limit, prices, meter, system, auth, tokens, ws)
 
 
-def create_app(ctx: AppContext, web_dir: Path = WEB_DIR) -> FastAPI:
+@dataclass(frozen=True)
+class WebOptions:
+    """How the app meets the network (set by `evse supervisor`/`evse sim` from their flags)."""
+
+    allowed_hosts: tuple[str, ...] = ()  # names beyond the machine's own (--allowed-host)
+
+
+class ApplianceAPI(FastAPI):
+    """FastAPI with guards wrapped around everything, Starlette's error middleware included, so
+    that even its 500 answers pass through them."""
+
+    outer: list[Callable[[ASGIApp], ASGIApp]]
+
+    def build_middleware_stack(self) -> ASGIApp:
+        stack = super().build_middleware_stack()
+        for wrap in self.outer:
+            stack = wrap(stack)
+        return stack
+
+
+def create_app(ctx: AppContext, web_dir: Path = WEB_DIR, options: WebOptions = WebOptions()) -> FastAPI:
     feed = LiveFeed(ctx, Hub())
     price_provider = PriceProvider(ctx)
 
@@ -46,10 +69,13 @@ def create_app(ctx: AppContext, web_dir: Path = WEB_DIR) -> FastAPI:
             await price_provider.stop()
             await feed.stop()
 
-    app = FastAPI(title="EVSE appliance", version=ctx.version, lifespan=lifespan, docs_url="/docs",
+    app = ApplianceAPI(title="EVSE appliance", version=ctx.version, lifespan=lifespan, docs_url="/docs",
                   openapi_url="/openapi.json", redoc_url=None, default_response_class=errors.SafeJSONResponse,
                   description="Two 22 kW AC charging stations on one line: live state, modes, history, settings.")
     app.state.ctx = ctx
+    app.state.options = options
+    app.state.allowed_hosts = AllowedHosts(options.allowed_hosts)
+    app.outer = [lambda inner: HostGuard(inner, app.state.allowed_hosts)]  # the outermost last
     app.state.auth = AuthService(ctx.storage.auth, ctx.clock)
     app.state.backoff = LoginBackoff(time.monotonic)
     app.state.hub = feed.hub
