@@ -16,6 +16,7 @@ from appliance.supervisor.recorder import StorageRecorder
 from appliance.supervisor.runtime import SupervisorRuntime
 from appliance.supervisor.settings import SiteSettings
 from appliance.supervisor.storage import Storage
+from appliance.system import setup_code
 from appliance.system.update import installed_manager
 
 log = logging.getLogger(__name__)
@@ -41,6 +42,10 @@ def build(socket_path: Path, data_dir: Path, simulated: bool = False,
 def serve(ctx: AppContext, host: str, port: int, options: WebOptions = WebOptions()) -> None:
     """Run the web app until SIGINT/SIGTERM; the app's lifespan runs the pilot link and the cycle."""
     app = create_app(ctx, options=options)
+    code = setup_code.read_code(ctx.data_dir)
+    if code is not None:
+        print(f"evse: no admin password yet. First-run setup code: {setup_code.shown(code)} (needed when the password "
+              f"is set from another computer; also in {ctx.data_dir / setup_code.FILE_NAME})", flush=True)
     try:
         uvicorn.run(app, host=host, port=port, log_level="info", lifespan="on")
     finally:

@@ -13,7 +13,8 @@ from starlette.testclient import WebSocketDenialResponse
 from appliance.supervisor.api.app import WebOptions, create_app
 from appliance.supervisor.api.guard import AllowedHosts, interface_addresses, normalize_host
 from appliance.supervisor.app_context import AppContext
-from tests.supervisor.conftest import API
+from appliance.system import setup_code
+from tests.supervisor.conftest import API, PASSWORD, TEST_OPTIONS, setup_body
 
 FOREIGN = ["evil.example", "evil.example:8080", "127.0.0.1.evil.example", "localhost.evil.example",
            "evse.local.evil.example", "", "[::2]:80", "10.255.255.254", "attacker@127.0.0.1"]
@@ -88,3 +89,66 @@ def test_a_new_address_is_found_without_a_restart() -> None:
 ])
 def test_host_header_normalization(value: str, expected: str | None) -> None:
     assert normalize_host(value) == expected
+
+
+# ---------------------------------------------------------------------------------- setup code
+def _code(data_dir: Path) -> str:
+    return (data_dir / setup_code.FILE_NAME).read_text().strip()
+
+
+def test_setup_from_the_lan_needs_the_one_time_code(client: TestClient, ctx: AppContext) -> None:
+    path = ctx.data_dir / setup_code.FILE_NAME
+    assert path.stat().st_mode & 0o777 == 0o600
+    code = _code(ctx.data_dir)
+    assert len(code) == 9 and code[4] == "-" and set(code.replace("-", "")) <= set(setup_code.ALPHABET)
+    me = client.get(f"{API}/auth/me").json()
+    assert me["password_set"] is False and me["setup_code_required"] is True
+
+    missing = client.post(f"{API}/auth/setup", json={"password": PASSWORD})
+    assert missing.status_code == 403 and "setup code" in missing.json()["detail"]
+    assert "evse-firstboot.txt" in missing.json()["detail"]
+    wrong = client.post(f"{API}/auth/setup", json={"password": PASSWORD, "setup_code": "ABCD-EFGH"})
+    assert wrong.status_code == 403 and "wrong setup code" in wrong.json()["detail"]
+    assert client.get(f"{API}/auth/me").json()["password_set"] is False
+
+    typed = code.lower().replace("-", " ")  # as a person types it off a screen
+    done = client.post(f"{API}/auth/setup", json={"password": PASSWORD, "setup_code": typed})
+    assert done.status_code == 200, done.text
+    assert not path.exists()  # used once
+    refused = [e for e in ctx.storage.audit.list().items if e.action == "auth.setup_refused"]
+    assert len(refused) == 2 and refused[0].actor == "client testclient"
+
+
+def test_wrong_setup_codes_are_rate_limited(client: TestClient, ctx: AppContext) -> None:
+    statuses = [client.post(f"{API}/auth/setup", json={"password": PASSWORD, "setup_code": f"AAAA-AAA{c}"}).status_code
+                for c in "ABCDEFGH"]
+    assert statuses[:3] == [403, 403, 403] and 429 in statuses
+    blocked = client.post(f"{API}/auth/setup", json=setup_body(ctx.data_dir))
+    assert blocked.status_code == 429 and int(blocked.headers["retry-after"]) >= 1  # even the right code waits
+
+
+def test_setup_from_loopback_needs_no_code(app) -> None:
+    with TestClient(app, client=("127.0.0.1", 50000)) as local:
+        assert local.get(f"{API}/auth/me").json()["setup_code_required"] is False
+        assert local.post(f"{API}/auth/setup", json={"password": PASSWORD}).status_code == 200
+    with TestClient(app, client=("::1", 50000)) as local6:
+        assert local6.post(f"{API}/auth/setup", json={"password": PASSWORD}).status_code == 409
+
+
+def test_the_code_survives_a_restart_and_goes_once_a_password_exists(ctx: AppContext, tmp_path: Path) -> None:
+    create_app(ctx, web_dir=tmp_path / "none", options=TEST_OPTIONS)
+    first = _code(ctx.data_dir)
+    app = create_app(ctx, web_dir=tmp_path / "none", options=TEST_OPTIONS)
+    assert _code(ctx.data_dir) == first  # the code on the boot partition stays valid
+    with TestClient(app) as client:
+        assert client.post(f"{API}/auth/setup", json=setup_body(ctx.data_dir)).status_code == 200
+    (ctx.data_dir / setup_code.FILE_NAME).write_text(first)  # left behind by a crash
+    create_app(ctx, web_dir=tmp_path / "none", options=TEST_OPTIONS)
+    assert not (ctx.data_dir / setup_code.FILE_NAME).exists()
+
+
+def test_setup_code_helpers() -> None:
+    code = setup_code.new_code()
+    assert len(code) == setup_code.LENGTH and not set(code) & set("01OIL")
+    assert setup_code.matches(code, setup_code.shown(code).lower())
+    assert not setup_code.matches(code, None) and not setup_code.matches(code, code[:-1])

@@ -24,6 +24,7 @@ from appliance.supervisor.app_context import AppContext
 from appliance.supervisor.auth.backoff import LoginBackoff
 from appliance.supervisor.auth.service import AuthService
 from appliance.supervisor.price_provider import PriceProvider
+from appliance.system import setup_code
 
 API_PREFIX = "/api/v1"
 WEB_DIR = Path(__file__).resolve().parents[1] / "web"
@@ -83,6 +84,10 @@ def create_app(ctx: AppContext, web_dir: Path = WEB_DIR, options: WebOptions = W
     app.state.price_provider = price_provider
     errors.install(app, unlimited=frozenset({f"{API_PREFIX}{system.router.prefix}{system.UPLOAD_PATH}"}))
     persist.restore(ctx)
+    if app.state.auth.password_set():
+        setup_code.discard_code(ctx.data_dir)
+    else:
+        setup_code.ensure_code(ctx.data_dir)
     for module in ROUTERS:
         app.include_router(module.router, prefix=API_PREFIX)
     if web_dir.is_dir():

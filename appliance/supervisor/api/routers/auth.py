@@ -6,6 +6,8 @@ made with it must echo the session's CSRF token in the X-CSRF-Token header.
 
 from __future__ import annotations
 
+import ipaddress
+import logging
 import math
 
 from fastapi import APIRouter, HTTPException, Request, Response
@@ -14,14 +16,27 @@ from starlette.concurrency import run_in_threadpool
 from appliance.supervisor.api.deps import (CSRF_HEADER, SESSION_COOKIE, Admin, Auth, Backoff, Caller, Ctx,
                                            audit, authorize)
 from appliance.supervisor.api.errors import user_input
-from appliance.supervisor.api.schemas import LoginResult, Me, Password, PasswordChange
+from appliance.supervisor.api.schemas import LoginResult, Me, Password, PasswordChange, Setup
 from appliance.supervisor.auth.service import ADMIN, SESSION_TTL_S, AuthService, PasswordAlreadySet, Principal
+from appliance.system import setup_code
 
+log = logging.getLogger(__name__)
 router = APIRouter(prefix="/auth", tags=["auth"])
+NEEDS_CODE = ("first-run setup from the network needs the setup code: the charger prints it when it starts, keeps it "
+              "in setup-code in its data directory, and writes it into evse-firstboot.txt on the SD card's boot "
+              "partition")
 
 
 def _client(request: Request) -> str:
     return request.client.host if request.client else "unknown"
+
+
+def _loopback(request: Request) -> bool:
+    """The peer is this machine (the Host check keeps a rebinding page out of this case)."""
+    try:
+        return ipaddress.ip_address(_client(request)).is_loopback
+    except ValueError:
+        return False
 
 
 def _open_session(auth: AuthService, request: Request, response: Response) -> LoginResult:
@@ -39,14 +54,37 @@ def _check_backoff(backoff: Backoff, client: str) -> None:
                             headers={"Retry-After": str(seconds)})
 
 
-@router.post("/setup", response_model=LoginResult, responses={409: {"description": "the password is set already"}},
-             summary="First run: set the admin password (only while none is set); logs in")
-async def setup(body: Password, request: Request, response: Response, ctx: Ctx, auth: Auth) -> LoginResult:
+def _check_setup_code(ctx: Ctx, backoff: Backoff, request: Request, given: str | None) -> None:
+    """From the LAN, the one-time code; a wrong one counts like a wrong password."""
+    client = _client(request)
+    _check_backoff(backoff, client)
+    expected = setup_code.read_code(ctx.data_dir)
+    if expected is None:  # its file went missing: a new one, shown where the owner looks
+        expected = setup_code.ensure_code(ctx.data_dir)
+        log.warning("first-run setup code: %s", setup_code.shown(expected))
+    if not setup_code.matches(expected, given):
+        backoff.failed(client)
+        ctx.storage.audit.add(ctx.clock(), f"client {client}", "auth.setup_refused", "admin")
+        raise HTTPException(status_code=403, detail=("wrong setup code; " if given else "") + NEEDS_CODE)
+
+
+@router.post("/setup", response_model=LoginResult,
+             responses={403: {"description": "the setup code is missing or wrong"},
+                        409: {"description": "the password is set already"}},
+             summary="First run: set the admin password (only while none is set; from the network with the "
+                     "setup code); logs in")
+async def setup(body: Setup, request: Request, response: Response, ctx: Ctx, auth: Auth,
+                backoff: Backoff) -> LoginResult:
+    if auth.password_set():
+        raise HTTPException(status_code=409, detail=str(PasswordAlreadySet.MESSAGE))
+    if not _loopback(request):
+        _check_setup_code(ctx, backoff, request, body.setup_code)
     try:
         with user_input():
             await run_in_threadpool(auth.setup, body.password)
     except PasswordAlreadySet as exc:
         raise HTTPException(status_code=409, detail=str(exc)) from None
+    setup_code.discard_code(ctx.data_dir)
     audit(ctx, Principal("user", ADMIN, "admin"), "auth.setup", "admin", {"client": _client(request)})
     return _open_session(auth, request, response)
 
@@ -79,12 +117,13 @@ async def logout(request: Request, ctx: Ctx, auth: Auth, caller: Caller) -> Resp
 
 
 @router.get("/me", response_model=Me, summary="Who am I; also tells a UI whether first-run setup is due")
-async def me(ctx: Ctx, auth: Auth, caller: Caller) -> Me:
+async def me(request: Request, ctx: Ctx, auth: Auth, caller: Caller) -> Me:
     read_only = ctx.core.settings.read_only_without_login
     if caller is None:
+        password_set = auth.password_set()
         return Me(authenticated=False, kind="anonymous" if read_only else None, name=None,
-                  scope="read" if read_only else None, password_set=auth.password_set(),
-                  read_only_without_login=read_only)
+                  scope="read" if read_only else None, password_set=password_set,
+                  read_only_without_login=read_only, setup_code_required=not password_set and not _loopback(request))
     return Me(authenticated=True, kind=caller.kind, name=caller.name, scope=caller.scope, csrf_token=caller.csrf_token,
               password_set=auth.password_set(), read_only_without_login=read_only)
 
