@@ -17,6 +17,7 @@ from appliance import __version__
 
 if TYPE_CHECKING:
     from appliance.supervisor.api.app import WebOptions
+    from appliance.supervisor.server import ServerOptions
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -59,6 +60,9 @@ def _web_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--allowed-host", action="append", default=[], metavar="NAME",
                         help="also answer to this host name or address (repeatable; also $EVSE_ALLOWED_HOSTS, "
                              "space- or comma-separated); its own names and addresses are always allowed")
+    parser.add_argument("--forwarded-allow-ips", metavar="ADDRESSES",
+                        help="trust X-Forwarded-For/-Proto from these proxy addresses (comma-separated); "
+                             "default: from nobody")
 
 
 def _web_options(args: argparse.Namespace) -> WebOptions:
@@ -66,6 +70,12 @@ def _web_options(args: argparse.Namespace) -> WebOptions:
 
     extra = os.environ.get("EVSE_ALLOWED_HOSTS", "").replace(",", " ").split()
     return WebOptions(allowed_hosts=tuple(extra + list(args.allowed_host)))
+
+
+def _server_options(args: argparse.Namespace) -> ServerOptions:
+    from appliance.supervisor.server import ServerOptions
+
+    return ServerOptions(forwarded_allow_ips=args.forwarded_allow_ips)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -89,7 +99,7 @@ def _supervisor(args: argparse.Namespace) -> int:
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     serve(build(paths.pilot_socket(args.socket), paths.data_dir(args.data_dir)), args.host, args.port,
-          _web_options(args))
+          _web_options(args), _server_options(args))
     return 0
 
 
@@ -149,7 +159,7 @@ def _demo(args: argparse.Namespace) -> int:
           f"(data in {data_dir})", flush=True)
     try:
         serve(build(socket_path, data_dir, simulated=True, settings=site_settings(scenario), prices=prices),
-              args.host, args.port, _web_options(args))
+              args.host, args.port, _web_options(args), _server_options(args))
     finally:
         pilot.terminate()
         pilot.wait(timeout=10)

@@ -6,14 +6,13 @@ import logging
 import time
 from pathlib import Path
 
-import uvicorn
-
 from appliance import __version__, paths
 from appliance.supervisor.api.app import WebOptions, create_app
 from appliance.supervisor.app_context import AppContext
 from appliance.supervisor.core import SupervisorCore
 from appliance.supervisor.recorder import StorageRecorder
 from appliance.supervisor.runtime import SupervisorRuntime
+from appliance.supervisor.server import ApplianceServer, Listener, ServerOptions, config, tcp_listener
 from appliance.supervisor.settings import SiteSettings
 from appliance.supervisor.storage import Storage
 from appliance.system import setup_code
@@ -39,14 +38,16 @@ def build(socket_path: Path, data_dir: Path, simulated: bool = False,
                       runtime=runtime, clock=time.time, updater=installed_manager())
 
 
-def serve(ctx: AppContext, host: str, port: int, options: WebOptions = WebOptions()) -> None:
+def serve(ctx: AppContext, host: str, port: int, options: WebOptions = WebOptions(),
+          server_options: ServerOptions = ServerOptions()) -> None:
     """Run the web app until SIGINT/SIGTERM; the app's lifespan runs the pilot link and the cycle."""
     app = create_app(ctx, options=options)
     code = setup_code.read_code(ctx.data_dir)
     if code is not None:
         print(f"evse: no admin password yet. First-run setup code: {setup_code.shown(code)} (needed when the password "
               f"is set from another computer; also in {ctx.data_dir / setup_code.FILE_NAME})", flush=True)
+    listeners = [Listener(tcp_listener(host, port))]
     try:
-        uvicorn.run(app, host=host, port=port, log_level="info", lifespan="on")
+        ApplianceServer(config(app, server_options), listeners).run()
     finally:
         ctx.storage.close()

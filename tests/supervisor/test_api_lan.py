@@ -3,9 +3,13 @@ code, the login limits and the security headers, through the real app."""
 
 from __future__ import annotations
 
+import asyncio
 import socket
+import threading
+import time
 from pathlib import Path
 
+import httpx2 as httpx
 import pytest
 from fastapi.testclient import TestClient
 from starlette.testclient import WebSocketDenialResponse
@@ -13,8 +17,12 @@ from starlette.testclient import WebSocketDenialResponse
 from appliance.supervisor.api.app import WebOptions, create_app
 from appliance.supervisor.api.guard import AllowedHosts, interface_addresses, normalize_host
 from appliance.supervisor.app_context import AppContext
+from appliance.supervisor.auth import service
+from appliance.supervisor.auth.backoff import GLOBAL_PER_MINUTE, LoginLimits
+from appliance.supervisor.server import ServerOptions
 from appliance.system import setup_code
 from tests.supervisor.conftest import API, PASSWORD, TEST_OPTIONS, setup_body
+from tests.supervisor.live_server import port, serving
 
 FOREIGN = ["evil.example", "evil.example:8080", "127.0.0.1.evil.example", "localhost.evil.example",
            "evse.local.evil.example", "", "[::2]:80", "10.255.255.254", "attacker@127.0.0.1"]
@@ -152,3 +160,90 @@ def test_setup_code_helpers() -> None:
     assert len(code) == setup_code.LENGTH and not set(code) & set("01OIL")
     assert setup_code.matches(code, setup_code.shown(code).lower())
     assert not setup_code.matches(code, None) and not setup_code.matches(code, code[:-1])
+
+
+# ---------------------------------------------------------------------------------- login limits
+@pytest.fixture
+def owner(app) -> None:
+    """The password set, without a TestClient (its lifespan would run beside the real server's)."""
+    app.state.auth.setup(PASSWORD)
+
+
+def test_a_rotating_x_forwarded_for_neither_evades_the_backoff_nor_reaches_the_audit(app, ctx: AppContext,
+                                                                                     owner) -> None:
+    with serving(app) as server:
+        base = f"http://127.0.0.1:{port(server)}{API}"
+        statuses = []
+        with httpx.Client() as http:
+            for n in range(6):
+                answer = http.post(f"{base}/auth/login", json={"password": "wrong password!"},
+                                   headers={"X-Forwarded-For": f"198.51.100.{n}", "X-Real-IP": f"198.51.100.{n}",
+                                            "Forwarded": f"for=198.51.100.{n}"})
+                statuses.append(answer.status_code)
+    assert statuses[:3] == [401, 401, 401] and set(statuses[3:]) == {429}, statuses
+    failed = [e for e in ctx.storage.audit.list().items if e.action == "auth.login_failed"]
+    assert [e.actor for e in failed] == ["client 127.0.0.1"] * 3
+    assert "198.51.100" not in str([(e.actor, e.details) for e in ctx.storage.audit.list().items])
+
+
+def test_a_configured_proxy_is_trusted(app, ctx: AppContext, owner) -> None:
+    with serving(app, ServerOptions(forwarded_allow_ips="127.0.0.1")) as server, httpx.Client() as http:
+        answer = http.post(f"http://127.0.0.1:{port(server)}{API}/auth/login", json={"password": "wrong password!"},
+                           headers={"X-Forwarded-For": "198.51.100.7"})
+    assert answer.status_code == 401
+    assert ctx.storage.audit.list().items[0].actor == "client 198.51.100.7"
+
+
+def test_parallel_guesses_hash_one_at_a_time_and_hit_the_global_limit(app, owner, monkeypatch) -> None:
+    running = peak = hashes = 0
+    guard = threading.Lock()
+    real = service.verify_password
+
+    def counted(stored: str, password: str) -> bool:
+        nonlocal running, peak, hashes
+        with guard:
+            running += 1
+            hashes += 1
+            peak = max(peak, running)
+        try:
+            time.sleep(0.01)
+            return real(stored, password)
+        finally:
+            with guard:
+                running -= 1
+
+    monkeypatch.setattr(service, "verify_password", counted)
+
+    async def guess(n: int) -> httpx.Response:
+        transport = httpx.ASGITransport(app=app, client=(f"10.1.{n // 250}.{n % 250 + 1}", 40000))
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+            return await http.post(f"{API}/auth/login", json={"password": f"guess number {n}"})
+
+    async def burst() -> list[httpx.Response]:
+        return await asyncio.gather(*(guess(n) for n in range(40)))
+
+    answers = asyncio.run(burst())
+    codes = [a.status_code for a in answers]
+    assert peak == 1, peak
+    assert codes.count(401) == GLOBAL_PER_MINUTE == hashes and codes.count(429) == 40 - GLOBAL_PER_MINUTE
+    assert all(int(a.headers["retry-after"]) >= 1 for a in answers if a.status_code == 429)
+    # every client, new or not, now waits; the owner too, for at most a minute
+    late = asyncio.run(guess(999))
+    assert late.status_code == 429 and 1 <= int(late.headers["retry-after"]) <= 60
+    assert hashes == GLOBAL_PER_MINUTE
+
+
+def test_the_global_limit_forgets_after_a_minute_and_success_takes_the_attempt_back() -> None:
+    now = [0.0]
+    limits = LoginLimits(lambda: now[0], per_minute=3)
+    for n in range(3):
+        assert limits.retry_after(f"c{n}") == 0
+        limits.attempt(f"c{n}")
+    assert limits.retry_after("someone else") == 60
+    limits.succeeded("c2")
+    assert limits.retry_after("someone else") == 0
+    limits.attempt("c3")
+    now[0] = 59.5
+    assert limits.retry_after("c9") == pytest.approx(0.5)
+    now[0] = 60.0
+    assert limits.retry_after("c9") == 0

@@ -21,7 +21,7 @@ from appliance.supervisor.api.live import LiveFeed
 from appliance.supervisor.api.routers import (auth, history, journal, meter, prices, sessions, site, site_limit,
                                               stations, status, system, tokens, ws)
 from appliance.supervisor.app_context import AppContext
-from appliance.supervisor.auth.backoff import LoginBackoff
+from appliance.supervisor.auth.backoff import LoginLimits, OneAtATime
 from appliance.supervisor.auth.service import AuthService
 from appliance.supervisor.price_provider import PriceProvider
 from appliance.system import setup_code
@@ -78,7 +78,8 @@ def create_app(ctx: AppContext, web_dir: Path = WEB_DIR, options: WebOptions = W
     app.state.allowed_hosts = AllowedHosts(options.allowed_hosts)
     app.outer = [lambda inner: HostGuard(inner, app.state.allowed_hosts)]  # the outermost last
     app.state.auth = AuthService(ctx.storage.auth, ctx.clock)
-    app.state.backoff = LoginBackoff(time.monotonic)
+    app.state.login_limits = LoginLimits(time.monotonic)
+    app.state.hashing = OneAtATime()
     app.state.hub = feed.hub
     app.state.live = feed
     app.state.price_provider = price_provider
