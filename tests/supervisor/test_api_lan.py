@@ -247,3 +247,35 @@ def test_the_global_limit_forgets_after_a_minute_and_success_takes_the_attempt_b
     assert limits.retry_after("c9") == pytest.approx(0.5)
     now[0] = 60.0
     assert limits.retry_after("c9") == 0
+
+
+# ---------------------------------------------------------------------------------- security headers
+def _assert_security_headers(answer: httpx.Response) -> None:
+    csp = answer.headers["content-security-policy"]
+    assert "default-src 'self'" in csp and "frame-ancestors 'none'" in csp and "'unsafe-eval'" not in csp
+    assert answer.headers["x-content-type-options"] == "nosniff"
+    assert answer.headers["referrer-policy"] == "no-referrer"
+    assert answer.headers["x-frame-options"] == "DENY"
+
+
+def test_security_headers_on_every_answer(ctx: AppContext, tmp_path: Path, monkeypatch) -> None:
+    web = tmp_path / "web"
+    web.mkdir()
+    (web / "index.html").write_text("<!doctype html><title>EVSE</title>")
+    app = create_app(ctx, web_dir=web, options=TEST_OPTIONS)
+
+    def broken() -> None:
+        raise RuntimeError("a bug")
+
+    app.add_api_route("/api/v1/broken", broken)
+    app.router.routes.insert(0, app.router.routes.pop())  # before the UI's mount at /
+    with TestClient(app, raise_server_exceptions=False) as client:
+        answers = [client.get("/"), client.get("/index.html"), client.get(f"{API}/status"),
+                   client.get(f"{API}/nope"), client.post(f"{API}/auth/login", json={}),
+                   client.get(f"{API}/status", headers={"Host": "evil.example"}), client.get("/openapi.json"),
+                   client.get(f"{API}/broken")]
+        assert [a.status_code for a in answers] == [200, 200, 401, 404, 422, 421, 200, 500]
+        for answer in answers:
+            _assert_security_headers(answer)
+        assert "style-src 'self';" in answers[0].headers["content-security-policy"] + ";"
+        assert "'unsafe-inline'" not in answers[0].headers["content-security-policy"]

@@ -16,6 +16,7 @@ from starlette.types import ASGIApp
 
 from appliance.supervisor.api import errors, persist
 from appliance.supervisor.api.guard import AllowedHosts, HostGuard
+from appliance.supervisor.api.headers import SecurityHeaders
 from appliance.supervisor.api.hub import Hub
 from appliance.supervisor.api.live import LiveFeed
 from appliance.supervisor.api.routers import (auth, history, journal, meter, prices, sessions, site, site_limit,
@@ -76,7 +77,7 @@ def create_app(ctx: AppContext, web_dir: Path = WEB_DIR, options: WebOptions = W
     app.state.ctx = ctx
     app.state.options = options
     app.state.allowed_hosts = AllowedHosts(options.allowed_hosts)
-    app.outer = [lambda inner: HostGuard(inner, app.state.allowed_hosts)]  # the outermost last
+    app.outer = [lambda inner: HostGuard(inner, app.state.allowed_hosts), SecurityHeaders]  # the outermost last
     app.state.auth = AuthService(ctx.storage.auth, ctx.clock)
     app.state.login_limits = LoginLimits(time.monotonic)
     app.state.hashing = OneAtATime()
