@@ -19,7 +19,7 @@ from appliance.supervisor.api.guard import AllowedHosts, interface_addresses, no
 from appliance.supervisor.app_context import AppContext
 from appliance.supervisor.auth import service
 from appliance.supervisor.auth.backoff import GLOBAL_PER_MINUTE, LoginLimits
-from appliance.supervisor.server import ServerOptions
+from appliance.supervisor.server import HEADER_TIMEOUT_S, KEEP_ALIVE_S, ServerOptions
 from appliance.system import setup_code
 from tests.supervisor.conftest import API, PASSWORD, TEST_OPTIONS, setup_body
 from tests.supervisor.live_server import port, serving
@@ -279,3 +279,52 @@ def test_security_headers_on_every_answer(ctx: AppContext, tmp_path: Path, monke
             _assert_security_headers(answer)
         assert "style-src 'self';" in answers[0].headers["content-security-policy"] + ";"
         assert "'unsafe-inline'" not in answers[0].headers["content-security-policy"]
+
+
+# ---------------------------------------------------------------------------------- idle and half-sent requests
+def _closed_within(sock: socket.socket, deadline: float) -> float | None:
+    """When the server closed `sock` (monotonic time), or None if it was still open at `deadline`."""
+    sock.settimeout(max(0.01, deadline - time.monotonic()))
+    try:
+        while sock.recv(4096):
+            pass
+    except (socket.timeout, TimeoutError):
+        return None
+    except ConnectionResetError:
+        pass
+    return time.monotonic()
+
+
+def test_idle_and_half_sent_connections_are_closed_and_the_server_stays_reachable(
+        app, capfd: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture) -> None:
+    with serving(app) as server:
+        assert (server.config.timeout_keep_alive, server.config.limit_concurrency) == (KEEP_ALIVE_S, 1000)
+        address = ("127.0.0.1", port(server))
+        idle = []
+        opened = time.monotonic()
+        for n in range(300):
+            sock = socket.create_connection(address, timeout=5)
+            if n % 3 == 1:
+                sock.sendall(b"GET /api/v1/auth/me HTTP/1.1\r\nHost: 127.0.0.1\r\n")  # never finished
+            elif n % 3 == 2:
+                sock.sendall(b"GE")
+            idle.append(sock)
+        answer = httpx.get(f"http://127.0.0.1:{port(server)}{API}/auth/me", timeout=5)
+        assert answer.status_code == 200, answer.text  # reachable with 300 idle sockets open
+
+        closed = [_closed_within(s, opened + HEADER_TIMEOUT_S + 3) for s in idle]
+        assert None not in closed, f"{closed.count(None)} of 300 sockets still open"
+        assert min(closed) - opened >= HEADER_TIMEOUT_S - 1  # not before the deadline
+        for sock in idle:
+            sock.close()
+
+        kept = socket.create_connection(address, timeout=5)
+        kept.sendall(b"GET /api/v1/auth/me HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        assert kept.recv(4096).startswith(b"HTTP/1.1 200")
+        started = time.monotonic()
+        end = _closed_within(kept, started + KEEP_ALIVE_S + 3)
+        assert end is not None and KEEP_ALIVE_S - 1 <= end - started  # the idle keep-alive goes after 5 s
+        kept.close()
+        assert httpx.get(f"http://127.0.0.1:{port(server)}{API}/auth/me", timeout=5).status_code == 200
+    logged = capfd.readouterr().err + caplog.text
+    assert "Traceback" not in logged and "ERROR" not in logged, logged[-3000:]
