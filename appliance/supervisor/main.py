@@ -12,7 +12,8 @@ from appliance.supervisor.app_context import AppContext
 from appliance.supervisor.core import SupervisorCore
 from appliance.supervisor.recorder import StorageRecorder
 from appliance.supervisor.runtime import SupervisorRuntime
-from appliance.supervisor.server import ApplianceServer, Listener, ServerOptions, config, tcp_listener
+from appliance.supervisor.server import (ApplianceServer, Listener, ServerOptions, config, inherited_listeners,
+                                         tcp_listener)
 from appliance.supervisor.settings import SiteSettings
 from appliance.supervisor.storage import Storage
 from appliance.system import setup_code
@@ -46,7 +47,7 @@ def serve(ctx: AppContext, host: str, port: int, options: WebOptions = WebOption
     if code is not None:
         print(f"evse: no admin password yet. First-run setup code: {setup_code.shown(code)} (needed when the password "
               f"is set from another computer; also in {ctx.data_dir / setup_code.FILE_NAME})", flush=True)
-    listeners = [Listener(tcp_listener(host, port))]
+    listeners = [*inherited_listeners(), Listener(tcp_listener(host, port))]
     try:
         ApplianceServer(config(app, server_options), listeners).run()
     finally:

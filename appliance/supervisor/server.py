@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import socket
 import ssl
 import sys
@@ -83,6 +84,31 @@ def config(app: ASGIApp, options: ServerOptions = ServerOptions()) -> uvicorn.Co
                           proxy_headers=trusted is not None, forwarded_allow_ips=trusted or "",
                           timeout_keep_alive=KEEP_ALIVE_S, limit_concurrency=LIMIT_CONCURRENCY,
                           server_header=False)
+
+
+SD_LISTEN_FDS_START = 3
+TLS_NAMES = ("https",)  # FileDescriptorName= of the sockets that speak TLS (evse-https.socket)
+
+
+def inherited_listeners(environ: dict[str, str] | None = None) -> list[Listener]:
+    """Listening sockets handed over by systemd (LISTEN_FDS, LISTEN_FDNAMES; sd_listen_fds(3)):
+    port 80 and 443 bound by systemd, so the supervisor needs no privilege and sees every
+    client's real address. The variables are removed so no child inherits them."""
+    env = os.environ if environ is None else environ
+    if env.get("LISTEN_PID") != str(os.getpid()) or not env.get("LISTEN_FDS", "").isdigit():
+        return []
+    count = int(env["LISTEN_FDS"])
+    names = env.get("LISTEN_FDNAMES", "").split(":")
+    for key in ("LISTEN_PID", "LISTEN_FDS", "LISTEN_FDNAMES"):
+        env.pop(key, None)
+    listeners = []
+    for n in range(count):
+        fd = SD_LISTEN_FDS_START + n
+        os.set_inheritable(fd, False)
+        sock = socket.socket(fileno=fd)
+        sock.setblocking(False)
+        listeners.append(Listener(sock, tls=n < len(names) and names[n] in TLS_NAMES))
+    return listeners
 
 
 def tcp_listener(host: str, port: int) -> socket.socket:
