@@ -4,6 +4,7 @@ code, the login limits and the security headers, through the real app."""
 from __future__ import annotations
 
 import asyncio
+import re
 import socket
 import threading
 import time
@@ -328,3 +329,20 @@ def test_idle_and_half_sent_connections_are_closed_and_the_server_stays_reachabl
         assert httpx.get(f"http://127.0.0.1:{port(server)}{API}/auth/me", timeout=5).status_code == 200
     logged = capfd.readouterr().err + caplog.text
     assert "Traceback" not in logged and "ERROR" not in logged, logged[-3000:]
+
+
+# ---------------------------------------------------------------------------------- /docs offline
+def test_docs_use_only_same_origin_assets_and_they_are_served(client: TestClient) -> None:
+    page = client.get("/docs")
+    assert page.status_code == 200 and "text/html" in page.headers["content-type"]
+    referenced = re.findall(r'(?:src|href)="([^"]+)"', page.text)
+    assert len(referenced) >= 4 and "<script>" not in page.text  # no inline script for the CSP to allow
+    for url in referenced:
+        assert url.startswith("/") and not url.startswith("//"), url
+        assert client.get(url).status_code == 200, url
+    assert "http" not in page.text.replace('"', " ").split("<body>")[1]
+    bundle = client.get("/docs/assets/swagger-ui-bundle.js")
+    assert len(bundle.content) > 500_000 and "javascript" in bundle.headers["content-type"]
+    assert '"/openapi.json"' in client.get("/docs/init.js").text
+    assert "'unsafe-inline'" in page.headers["content-security-policy"].split("style-src")[1]
+    assert "script-src 'self';" in page.headers["content-security-policy"]

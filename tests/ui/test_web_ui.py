@@ -418,3 +418,21 @@ def test_external_limit_shows_on_the_supply_line(ui: UI) -> None:
     assert cleared.status == 204
     expect(banner).to_be_hidden()
     expect(page.locator(".line-phase .num").first).to_have_text(re.compile(r" / 32 A$"))
+
+
+def test_api_docs_render_offline_under_the_csp(ui: UI, browser) -> None:  # noqa: ANN001
+    """/docs in a browser that may reach nothing but the appliance: Swagger UI from its own files."""
+    context = browser.new_context()
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    outside: list[str] = []
+    page.route(re.compile(r"^https?://(?!127\.0\.0\.1[:/]).*"), lambda route: (outside.append(route.request.url),
+                                                                               route.abort()))
+    try:
+        page.goto(f"{ui.base}/docs")
+        expect(page.locator(".swagger-ui .info .title")).to_contain_text("EVSE appliance", timeout=20_000)
+        expect(page.locator(".opblock").first).to_be_visible()
+    finally:
+        context.close()
+    assert outside == [] and errors == [], (outside, errors)

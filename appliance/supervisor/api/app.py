@@ -14,7 +14,7 @@ from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp
 
-from appliance.supervisor.api import errors, persist
+from appliance.supervisor.api import docs, errors, persist
 from appliance.supervisor.api.guard import AllowedHosts, HostGuard
 from appliance.supervisor.api.headers import SecurityHeaders
 from appliance.supervisor.api.hub import Hub
@@ -71,7 +71,7 @@ def create_app(ctx: AppContext, web_dir: Path = WEB_DIR, options: WebOptions = W
             await price_provider.stop()
             await feed.stop()
 
-    app = ApplianceAPI(title="EVSE appliance", version=ctx.version, lifespan=lifespan, docs_url="/docs",
+    app = ApplianceAPI(title="EVSE appliance", version=ctx.version, lifespan=lifespan, docs_url=None,
                   openapi_url="/openapi.json", redoc_url=None, default_response_class=errors.SafeJSONResponse,
                   description="Two 22 kW AC charging stations on one line: live state, modes, history, settings.")
     app.state.ctx = ctx
@@ -92,6 +92,7 @@ def create_app(ctx: AppContext, web_dir: Path = WEB_DIR, options: WebOptions = W
         setup_code.ensure_code(ctx.data_dir)
     for module in ROUTERS:
         app.include_router(module.router, prefix=API_PREFIX)
+    docs.install(app)
     if web_dir.is_dir():
         app.mount("/", StaticFiles(directory=web_dir, html=True), name="web")
     else:
