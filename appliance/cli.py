@@ -60,6 +60,11 @@ def _web_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--allowed-host", action="append", default=[], metavar="NAME",
                         help="also answer to this host name or address (repeatable; also $EVSE_ALLOWED_HOSTS, "
                              "space- or comma-separated); its own names and addresses are always allowed")
+    parser.add_argument("--https-port", type=int, metavar="PORT",
+                        help="also serve HTTPS here, with this charger's own certificate (default: off)")
+    parser.add_argument("--http", choices=("lan", "local"), default=os.environ.get("EVSE_HTTP") or "lan",
+                        help="with HTTPS on: plain HTTP for the LAN too (lan), or only for this machine (local; "
+                             "browsers on the LAN are sent to HTTPS); also $EVSE_HTTP")
     parser.add_argument("--forwarded-allow-ips", metavar="ADDRESSES",
                         help="trust X-Forwarded-For/-Proto from these proxy addresses (comma-separated); "
                              "default: from nobody")
@@ -69,7 +74,7 @@ def _web_options(args: argparse.Namespace) -> WebOptions:
     from appliance.supervisor.api.app import WebOptions
 
     extra = os.environ.get("EVSE_ALLOWED_HOSTS", "").replace(",", " ").split()
-    return WebOptions(allowed_hosts=tuple(extra + list(args.allowed_host)))
+    return WebOptions(allowed_hosts=tuple(extra + list(args.allowed_host)), http=args.http)
 
 
 def _server_options(args: argparse.Namespace) -> ServerOptions:
@@ -99,7 +104,7 @@ def _supervisor(args: argparse.Namespace) -> int:
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     serve(build(paths.pilot_socket(args.socket), paths.data_dir(args.data_dir)), args.host, args.port,
-          _web_options(args), _server_options(args))
+          _web_options(args), _server_options(args), args.https_port)
     return 0
 
 
@@ -159,7 +164,7 @@ def _demo(args: argparse.Namespace) -> int:
           f"(data in {data_dir})", flush=True)
     try:
         serve(build(socket_path, data_dir, simulated=True, settings=site_settings(scenario), prices=prices),
-              args.host, args.port, _web_options(args), _server_options(args))
+              args.host, args.port, _web_options(args), _server_options(args), args.https_port)
     finally:
         pilot.terminate()
         pilot.wait(timeout=10)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import socket
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from appliance import __version__, paths
@@ -16,7 +18,7 @@ from appliance.supervisor.server import (ApplianceServer, Listener, ServerOption
                                          tcp_listener)
 from appliance.supervisor.settings import SiteSettings
 from appliance.supervisor.storage import Storage
-from appliance.system import setup_code
+from appliance.system import setup_code, tls
 from appliance.system.update import installed_manager
 
 log = logging.getLogger(__name__)
@@ -40,15 +42,27 @@ def build(socket_path: Path, data_dir: Path, simulated: bool = False,
 
 
 def serve(ctx: AppContext, host: str, port: int, options: WebOptions = WebOptions(),
-          server_options: ServerOptions = ServerOptions()) -> None:
-    """Run the web app until SIGINT/SIGTERM; the app's lifespan runs the pilot link and the cycle."""
+          server_options: ServerOptions = ServerOptions(), https_port: int | None = None) -> None:
+    """Run the web app until SIGINT/SIGTERM; the app's lifespan runs the pilot link and the cycle.
+    Ports handed over by systemd come first; HTTPS is on when one of them or `https_port` is TLS."""
+    listeners = [*inherited_listeners(), Listener(tcp_listener(host, port))]
+    if https_port is not None:
+        listeners.append(Listener(tcp_listener(host, https_port), tls=True))
+    tls_listeners = [item for item in listeners if item.tls]
+    context = None
+    if tls_listeners:
+        certificate = tls.ensure_certificate(ctx.data_dir, socket.gethostname())
+        context = tls.server_context(certificate)
+        options = replace(options, tls_fingerprint=certificate.fingerprint,
+                          https_port=tls_listeners[0].sock.getsockname()[1])
+        print(f"evse: HTTPS with this charger's own certificate, SHA-256 fingerprint {certificate.fingerprint}",
+              flush=True)
     app = create_app(ctx, options=options)
     code = setup_code.read_code(ctx.data_dir)
     if code is not None:
         print(f"evse: no admin password yet. First-run setup code: {setup_code.shown(code)} (needed when the password "
               f"is set from another computer; also in {ctx.data_dir / setup_code.FILE_NAME})", flush=True)
-    listeners = [*inherited_listeners(), Listener(tcp_listener(host, port))]
     try:
-        ApplianceServer(config(app, server_options), listeners).run()
+        ApplianceServer(config(app, server_options), listeners, context).run()
     finally:
         ctx.storage.close()

@@ -35,7 +35,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from appliance.pilot.config import PilotConfig, load_pilot_config
-from appliance.system import setup_code
+from appliance.system import setup_code, tls
 from appliance.system.files import replace_line, set_hostname, write_private
 from appliance.system.passwords import hash_password
 from appliance.tomlfile import parse_model
@@ -217,6 +217,13 @@ def run_firstboot(path: Path, root: Path = Path("/"), data_dir: Path = Path("/va
         print(f"evse firstboot: first-run setup code {code} (also in {report.name} on the boot partition)",
               flush=True)
     if lines:
+        hostname = (root / "etc/hostname").read_text(encoding="utf-8").strip() if (root / "etc/hostname").exists() \
+            else socket.gethostname()
+        certificate = tls.ensure_certificate(data_dir, hostname or "evse", owner)
+        lines += [f"HTTPS (https://{hostname or 'evse'}.local): the charger's own certificate, SHA-256 fingerprint",
+                  f"  {certificate.fingerprint}",
+                  "  Your browser warns the first time: accept only if it shows this same fingerprint."]
+        print(f"evse firstboot: HTTPS certificate SHA-256 {certificate.fingerprint}", flush=True)
         report.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return 0
 

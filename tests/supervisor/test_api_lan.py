@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import re
 import socket
+import ssl
 import threading
 import time
 from pathlib import Path
@@ -21,7 +22,7 @@ from appliance.supervisor.app_context import AppContext
 from appliance.supervisor.auth import service
 from appliance.supervisor.auth.backoff import GLOBAL_PER_MINUTE, LoginLimits
 from appliance.supervisor.server import HEADER_TIMEOUT_S, KEEP_ALIVE_S, ServerOptions
-from appliance.system import setup_code
+from appliance.system import setup_code, tls
 from tests.supervisor.conftest import API, PASSWORD, TEST_OPTIONS, setup_body
 from tests.supervisor.live_server import port, serving
 
@@ -346,3 +347,42 @@ def test_docs_use_only_same_origin_assets_and_they_are_served(client: TestClient
     assert '"/openapi.json"' in client.get("/docs/init.js").text
     assert "'unsafe-inline'" in page.headers["content-security-policy"].split("style-src")[1]
     assert "script-src 'self';" in page.headers["content-security-policy"]
+
+
+# ---------------------------------------------------------------------------------- HTTPS
+def test_https_with_the_devices_own_certificate(ctx: AppContext, tmp_path: Path) -> None:
+    certificate = tls.ensure_certificate(ctx.data_dir, "evse")
+    assert (ctx.data_dir / tls.KEY_NAME).stat().st_mode & 0o777 == 0o600
+    assert tls.ensure_certificate(ctx.data_dir, "evse") == certificate  # made once, kept
+    options = WebOptions(tls_fingerprint=certificate.fingerprint, https_port=0)
+    app = create_app(ctx, web_dir=tmp_path / "none", options=options)
+    app.state.auth.setup(PASSWORD)
+    verify = ssl.create_default_context(cafile=str(certificate.cert))
+    with serving(app, tls=tls.server_context(certificate)) as server, httpx.Client(verify=verify) as http:
+        base = f"https://127.0.0.1:{port(server, 1)}"
+        login = http.post(f"{base}{API}/auth/login", json={"password": PASSWORD})
+        assert login.status_code == 200 and "secure" in login.headers["set-cookie"].lower()
+        system = http.get(f"{base}{API}/system").json()
+        assert http.get(f"https://localhost:{port(server, 1)}{API}/auth/me").status_code == 200  # its SAN
+        with socket.create_connection(("127.0.0.1", port(server, 1))) as raw, \
+                verify.wrap_socket(raw, server_hostname="127.0.0.1") as wrapped:
+            served = wrapped.getpeercert(binary_form=True)
+        plain = httpx.post(f"http://127.0.0.1:{port(server)}{API}/auth/login", json={"password": PASSWORD})
+        assert plain.status_code == 200 and "secure" not in plain.headers["set-cookie"].lower()
+    assert system["tls_fingerprint"] == certificate.fingerprint == tls.fingerprint(served)
+    assert re.fullmatch(r"([0-9A-F]{2}:){31}[0-9A-F]{2}", certificate.fingerprint)
+
+
+def test_plain_http_only_for_this_machine_when_asked(ctx: AppContext, tmp_path: Path) -> None:
+    options = WebOptions(allowed_hosts=("testserver", "evse.local"), https_port=443, http="local",
+                         tls_fingerprint="AB")
+    app = create_app(ctx, web_dir=tmp_path / "none", options=options)
+    with TestClient(app, client=("192.0.2.5", 1), follow_redirects=False) as lan:
+        moved = lan.get(f"{API}/status?x=1", headers={"Host": "evse.local"})
+        assert moved.status_code == 308 and moved.headers["location"] == f"https://evse.local{API}/status?x=1"
+        refused = lan.post(f"{API}/auth/login", json={"password": PASSWORD})
+        assert refused.status_code == 403 and "use HTTPS" in refused.json()["detail"]
+    with TestClient(app, client=("127.0.0.1", 1)) as local:
+        assert local.get(f"{API}/auth/me").status_code == 200
+    with TestClient(app, base_url="https://testserver", client=("192.0.2.5", 1)) as over_tls:
+        assert over_tls.get(f"{API}/auth/me").status_code == 200

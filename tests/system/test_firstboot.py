@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from appliance.system.firstboot import FirstBootError, apply_firstboot, parse_firstboot, run_firstboot
-from appliance.system import setup_code
+from appliance.system import setup_code, tls
 from appliance.system.passwords import verify_password
 
 GOOD = """\
@@ -154,6 +154,9 @@ def test_a_fresh_charger_gets_a_setup_code_on_the_card_and_in_its_data(system: P
     assert code is not None and (data / setup_code.FILE_NAME).stat().st_mode & 0o777 == 0o600
     assert setup_code.shown(code) in (boot / "evse-firstboot.txt").read_text()
     assert setup_code.shown(code) in capsys.readouterr().out  # the console
+    fingerprint = tls.ensure_certificate(data, "evse").fingerprint  # made by the first boot, kept
+    assert fingerprint in (boot / "evse-firstboot.txt").read_text()
+    assert (data / tls.KEY_NAME).stat().st_mode & 0o777 == 0o600
     assert run_firstboot(boot / "evse.toml", system, data, user="no-such-user", live=False) == 0
     assert setup_code.read_code(data) == code  # the next boot shows the same code
 

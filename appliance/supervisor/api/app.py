@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
@@ -15,7 +16,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp
 
 from appliance.supervisor.api import docs, errors, persist
-from appliance.supervisor.api.guard import AllowedHosts, HostGuard
+from appliance.supervisor.api.guard import AllowedHosts, HostGuard, PlainHttpGuard
 from appliance.supervisor.api.headers import SecurityHeaders
 from appliance.supervisor.api.hub import Hub
 from appliance.supervisor.api.live import LiveFeed
@@ -37,6 +38,9 @@ class WebOptions:
     """How the app meets the network (set by `evse supervisor`/`evse sim` from their flags)."""
 
     allowed_hosts: tuple[str, ...] = ()  # names beyond the machine's own (--allowed-host)
+    tls_fingerprint: str | None = None  # SHA-256 of the certificate when HTTPS is served
+    https_port: int | None = None
+    http: Literal["lan", "local"] = "lan"  # with HTTPS on, "local": plain HTTP for this machine only
 
 
 class ApplianceAPI(FastAPI):
@@ -77,7 +81,8 @@ def create_app(ctx: AppContext, web_dir: Path = WEB_DIR, options: WebOptions = W
     app.state.ctx = ctx
     app.state.options = options
     app.state.allowed_hosts = AllowedHosts(options.allowed_hosts)
-    app.outer = [lambda inner: HostGuard(inner, app.state.allowed_hosts), SecurityHeaders]  # the outermost last
+    app.outer = [lambda inner: PlainHttpGuard(inner, options.https_port) if options.http == "local" else inner,
+                 lambda inner: HostGuard(inner, app.state.allowed_hosts), SecurityHeaders]  # the outermost last
     app.state.auth = AuthService(ctx.storage.auth, ctx.clock)
     app.state.login_limits = LoginLimits(time.monotonic)
     app.state.hashing = OneAtATime()

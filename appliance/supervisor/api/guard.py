@@ -183,3 +183,41 @@ class HostGuard:
         else:
             await receive()
             await send({"type": "websocket.close", "code": 1008, "reason": "wrong Host"})
+
+
+class PlainHttpGuard:
+    """With HTTPS on and `--http local`: plain HTTP only from this machine. A browser on the LAN
+    is sent to the same page over HTTPS (308); any other plain request from the LAN is a 403."""
+
+    def __init__(self, app: ASGIApp, https_port: int | None) -> None:
+        self.app = app
+        self.https_port = https_port
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        client = scope.get("client") or ("", 0)
+        if scope["type"] not in ("http", "websocket") or scope.get("scheme") in ("https", "wss") \
+                or is_loopback(client[0]) or self.https_port is None:
+            await self.app(scope, receive, send)
+            return
+        host = normalize_host(dict(scope["headers"]).get(b"host", b"").decode("latin-1")) or "localhost"
+        shown = f"[{host}]" if ":" in host else host
+        port = "" if self.https_port == 443 else f":{self.https_port}"
+        query = scope.get("query_string", b"").decode("latin-1")
+        location = f"https://{shown}{port}{scope['path']}" + (f"?{query}" if query else "")
+        if scope["type"] == "http" and scope["method"] in ("GET", "HEAD"):
+            response = SafeJSONResponse({"detail": f"use HTTPS: {location}"}, status_code=308,
+                                        headers={"Location": location})
+        else:
+            response = SafeJSONResponse({"detail": f"plain HTTP is for this machine only; use HTTPS: {location}"},
+                                        status_code=403)
+        if scope["type"] == "websocket":
+            await receive()
+        await response(scope, receive, send)
+
+
+def is_loopback(address: str) -> bool:
+    """The peer is this machine (the Host check keeps a rebinding page out of this case)."""
+    try:
+        return ipaddress.ip_address(address).is_loopback
+    except ValueError:
+        return False

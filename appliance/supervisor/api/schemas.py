@@ -218,3 +218,5 @@ class SystemInfo(BaseModel):
     pilot_problem: str | None = Field(default=None, description="why a reachable pilot process is not used "
                                                                 "(e.g. it speaks another protocol version)")
     updates_available: bool
+    tls_fingerprint: str | None = Field(default=None, description="SHA-256 of the HTTPS certificate (null: no "
+                                                                   "HTTPS); compare it with what the browser shows")

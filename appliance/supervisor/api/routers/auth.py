@@ -6,7 +6,6 @@ made with it must echo the session's CSRF token in the X-CSRF-Token header.
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import math
 
@@ -14,6 +13,7 @@ from fastapi import APIRouter, HTTPException, Request, Response
 from appliance.supervisor.api.deps import (CSRF_HEADER, SESSION_COOKIE, Admin, Auth, Caller, Ctx, Hashing,
                                            Limits, audit, authorize)
 from appliance.supervisor.api.errors import user_input
+from appliance.supervisor.api.guard import is_loopback
 from appliance.supervisor.api.schemas import LoginResult, Me, Password, PasswordChange, Setup
 from appliance.supervisor.auth.service import ADMIN, SESSION_TTL_S, AuthService, PasswordAlreadySet, Principal
 from appliance.system import setup_code
@@ -30,11 +30,7 @@ def _client(request: Request) -> str:
 
 
 def _loopback(request: Request) -> bool:
-    """The peer is this machine (the Host check keeps a rebinding page out of this case)."""
-    try:
-        return ipaddress.ip_address(_client(request)).is_loopback
-    except ValueError:
-        return False
+    return is_loopback(_client(request))
 
 
 def _open_session(auth: AuthService, request: Request, response: Response) -> LoginResult:
