@@ -286,6 +286,7 @@ def test_settings_and_system_views(ui: UI) -> None:
     expect(page.locator("[data-key=version]")).to_have_text(system["version"])
     expect(page.locator("[data-key=hat]")).to_have_text("simulated HAT")
     expect(page.locator("[data-key=uptime]")).not_to_have_text("–")
+    expect(page.locator("[data-key=tls]")).to_have_text("HTTPS is off")  # evse sim serves plain HTTP by default
 
 
 def test_price_source_from_a_url(ui: UI) -> None:
