@@ -6,12 +6,18 @@ import argparse
 import asyncio
 import json
 import logging
+import os
 import signal
 import sys
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from appliance import __version__
+
+if TYPE_CHECKING:
+    from appliance.supervisor.api.app import WebOptions
+    from appliance.supervisor.server import ServerOptions
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -34,6 +40,7 @@ def _parser() -> argparse.ArgumentParser:
     sup.add_argument("--data-dir", help="data directory (default: $EVSE_DATA_DIR or a per-user directory)")
     sup.add_argument("--host", default="127.0.0.1")
     sup.add_argument("--port", type=int, default=8080)
+    _web_flags(sup)
 
     sim = sub.add_parser("sim", help="run on the simulated HAT: a scenario, or the real-time demo")
     sim.add_argument("--scenario", type=Path, help="scenario file (TOML); default: the built-in demo in real time")
@@ -45,7 +52,35 @@ def _parser() -> argparse.ArgumentParser:
     sim.add_argument("--host", default="127.0.0.1")
     sim.add_argument("--port", type=int, default=8080)
     sim.add_argument("--data-dir", help="data directory (default: $EVSE_DATA_DIR or a per-user directory)")
+    _web_flags(sim)
     return parser
+
+
+def _web_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--allowed-host", action="append", default=[], metavar="NAME",
+                        help="also answer to this host name or address (repeatable; also $EVSE_ALLOWED_HOSTS, "
+                             "space- or comma-separated); its own names and addresses are always allowed")
+    parser.add_argument("--https-port", type=int, metavar="PORT",
+                        help="also serve HTTPS here, with this charger's own certificate (default: off)")
+    parser.add_argument("--http", choices=("lan", "local"), default=os.environ.get("EVSE_HTTP") or "lan",
+                        help="with HTTPS on: plain HTTP for the LAN too (lan), or only for this machine (local; "
+                             "browsers on the LAN are sent to HTTPS); also $EVSE_HTTP")
+    parser.add_argument("--forwarded-allow-ips", metavar="ADDRESSES",
+                        help="trust X-Forwarded-For/-Proto from these proxy addresses (comma-separated); "
+                             "default: from nobody")
+
+
+def _web_options(args: argparse.Namespace) -> WebOptions:
+    from appliance.supervisor.api.app import WebOptions
+
+    extra = os.environ.get("EVSE_ALLOWED_HOSTS", "").replace(",", " ").split()
+    return WebOptions(allowed_hosts=tuple(extra + list(args.allowed_host)), http=args.http)
+
+
+def _server_options(args: argparse.Namespace) -> ServerOptions:
+    from appliance.supervisor.server import ServerOptions
+
+    return ServerOptions(forwarded_allow_ips=args.forwarded_allow_ips)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -68,7 +103,8 @@ def _supervisor(args: argparse.Namespace) -> int:
     from appliance.supervisor.main import build, serve
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    serve(build(paths.pilot_socket(args.socket), paths.data_dir(args.data_dir)), args.host, args.port)
+    serve(build(paths.pilot_socket(args.socket), paths.data_dir(args.data_dir)), args.host, args.port,
+          _web_options(args), _server_options(args), args.https_port)
     return 0
 
 
@@ -128,7 +164,7 @@ def _demo(args: argparse.Namespace) -> int:
           f"(data in {data_dir})", flush=True)
     try:
         serve(build(socket_path, data_dir, simulated=True, settings=site_settings(scenario), prices=prices),
-              args.host, args.port)
+              args.host, args.port, _web_options(args), _server_options(args), args.https_port)
     finally:
         pilot.terminate()
         pilot.wait(timeout=10)

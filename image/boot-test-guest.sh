@@ -21,7 +21,7 @@ done
 say "API answered $(cut -d' ' -f1 /proc/uptime) s after boot"
 for u in evse-growdata.service var-lib-evse.mount evse-firstboot.service evse-pigpiod-firewall.service \
          pigpiod.service evse-pilot.service \
-         evse-supervisor.service evse-http.socket evse-update.path avahi-daemon.service; do
+         evse-supervisor.service evse-http.socket evse-https.socket evse-update.path avahi-daemon.service; do
     say "unit $u: $(systemctl show -p ActiveState -p SubState -p Result --value "$u" | tr '\n' ' ')"
 done
 say "GET http://127.0.0.1:8080/api/v1/auth/me -> ${answer:-no answer}"

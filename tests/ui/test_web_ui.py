@@ -286,6 +286,7 @@ def test_settings_and_system_views(ui: UI) -> None:
     expect(page.locator("[data-key=version]")).to_have_text(system["version"])
     expect(page.locator("[data-key=hat]")).to_have_text("simulated HAT")
     expect(page.locator("[data-key=uptime]")).not_to_have_text("–")
+    expect(page.locator("[data-key=tls]")).to_have_text("HTTPS is off")  # evse sim serves plain HTTP by default
 
 
 def test_price_source_from_a_url(ui: UI) -> None:
@@ -418,3 +419,21 @@ def test_external_limit_shows_on_the_supply_line(ui: UI) -> None:
     assert cleared.status == 204
     expect(banner).to_be_hidden()
     expect(page.locator(".line-phase .num").first).to_have_text(re.compile(r" / 32 A$"))
+
+
+def test_api_docs_render_offline_under_the_csp(ui: UI, browser) -> None:  # noqa: ANN001
+    """/docs in a browser that may reach nothing but the appliance: Swagger UI from its own files."""
+    context = browser.new_context()
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    outside: list[str] = []
+    page.route(re.compile(r"^https?://(?!127\.0\.0\.1[:/]).*"), lambda route: (outside.append(route.request.url),
+                                                                               route.abort()))
+    try:
+        page.goto(f"{ui.base}/docs")
+        expect(page.locator(".swagger-ui .info .title")).to_contain_text("EVSE appliance", timeout=20_000)
+        expect(page.locator(".opblock").first).to_be_visible()
+    finally:
+        context.close()
+    assert outside == [] and errors == [], (outside, errors)

@@ -23,7 +23,9 @@ export function renderSystem(root) {
     row("Pilot process", "pilot"),
     row("Pilot reconnects", "reconnects"),
     row("Live updates", "live"),
+    row("HTTPS certificate (SHA-256)", "tls"),
   );
+  values.tls.classList.add("mono", "fingerprint");
 
   let system = null;
   let fetchedAt = 0;
@@ -38,6 +40,8 @@ export function renderSystem(root) {
     setText(values.pilot, connected ? "connected" : system.pilot_problem || "not connected");
     setText(values.reconnects, system.pilot_reconnects ?? "–");
     setText(values.live, store.live);
+    // Compare with the fingerprint the browser shows for this charger's self-signed certificate.
+    setText(values.tls, system.tls_fingerprint || "HTTPS is off");
   }
 
   async function load() {

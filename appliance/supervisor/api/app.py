@@ -4,30 +4,59 @@ and the web UI at / once it is built."""
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.types import ASGIApp
 
-from appliance.supervisor.api import errors, persist
+from appliance.supervisor.api import docs, errors, persist
+from appliance.supervisor.api.guard import AllowedHosts, HostGuard, PlainHttpGuard
+from appliance.supervisor.api.headers import SecurityHeaders
 from appliance.supervisor.api.hub import Hub
 from appliance.supervisor.api.live import LiveFeed
 from appliance.supervisor.api.routers import (auth, history, journal, meter, prices, sessions, site, site_limit,
                                               stations, status, system, tokens, ws)
 from appliance.supervisor.app_context import AppContext
-from appliance.supervisor.auth.backoff import LoginBackoff
+from appliance.supervisor.auth.backoff import LoginLimits, OneAtATime
 from appliance.supervisor.auth.service import AuthService
 from appliance.supervisor.price_provider import PriceProvider
+from appliance.system import setup_code
 
 API_PREFIX = "/api/v1"
 WEB_DIR = Path(__file__).resolve().parents[1] / "web"
 ROUTERS = (status, stations, sessions, history, journal, site, site_limit, prices, meter, system, auth, tokens, ws)
 
 
-def create_app(ctx: AppContext, web_dir: Path = WEB_DIR) -> FastAPI:
+@dataclass(frozen=True)
+class WebOptions:
+    """How the app meets the network (set by `evse supervisor`/`evse sim` from their flags)."""
+
+    allowed_hosts: tuple[str, ...] = ()  # names beyond the machine's own (--allowed-host)
+    tls_fingerprint: str | None = None  # SHA-256 of the certificate when HTTPS is served
+    https_port: int | None = None
+    http: Literal["lan", "local"] = "lan"  # with HTTPS on, "local": plain HTTP for this machine only
+
+
+class ApplianceAPI(FastAPI):
+    """FastAPI with guards wrapped around everything, Starlette's error middleware included, so
+    that even its 500 answers pass through them."""
+
+    outer: list[Callable[[ASGIApp], ASGIApp]]
+
+    def build_middleware_stack(self) -> ASGIApp:
+        stack = super().build_middleware_stack()
+        for wrap in self.outer:
+            stack = wrap(stack)
+        return stack
+
+
+def create_app(ctx: AppContext, web_dir: Path = WEB_DIR, options: WebOptions = WebOptions()) -> FastAPI:
     feed = LiveFeed(ctx, Hub())
     price_provider = PriceProvider(ctx)
 
@@ -46,19 +75,29 @@ def create_app(ctx: AppContext, web_dir: Path = WEB_DIR) -> FastAPI:
             await price_provider.stop()
             await feed.stop()
 
-    app = FastAPI(title="EVSE appliance", version=ctx.version, lifespan=lifespan, docs_url="/docs",
+    app = ApplianceAPI(title="EVSE appliance", version=ctx.version, lifespan=lifespan, docs_url=None,
                   openapi_url="/openapi.json", redoc_url=None, default_response_class=errors.SafeJSONResponse,
                   description="Two 22 kW AC charging stations on one line: live state, modes, history, settings.")
     app.state.ctx = ctx
+    app.state.options = options
+    app.state.allowed_hosts = AllowedHosts(options.allowed_hosts)
+    app.outer = [lambda inner: PlainHttpGuard(inner, options.https_port) if options.http == "local" else inner,
+                 lambda inner: HostGuard(inner, app.state.allowed_hosts), SecurityHeaders]  # the outermost last
     app.state.auth = AuthService(ctx.storage.auth, ctx.clock)
-    app.state.backoff = LoginBackoff(time.monotonic)
+    app.state.login_limits = LoginLimits(time.monotonic)
+    app.state.hashing = OneAtATime()
     app.state.hub = feed.hub
     app.state.live = feed
     app.state.price_provider = price_provider
     errors.install(app, unlimited=frozenset({f"{API_PREFIX}{system.router.prefix}{system.UPLOAD_PATH}"}))
     persist.restore(ctx)
+    if app.state.auth.password_set():
+        setup_code.discard_code(ctx.data_dir)
+    else:
+        setup_code.ensure_code(ctx.data_dir)
     for module in ROUTERS:
         app.include_router(module.router, prefix=API_PREFIX)
+    docs.install(app)
     if web_dir.is_dir():
         app.mount("/", StaticFiles(directory=web_dir, html=True), name="web")
     else:

@@ -17,7 +17,7 @@ from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBea
 
 from appliance.supervisor.api.live import LiveFeed
 from appliance.supervisor.app_context import AppContext
-from appliance.supervisor.auth.backoff import LoginBackoff
+from appliance.supervisor.auth.backoff import LoginLimits, OneAtATime
 from appliance.supervisor.auth.service import ANONYMOUS, AuthService, Principal
 from appliance.supervisor.auth.tokens import Scope, allows
 from appliance.supervisor.price_provider import PriceProvider
@@ -43,8 +43,12 @@ def live_feed(request: Request) -> LiveFeed:
     return request.app.state.live
 
 
-def login_backoff(request: Request) -> LoginBackoff:
-    return request.app.state.backoff
+def login_limits(request: Request) -> LoginLimits:
+    return request.app.state.login_limits
+
+
+def hashing(request: Request) -> OneAtATime:
+    return request.app.state.hashing
 
 
 def price_provider(request: Request) -> PriceProvider:
@@ -54,7 +58,8 @@ def price_provider(request: Request) -> PriceProvider:
 Ctx = Annotated[AppContext, Depends(context)]
 Auth = Annotated[AuthService, Depends(auth_service)]
 Live = Annotated[LiveFeed, Depends(live_feed)]
-Backoff = Annotated[LoginBackoff, Depends(login_backoff)]
+Limits = Annotated[LoginLimits, Depends(login_limits)]
+Hashing = Annotated[OneAtATime, Depends(hashing)]
 Provider = Annotated[PriceProvider, Depends(price_provider)]
 
 

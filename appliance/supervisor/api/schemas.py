@@ -162,6 +162,11 @@ class Password(BaseModel):
     password: str = Field(min_length=1, max_length=PASSWORD_MAX)
 
 
+class Setup(Password):
+    setup_code: str | None = Field(default=None, max_length=32,
+                                   description="the one-time code shown at start-up; needed from the network")
+
+
 class PasswordChange(BaseModel):
     model_config = STRICT
     current: str = Field(min_length=1, max_length=PASSWORD_MAX)
@@ -181,6 +186,7 @@ class Me(BaseModel):
     csrf_token: str | None = None
     password_set: bool
     read_only_without_login: bool
+    setup_code_required: bool = Field(default=False, description="first-run setup from here needs the setup code")
 
 
 class TokenCreate(BaseModel):
@@ -212,3 +218,5 @@ class SystemInfo(BaseModel):
     pilot_problem: str | None = Field(default=None, description="why a reachable pilot process is not used "
                                                                 "(e.g. it speaks another protocol version)")
     updates_available: bool
+    tls_fingerprint: str | None = Field(default=None, description="SHA-256 of the HTTPS certificate (null: no "
+                                                                   "HTTPS); compare it with what the browser shows")
