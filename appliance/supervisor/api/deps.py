@@ -15,6 +15,7 @@ from typing import Annotated, Any, Callable, Coroutine
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 
+from appliance.supervisor.api import control
 from appliance.supervisor.api.live import LiveFeed
 from appliance.supervisor.app_context import AppContext
 from appliance.supervisor.auth.backoff import LoginBackoff
@@ -116,5 +117,5 @@ Admin = Annotated[Principal, Depends(require("admin"))]
 
 
 def audit(ctx: AppContext, who: Principal, action: str, target: str | None = None, details: Any = None) -> None:
-    """Every control action leaves a line: who, what, on which station or setting."""
-    ctx.storage.audit.add(ctx.clock(), who.actor, action, target, details)
+    """The audit line of a REST caller's action."""
+    control.audit(ctx, who.actor, action, target, details)
