@@ -21,6 +21,7 @@ from appliance.supervisor.app_context import AppContext
 from appliance.supervisor.auth.backoff import LoginBackoff
 from appliance.supervisor.auth.service import ANONYMOUS, AuthService, Principal
 from appliance.supervisor.auth.tokens import Scope, allows
+from appliance.supervisor.mqtt.bridge import MqttBridge
 from appliance.supervisor.price_provider import PriceProvider
 
 SESSION_COOKIE = "evse_session"
@@ -52,11 +53,16 @@ def price_provider(request: Request) -> PriceProvider:
     return request.app.state.price_provider
 
 
+def mqtt_bridge(request: Request) -> MqttBridge:
+    return request.app.state.mqtt
+
+
 Ctx = Annotated[AppContext, Depends(context)]
 Auth = Annotated[AuthService, Depends(auth_service)]
 Live = Annotated[LiveFeed, Depends(live_feed)]
 Backoff = Annotated[LoginBackoff, Depends(login_backoff)]
 Provider = Annotated[PriceProvider, Depends(price_provider)]
+Mqtt = Annotated[MqttBridge, Depends(mqtt_bridge)]
 
 
 def unauthorized(message: str) -> HTTPException:
