@@ -50,8 +50,10 @@ def site_values(snapshot: dict[str, Any]) -> dict[str, str]:
     values = {f"line_l{i}": _number(amps) for i, amps in zip(PHASES, snapshot["line_a"])}
     values["operating_limit"] = _number(snapshot["operating_limit_a"], 1)
     values["limit"] = json.dumps({
-        "active": limit is not None, "current_a": None if limit is None else limit["cap_a"],
+        "active": limit is not None,
+        "current_a": None if limit is None or limit["current_a"] is None else min(limit["current_a"]),
         "per_phase_a": None if limit is None else limit["current_a"],
+        "cap_a": None if limit is None else limit["cap_a"],
         "power_w": None if limit is None else limit["power_w"],
         "expires_at": None if limit is None else limit["expires_at"],
         "source": None if limit is None else limit["source"]})
