@@ -1,5 +1,5 @@
-"""MQTT fixtures: Debian's mosquitto on a free loopback port, and a client that records what
-the broker delivers."""
+"""MQTT fixtures: Debian's mosquitto on a free loopback port, a client that records what the
+broker delivers, and the supervisor tests' app on a real core and storage."""
 
 from __future__ import annotations
 
@@ -14,6 +14,8 @@ from pathlib import Path
 
 import paho.mqtt.client as paho
 import pytest
+
+from tests.supervisor.conftest import admin, app, bearer, client, core, ctx, storage  # noqa: F401 - the same app
 
 MOSQUITTO = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
 
@@ -137,3 +139,4 @@ def recorder(broker: Broker) -> Iterator[Callable[[], Recorder]]:
     yield make
     for r in made:
         r.close()
+
