@@ -1,8 +1,9 @@
-// System: version, uptime, hardware or simulated HAT, the pilot link, software update.
+// System: version, uptime, hardware or simulated HAT, the pilot link, MQTT, software update.
 
 import * as api from "./api.js";
 import { field, h, setText, statusLine } from "./dom.js";
 import { dateTime, duration } from "./format.js";
+import { describeMqtt } from "./mqtt.js";
 import { on, store } from "./store.js";
 
 export function renderSystem(root) {
@@ -23,9 +24,11 @@ export function renderSystem(root) {
     row("Pilot process", "pilot"),
     row("Pilot reconnects", "reconnects"),
     row("Live updates", "live"),
+    row("MQTT", "mqtt"),
   );
 
   let system = null;
+  let mqtt = null;
   let fetchedAt = 0;
 
   function show() {
@@ -38,11 +41,12 @@ export function renderSystem(root) {
     setText(values.pilot, connected ? "connected" : system.pilot_problem || "not connected");
     setText(values.reconnects, system.pilot_reconnects ?? "–");
     setText(values.live, store.live);
+    setText(values.mqtt, mqtt ? describeMqtt(mqtt) : "–");
   }
 
   async function load() {
     try {
-      system = await api.get("/system");
+      [system, mqtt] = await Promise.all([api.get("/system"), api.get("/mqtt")]);
       fetchedAt = Date.now();
       show();
       update.setAvailable(system);
