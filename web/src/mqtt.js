@@ -20,6 +20,8 @@ export function mqttCard() {
     type: "text",
     inputmode: "url",
     maxlength: 500,
+    pattern: "mqtts?://.+",
+    title: "mqtt://HOST[:PORT] or mqtts://HOST[:PORT]",
     autocomplete: "off",
     spellcheck: "false",
     placeholder: "mqtt://homeassistant.local:1883",
