@@ -69,7 +69,8 @@ def test_state_values(ctx: AppContext) -> None:
                              "faults": [{"code": "RcdTrip"}], "current_a": [10.0, 10.25, 0.0], "charging": True})
     assert values["vehicle_state"] == "C" and values["energy"] == "12.346" and values["power"] == "7360"
     assert (values["faults"], values["problem"], values["plugged"], values["charging"]) == ("RcdTrip", "ON", "ON", "ON")
-    assert (values["current_l2"], values["mode"], values["enabled"], values["max_current"]) == ("10.25", "on", "true", "32")
+    assert (values["current_l2"], values["mode"], values["enabled"], values["max_current"]) == \
+        ("10.25", "on", "true", "32")
     site = site_values(ctx.core.snapshot())
     assert site["limit"] == ('{"active": false, "current_a": null, "per_phase_a": null, "cap_a": null, '
                              '"power_w": null, "expires_at": null, "source": null}')

@@ -93,5 +93,6 @@ export function mqttCard() {
     status.el,
   );
   load();
-  return h("section", { class: "card", "aria-labelledby": "s-mqtt" }, h("h2", { id: "s-mqtt" }, "MQTT and Home Assistant"), form);
+  const title = h("h2", { id: "s-mqtt" }, "MQTT and Home Assistant");
+  return h("section", { class: "card", "aria-labelledby": "s-mqtt" }, title, form);
 }

@@ -19,6 +19,7 @@ from appliance.supervisor.mqtt.link import LinkConfig, LinkStatus, MqttLink
 from appliance.supervisor.mqtt.settings import MqttSettings
 from appliance.supervisor.mqtt.state import StatePublisher
 from appliance.supervisor.mqtt.topics import Topics
+from appliance.supervisor.tasks import cancel
 
 log = logging.getLogger(__name__)
 SETTINGS_KEY = "supervisor.mqtt"
@@ -59,10 +60,7 @@ class MqttBridge:
     async def stop(self) -> None:
         with contextlib.suppress(ValueError):
             self.ctx.core.listeners.remove(self._on_pilot_message)
-        if self._tick is not None:
-            self._tick.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._tick
+        await cancel(self._tick)
         await self._disconnect()
 
     async def apply(self, settings: MqttSettings) -> None:

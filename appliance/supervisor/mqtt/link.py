@@ -21,6 +21,7 @@ import aiomqtt
 from pydantic import BaseModel
 
 from appliance.supervisor.mqtt.settings import Broker
+from appliance.supervisor.tasks import cancel
 
 log = logging.getLogger(__name__)
 QUEUE_SIZE = 2000
@@ -68,10 +69,7 @@ class MqttLink:
 
     async def stop(self) -> None:
         """Publish `offline` if connected, then disconnect."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await cancel(self._task)
         self.status.state = "stopped"
         self.status.connected_since = None
 
@@ -135,9 +133,7 @@ class MqttLink:
                 except Exception:  # noqa: BLE001 - one bad message must not end the link
                     log.exception("MQTT message on %s not handled", message.topic)
         finally:
-            sender.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await sender
+            await cancel(sender)
 
     async def _send(self, client: aiomqtt.Client) -> None:
         while True:
