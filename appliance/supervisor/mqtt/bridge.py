@@ -35,6 +35,7 @@ class MqttBridge:
         self.link: MqttLink | None = None
         self.publisher: StatePublisher | None = None
         self.commands: CommandHandler | None = None
+        self._announced: list[tuple[int, str, float]] = []
         self._tick: asyncio.Task[None] | None = None
 
     def _load(self) -> MqttSettings:
@@ -94,15 +95,20 @@ class MqttBridge:
             self.publisher.forget()
             self.publisher.update()
 
+    def _devices(self) -> list[tuple[int, str, float]]:
+        """What discovery says about each station: a change (a new name, rating) sends it again."""
+        core = self.ctx.core
+        return [(sid, core.settings.station(sid).display_name(), core.settings.station(sid).rating_a)
+                for sid in sorted(core.live)]
+
     def publish_discovery(self) -> None:
         if self.link is None:
             return
-        core, read_only = self.ctx.core, self.settings.read_only
+        self._announced = self._devices()
         configs = discovery.site_configs(self.topics, self.ctx.version)
-        for sid in sorted(core.live):
-            cfg = core.settings.station(sid)
-            configs += discovery.station_configs(self.topics, sid, cfg.display_name(), cfg.rating_a,
-                                                 self.ctx.version, read_only)
+        for sid, name, rating_a in self._announced:
+            configs += discovery.station_configs(self.topics, sid, name, rating_a, self.ctx.version,
+                                                 self.settings.read_only)
         for topic, payload in configs:
             self.link.publish(topic, "" if payload is None else json.dumps(payload))
 
@@ -124,6 +130,8 @@ class MqttBridge:
 
     def _update(self) -> None:
         if self.publisher is not None and self.link is not None and self.link.status.state == "connected":
+            if self._devices() != self._announced:
+                self.publish_discovery()
             self.publisher.update()
 
     async def _ticking(self) -> None:

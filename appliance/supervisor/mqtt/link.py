@@ -90,6 +90,9 @@ class MqttLink:
                 self.status.last_error = str(exc) or type(exc).__name__
                 log.warning("MQTT broker %s: %s; retrying in %g s", self.config.broker.url(),
                             self.status.last_error, delay)
+            except Exception as exc:  # noqa: BLE001 - a bug here must not end MQTT until the next restart
+                self.status.last_error = f"internal error: {exc}"
+                log.exception("MQTT link failed; retrying in %g s", delay)
             if self.status.connected_since is not None:
                 delay = BACKOFF_MIN_S  # it had worked: start the backoff over
             self.status.state, self.status.connected_since = "waiting", None
