@@ -20,7 +20,7 @@ pytestmark = pytest.mark.realtime
 BASE = default_base_topic()
 NODE = BASE.replace("/", "_")
 AVAILABILITY = f"{BASE}/availability"
-COMMON = {"name", "unique_id", "object_id", "device", "availability_topic"}
+COMMON = {"name", "unique_id", "default_entity_id", "device", "availability_topic"}
 REQUIRED = {"sensor": {"state_topic"}, "binary_sensor": {"state_topic", "payload_on", "payload_off"},
             "select": {"state_topic", "command_topic", "options"},
             "number": {"state_topic", "command_topic", "min", "max", "step"},
@@ -95,6 +95,7 @@ def test_discovery_is_retained_complete_and_online(appliance: Appliance, recorde
         assert config["availability_topic"] == AVAILABILITY and config["device"]["identifiers"]
     mode = configs[f"homeassistant/select/{NODE}/station1_mode/config"]
     assert mode["options"] == ["off", "on", "low_cost", "solar", "min_solar"]
+    assert mode["default_entity_id"] == f"select.{NODE}_station1_mode"
     assert mode["command_topic"] == _station("mode/set") and mode["state_topic"] == _station("mode")
     current = configs[f"homeassistant/number/{NODE}/station1_max_current/config"]
     assert (current["min"], current["max"], current["unit_of_measurement"]) == (6, 32.0, "A")

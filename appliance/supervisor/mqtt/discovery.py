@@ -74,7 +74,7 @@ SITE_STATE = {"limit_current": "limit", "limit_power": "limit"}  # entities read
 
 def _config(topics: Topics, entity: Entity, state_topic: str, unique: str, device: dict[str, Any]) -> dict[str, Any]:
     config: dict[str, Any] = {
-        "name": entity.name, "unique_id": unique, "object_id": unique, "device": device,
+        "name": entity.name, "unique_id": unique, "default_entity_id": f"{entity.component}.{unique}", "device": device,
         "availability_topic": topics.availability, "payload_available": "online", "payload_not_available": "offline",
         **entity.extra,
     }
