@@ -1,4 +1,4 @@
-"""The real appliance on a real broker: `evse pilot --sim` and `evse supervisor --mqtt-url` as
+"""The real appliance on a real broker: `evse pilot --sim` and `evse supervisor --mqtt-url` (and `evse sim --mqtt-url`) as
 processes, mosquitto in between, a test client watching and commanding as Home Assistant would."""
 
 from __future__ import annotations
@@ -188,3 +188,22 @@ def test_a_broker_restart_is_survived(appliance: Appliance, broker: Broker, reco
     mark = after.mark()
     after.publish(_station("priority/set"), "7")  # and it still takes commands
     after.wait(_station("priority"), lambda v: v == "7", after=mark)
+
+
+def test_the_demo_takes_the_broker_too_and_its_last_will_holds(tmp_path: Path, broker: Broker,
+                                                               recorder: Callable[[], Recorder]) -> None:
+    watch = recorder()
+    sim = subprocess.Popen([sys.executable, "-m", "appliance", "sim", "--port", str(free_port()), "--data-dir",
+                            str(tmp_path / "data"), "--mqtt-url", broker.url],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        watch.wait(AVAILABILITY, lambda v: v == "online", timeout=30)
+        watch.wait(f"{BASE}/station/2/vehicle_state", timeout=15)
+        mark = watch.mark()
+        sim.send_signal(signal.SIGKILL)
+        sim.wait(timeout=10)
+        assert watch.wait(AVAILABILITY, after=mark, timeout=10).payload == "offline"
+    finally:
+        if sim.poll() is None:
+            sim.kill()
+            sim.wait(timeout=10)
