@@ -1,5 +1,6 @@
-"""The real appliance on a real broker: `evse pilot --sim` and `evse supervisor --mqtt-url` (and `evse sim --mqtt-url`) as
-processes, mosquitto in between, a test client watching and commanding as Home Assistant would."""
+"""The real appliance on a real broker: `evse pilot --sim` and `evse supervisor --mqtt-url` (or
+`evse sim --mqtt-url`) as processes, mosquitto in between, a test client watching and commanding
+as Home Assistant would."""
 
 from __future__ import annotations
 
