@@ -325,6 +325,7 @@ def test_mqtt_setting_and_its_state(ui: UI) -> None:
     ui.logged_in()
     ui.go("Settings")
     form = ui.page.get_by_role("form", name="MQTT")
+    expect(form.get_by_label("Base topic")).to_have_value(re.compile(r"^evse/"))  # loaded before it is edited
     form.get_by_label("Publish to an MQTT broker").check()
     form.get_by_label("Broker URL").fill("http://broker")
     form.get_by_role("button", name="Save MQTT settings").click()
@@ -340,6 +341,7 @@ def test_mqtt_setting_and_its_state(ui: UI) -> None:
     ui.go("System")
     expect(ui.page.locator("[data-key=mqtt]")).to_contain_text(re.compile(r"(not connected|connecting) to mqtt://"))
     ui.go("Settings")
+    expect(form.get_by_label("Broker URL")).to_have_value("mqtt://ha@127.0.0.1:1")  # loaded: now change it
     form.get_by_label("Publish to an MQTT broker").uncheck()
     form.get_by_role("button", name="Save MQTT settings").click()
     expect(form.get_by_role("status")).to_contain_text("saved")
