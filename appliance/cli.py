@@ -41,6 +41,7 @@ def _parser() -> argparse.ArgumentParser:
     sup.add_argument("--host", default="127.0.0.1")
     sup.add_argument("--port", type=int, default=8080)
     _web_flags(sup)
+    sup.add_argument("--mqtt-url", type=_mqtt_url, help=MQTT_HELP)
 
     sim = sub.add_parser("sim", help="run on the simulated HAT: a scenario, or the real-time demo")
     sim.add_argument("--scenario", type=Path, help="scenario file (TOML); default: the built-in demo in real time")
@@ -53,6 +54,7 @@ def _parser() -> argparse.ArgumentParser:
     sim.add_argument("--port", type=int, default=8080)
     sim.add_argument("--data-dir", help="data directory (default: $EVSE_DATA_DIR or a per-user directory)")
     _web_flags(sim)
+    sim.add_argument("--mqtt-url", type=_mqtt_url, help=MQTT_HELP + " (real-time demo only)")
     return parser
 
 
@@ -83,6 +85,20 @@ def _server_options(args: argparse.Namespace) -> ServerOptions:
     return ServerOptions(forwarded_allow_ips=args.forwarded_allow_ips)
 
 
+MQTT_HELP = "publish to this MQTT broker, mqtt[s]://[USER:PASS@]HOST[:PORT] (replaces the saved broker)"
+
+
+def _mqtt_url(value: str) -> str:
+    """Checked before anything starts, so a typo is a usage error rather than a failing link."""
+    from appliance.supervisor.mqtt.settings import parse_url
+
+    try:
+        parse_url(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return value
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
@@ -103,8 +119,8 @@ def _supervisor(args: argparse.Namespace) -> int:
     from appliance.supervisor.main import build, serve
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    serve(build(paths.pilot_socket(args.socket), paths.data_dir(args.data_dir)), args.host, args.port,
-          _web_options(args), _server_options(args), args.https_port)
+    serve(build(paths.pilot_socket(args.socket), paths.data_dir(args.data_dir), mqtt_url=args.mqtt_url),
+          args.host, args.port, _web_options(args), _server_options(args), args.https_port)
     return 0
 
 
@@ -114,6 +130,8 @@ def _sim(args: argparse.Namespace) -> int:
 
     if args.scenario is None:
         return _demo(args)
+    if args.mqtt_url is not None:
+        raise ValueError("--mqtt-url needs the real-time demo: a scenario run has no supervisor to publish")
     scenario = load_scenario(args.scenario)
     speed = 0.0 if args.speed is None else args.speed
     until = args.until if args.until is not None else max([e.at for e in scenario.event] + [0.0]) + 60.0
@@ -163,8 +181,9 @@ def _demo(args: argparse.Namespace) -> int:
     print(f"evse: simulated HAT, pilot process and supervisor; open http://{args.host}:{args.port}/ "
           f"(data in {data_dir})", flush=True)
     try:
-        serve(build(socket_path, data_dir, simulated=True, settings=site_settings(scenario), prices=prices),
-              args.host, args.port, _web_options(args), _server_options(args), args.https_port)
+        serve(build(socket_path, data_dir, simulated=True, settings=site_settings(scenario), prices=prices,
+                    mqtt_url=args.mqtt_url), args.host, args.port, _web_options(args), _server_options(args),
+              args.https_port)
     finally:
         pilot.terminate()
         pilot.wait(timeout=10)

@@ -31,3 +31,4 @@ class AppContext:
     clock: Callable[[], float] = time.time
     started: float = field(default_factory=time.time)
     updater: UpdateManager | None = None  # None: this build cannot update itself (simulation, development)
+    mqtt_url: str | None = None  # --mqtt-url: this broker, whatever the saved setting says

@@ -25,7 +25,8 @@ log = logging.getLogger(__name__)
 
 
 def build(socket_path: Path, data_dir: Path, simulated: bool = False,
-          settings: SiteSettings | None = None, prices: list[tuple[float, float, float]] | None = None) -> AppContext:
+          settings: SiteSettings | None = None, prices: list[tuple[float, float, float]] | None = None,
+          mqtt_url: str | None = None) -> AppContext:
     """Everything `evse supervisor` runs, wired but not started (tests use it too)."""
     data_dir.mkdir(parents=True, exist_ok=True)
     storage = Storage(data_dir / "evse.db", spool=paths.telemetry_spool(data_dir / "evse.db"), exclusive=True)
@@ -38,7 +39,7 @@ def build(socket_path: Path, data_dir: Path, simulated: bool = False,
     runtime = SupervisorRuntime(core, socket_path, on_cycle=recorder.tick, on_logs=recorder.pilot_logs,
                                 on_stop=recorder.flush)
     return AppContext(core=core, storage=storage, data_dir=data_dir, version=__version__, simulated=simulated,
-                      runtime=runtime, clock=time.time, updater=installed_manager())
+                      runtime=runtime, clock=time.time, updater=installed_manager(), mqtt_url=mqtt_url)
 
 
 def serve(ctx: AppContext, host: str, port: int, options: WebOptions = WebOptions(),

@@ -320,6 +320,35 @@ def test_price_source_from_a_url(ui: UI) -> None:
     assert ui.api("/site")["price_source"] == {"kind": "manual"}
 
 
+def test_mqtt_setting_and_its_state(ui: UI) -> None:
+    """A URL of another scheme is refused in the form; a broker's is saved without echoing the password, and
+    the System page says the link is not up (nothing listens on port 1)."""
+    ui.logged_in()
+    ui.go("Settings")
+    form = ui.page.get_by_role("form", name="MQTT")
+    expect(form.get_by_label("Base topic")).to_have_value(re.compile(r"^evse/"))  # loaded before it is edited
+    form.get_by_label("Publish to an MQTT broker").check()
+    form.get_by_label("Broker URL").fill("http://broker")
+    form.get_by_role("button", name="Save MQTT settings").click()
+    assert form.get_by_label("Broker URL").evaluate("el => el.validity.patternMismatch")
+    assert ui.api("/mqtt")["enabled"] is False
+    form.get_by_label("Broker URL").fill("mqtt://ha@127.0.0.1:1")
+    form.get_by_label("Password").fill("broker-secret")
+    form.get_by_role("button", name="Save MQTT settings").click()
+    expect(form.get_by_role("status")).to_contain_text("saved")
+    expect(form.get_by_label("Password")).to_have_value("")
+    info = ui.api("/mqtt")
+    assert (info["enabled"], info["url"], info["password_set"]) == (True, "mqtt://ha@127.0.0.1:1", True)
+    ui.go("System")
+    expect(ui.page.locator("[data-key=mqtt]")).to_contain_text(re.compile(r"(not connected|connecting) to mqtt://"))
+    ui.go("Settings")
+    expect(form.get_by_label("Broker URL")).to_have_value("mqtt://ha@127.0.0.1:1")  # loaded: now change it
+    form.get_by_label("Publish to an MQTT broker").uncheck()
+    form.get_by_role("button", name="Save MQTT settings").click()
+    expect(form.get_by_role("status")).to_contain_text("saved")
+    assert ui.api("/mqtt")["enabled"] is False
+
+
 def test_both_stations_change_state_as_the_demo_runs(ui: UI) -> None:
     """From the card colours the page showed since it opened: each car arrives and charges.
 

@@ -1,10 +1,11 @@
 // Settings: the site (line limit, price threshold), the stations' installation (rating, phase
-// rotation, name), where prices come from (with how the last fetch went), API tokens (create,
-// see once, revoke) and the password.
+// rotation, name), where prices come from (with how the last fetch went), the MQTT broker, API
+// tokens (create, see once, revoke) and the password.
 
 import * as api from "./api.js";
 import { field, h, statusLine } from "./dom.js";
 import { dateTime } from "./format.js";
+import { mqttCard } from "./mqtt.js";
 import { store } from "./store.js";
 
 const ROTATIONS = [
@@ -26,7 +27,7 @@ export function renderSettings(root) {
   const grid = h("div", { class: "settings" });
   root.append(grid);
   const site = siteCard();
-  grid.append(site.el, pricesCard(), tokensCard(), passwordCard());
+  grid.append(site.el, pricesCard(), mqttCard(), tokensCard(), passwordCard());
   return () => {};
 }
 

@@ -1,8 +1,9 @@
-// System: version, uptime, hardware or simulated HAT, the pilot link, software update.
+// System: version, uptime, hardware or simulated HAT, the pilot link, MQTT, software update.
 
 import * as api from "./api.js";
 import { field, h, setText, statusLine } from "./dom.js";
 import { dateTime, duration } from "./format.js";
+import { describeMqtt } from "./mqtt.js";
 import { on, store } from "./store.js";
 
 export function renderSystem(root) {
@@ -24,10 +25,12 @@ export function renderSystem(root) {
     row("Pilot reconnects", "reconnects"),
     row("Live updates", "live"),
     row("HTTPS certificate (SHA-256)", "tls"),
+    row("MQTT", "mqtt"),
   );
   values.tls.classList.add("mono", "fingerprint");
 
   let system = null;
+  let mqtt = null;
   let fetchedAt = 0;
 
   function show() {
@@ -42,11 +45,12 @@ export function renderSystem(root) {
     setText(values.live, store.live);
     // Compare with the fingerprint the browser shows for this charger's self-signed certificate.
     setText(values.tls, system.tls_fingerprint || "HTTPS is off");
+    setText(values.mqtt, mqtt ? describeMqtt(mqtt) : "–");
   }
 
   async function load() {
     try {
-      system = await api.get("/system");
+      [system, mqtt] = await Promise.all([api.get("/system"), api.get("/mqtt")]);
       fetchedAt = Date.now();
       show();
       update.setAvailable(system);

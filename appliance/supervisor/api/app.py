@@ -20,17 +20,19 @@ from appliance.supervisor.api.guard import AllowedHosts, HostGuard, PlainHttpGua
 from appliance.supervisor.api.headers import SecurityHeaders
 from appliance.supervisor.api.hub import Hub
 from appliance.supervisor.api.live import LiveFeed
-from appliance.supervisor.api.routers import (auth, history, journal, meter, prices, sessions, site, site_limit,
-                                              stations, status, system, tokens, ws)
+from appliance.supervisor.api.routers import (auth, history, journal, meter, mqtt, prices, sessions, site,
+                                              site_limit, stations, status, system, tokens, ws)
 from appliance.supervisor.app_context import AppContext
 from appliance.supervisor.auth.backoff import LoginLimits, OneAtATime
 from appliance.supervisor.auth.service import AuthService
+from appliance.supervisor.mqtt.bridge import MqttBridge
 from appliance.supervisor.price_provider import PriceProvider
 from appliance.system import setup_code
 
 API_PREFIX = "/api/v1"
 WEB_DIR = Path(__file__).resolve().parents[1] / "web"
-ROUTERS = (status, stations, sessions, history, journal, site, site_limit, prices, meter, system, auth, tokens, ws)
+ROUTERS = (status, stations, sessions, history, journal, site, site_limit, prices, meter, mqtt, system, auth, tokens,
+           ws)
 
 
 @dataclass(frozen=True)
@@ -59,17 +61,20 @@ class ApplianceAPI(FastAPI):
 def create_app(ctx: AppContext, web_dir: Path = WEB_DIR, options: WebOptions = WebOptions()) -> FastAPI:
     feed = LiveFeed(ctx, Hub())
     price_provider = PriceProvider(ctx)
+    bridge = MqttBridge(ctx, on_control=feed.push_snapshot)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        """The pilot link, the once-a-second cycle and the price provider run in the server's own event loop."""
+        """The pilot link, the once-a-second cycle, the price provider and MQTT run in the server's own event loop."""
         feed.start()
         price_provider.start()
         if ctx.runtime is not None:
             await ctx.runtime.start()
+        await bridge.start()
         try:
             yield
         finally:
+            await bridge.stop()
             if ctx.runtime is not None:
                 await ctx.runtime.stop()
             await price_provider.stop()
@@ -89,6 +94,7 @@ def create_app(ctx: AppContext, web_dir: Path = WEB_DIR, options: WebOptions = W
     app.state.hub = feed.hub
     app.state.live = feed
     app.state.price_provider = price_provider
+    app.state.mqtt = bridge
     errors.install(app, unlimited=frozenset({f"{API_PREFIX}{system.router.prefix}{system.UPLOAD_PATH}"}))
     persist.restore(ctx)
     if app.state.auth.password_set():

@@ -15,11 +15,13 @@ from typing import Annotated, Any, Callable, Coroutine
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 
+from appliance.supervisor.api import control
 from appliance.supervisor.api.live import LiveFeed
 from appliance.supervisor.app_context import AppContext
 from appliance.supervisor.auth.backoff import LoginLimits, OneAtATime
 from appliance.supervisor.auth.service import ANONYMOUS, AuthService, Principal
 from appliance.supervisor.auth.tokens import Scope, allows
+from appliance.supervisor.mqtt.bridge import MqttBridge
 from appliance.supervisor.price_provider import PriceProvider
 
 SESSION_COOKIE = "evse_session"
@@ -55,12 +57,17 @@ def price_provider(request: Request) -> PriceProvider:
     return request.app.state.price_provider
 
 
+def mqtt_bridge(request: Request) -> MqttBridge:
+    return request.app.state.mqtt
+
+
 Ctx = Annotated[AppContext, Depends(context)]
 Auth = Annotated[AuthService, Depends(auth_service)]
 Live = Annotated[LiveFeed, Depends(live_feed)]
 Limits = Annotated[LoginLimits, Depends(login_limits)]
 Hashing = Annotated[OneAtATime, Depends(hashing)]
 Provider = Annotated[PriceProvider, Depends(price_provider)]
+Mqtt = Annotated[MqttBridge, Depends(mqtt_bridge)]
 
 
 def unauthorized(message: str) -> HTTPException:
@@ -121,5 +128,5 @@ Admin = Annotated[Principal, Depends(require("admin"))]
 
 
 def audit(ctx: AppContext, who: Principal, action: str, target: str | None = None, details: Any = None) -> None:
-    """Every control action leaves a line: who, what, on which station or setting."""
-    ctx.storage.audit.add(ctx.clock(), who.actor, action, target, details)
+    """The audit line of a REST caller's action."""
+    control.audit(ctx, who.actor, action, target, details)

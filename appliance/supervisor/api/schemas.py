@@ -16,6 +16,8 @@ from pydantic.fields import FieldInfo
 from appliance.supervisor.auth.service import PASSWORD_MAX
 from appliance.supervisor.auth.tokens import Scope
 from appliance.supervisor.external_limit import MAX_POWER_W, Amps
+from appliance.supervisor.mqtt.link import LinkStatus
+from appliance.supervisor.mqtt.settings import check_topic, parse_url
 from appliance.supervisor.names import Name, plain_name
 from appliance.supervisor.settings import SiteSettings, StationSettings
 
@@ -220,3 +222,40 @@ class SystemInfo(BaseModel):
     updates_available: bool
     tls_fingerprint: str | None = Field(default=None, description="SHA-256 of the HTTPS certificate (null: no "
                                                                    "HTTPS); compare it with what the browser shows")
+
+
+class MqttUpdate(BaseModel):
+    """The MQTT setting; fields left out stay as they are. A password in the URL is stored apart
+    from it; `password` sets it alone ("" clears it). `url` null forgets the broker."""
+
+    model_config = STRICT
+    enabled: bool | None = None
+    url: str | None = Field(default=None, max_length=500, description="mqtt[s]://[USER:PASS@]HOST[:PORT]")
+    password: str | None = Field(default=None, max_length=PASSWORD_MAX)
+    base_topic: str | None = Field(default=None, description="default evse/<hostname>")
+    discovery_prefix: str | None = Field(default=None, description="Home Assistant's, default homeassistant")
+    read_only: bool | None = Field(default=None, description="publish only; take no commands")
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_url(value)
+        return value
+
+    @field_validator("base_topic", "discovery_prefix")
+    @classmethod
+    def _topic(cls, value: str | None) -> str | None:
+        return None if value is None else check_topic(value)
+
+
+class MqttInfo(BaseModel):
+    """The MQTT setting without the password, and the link's state."""
+
+    enabled: bool
+    url: str | None = Field(description="without the password")
+    password_set: bool
+    base_topic: str
+    discovery_prefix: str
+    read_only: bool
+    link: LinkStatus
