@@ -13,6 +13,8 @@ from pathlib import Path
 
 from appliance import __version__
 
+OCPP_HELP = "connect to an OCPP 1.6J central system: ws[s]://HOST:PORT/PATH/<charge point id>"
+
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="evse", description="Two-station EV charging appliance")
@@ -34,6 +36,7 @@ def _parser() -> argparse.ArgumentParser:
     sup.add_argument("--data-dir", help="data directory (default: $EVSE_DATA_DIR or a per-user directory)")
     sup.add_argument("--host", default="127.0.0.1")
     sup.add_argument("--port", type=int, default=8080)
+    sup.add_argument("--ocpp-url", help=OCPP_HELP)
 
     sim = sub.add_parser("sim", help="run on the simulated HAT: a scenario, or the real-time demo")
     sim.add_argument("--scenario", type=Path, help="scenario file (TOML); default: the built-in demo in real time")
@@ -45,6 +48,7 @@ def _parser() -> argparse.ArgumentParser:
     sim.add_argument("--host", default="127.0.0.1")
     sim.add_argument("--port", type=int, default=8080)
     sim.add_argument("--data-dir", help="data directory (default: $EVSE_DATA_DIR or a per-user directory)")
+    sim.add_argument("--ocpp-url", help=OCPP_HELP + " (the real-time demo, not a scenario run)")
     return parser
 
 
@@ -68,7 +72,8 @@ def _supervisor(args: argparse.Namespace) -> int:
     from appliance.supervisor.main import build, serve
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    serve(build(paths.pilot_socket(args.socket), paths.data_dir(args.data_dir)), args.host, args.port)
+    serve(build(paths.pilot_socket(args.socket), paths.data_dir(args.data_dir), ocpp_url=args.ocpp_url),
+          args.host, args.port)
     return 0
 
 
@@ -78,6 +83,8 @@ def _sim(args: argparse.Namespace) -> int:
 
     if args.scenario is None:
         return _demo(args)
+    if args.ocpp_url is not None:
+        raise ValueError("--ocpp-url runs with the real-time demo, not with --scenario")
     scenario = load_scenario(args.scenario)
     speed = 0.0 if args.speed is None else args.speed
     until = args.until if args.until is not None else max([e.at for e in scenario.event] + [0.0]) + 60.0
@@ -127,8 +134,8 @@ def _demo(args: argparse.Namespace) -> int:
     print(f"evse: simulated HAT, pilot process and supervisor; open http://{args.host}:{args.port}/ "
           f"(data in {data_dir})", flush=True)
     try:
-        serve(build(socket_path, data_dir, simulated=True, settings=site_settings(scenario), prices=prices),
-              args.host, args.port)
+        serve(build(socket_path, data_dir, simulated=True, settings=site_settings(scenario), prices=prices,
+                    ocpp_url=args.ocpp_url), args.host, args.port)
     finally:
         pilot.terminate()
         pilot.wait(timeout=10)

@@ -15,32 +15,37 @@ from fastapi.staticfiles import StaticFiles
 from appliance.supervisor.api import errors, persist
 from appliance.supervisor.api.hub import Hub
 from appliance.supervisor.api.live import LiveFeed
-from appliance.supervisor.api.routers import (auth, history, journal, meter, prices, sessions, site, site_limit,
-                                              stations, status, system, tokens, ws)
+from appliance.supervisor.api.routers import (auth, history, journal, meter, ocpp, prices, sessions, site,
+                                              site_limit, stations, status, system, tokens, ws)
 from appliance.supervisor.app_context import AppContext
 from appliance.supervisor.auth.backoff import LoginBackoff
 from appliance.supervisor.auth.service import AuthService
+from appliance.supervisor.ocpp.service import OcppService
 from appliance.supervisor.price_provider import PriceProvider
 
 API_PREFIX = "/api/v1"
 WEB_DIR = Path(__file__).resolve().parents[1] / "web"
-ROUTERS = (status, stations, sessions, history, journal, site, site_limit, prices, meter, system, auth, tokens, ws)
+ROUTERS = (status, stations, sessions, history, journal, site, site_limit, prices, meter, system, auth, tokens, ws,
+           ocpp)
 
 
 def create_app(ctx: AppContext, web_dir: Path = WEB_DIR) -> FastAPI:
     feed = LiveFeed(ctx, Hub())
     price_provider = PriceProvider(ctx)
+    ocpp_service = OcppService(ctx)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        """The pilot link, the once-a-second cycle and the price provider run in the server's own event loop."""
+        """The pilot link, the once-a-second cycle, the price provider and OCPP run in the server's own event loop."""
         feed.start()
         price_provider.start()
         if ctx.runtime is not None:
             await ctx.runtime.start()
+        await ocpp_service.start()
         try:
             yield
         finally:
+            await ocpp_service.stop()
             if ctx.runtime is not None:
                 await ctx.runtime.stop()
             await price_provider.stop()
@@ -55,6 +60,7 @@ def create_app(ctx: AppContext, web_dir: Path = WEB_DIR) -> FastAPI:
     app.state.hub = feed.hub
     app.state.live = feed
     app.state.price_provider = price_provider
+    app.state.ocpp = ocpp_service
     errors.install(app, unlimited=frozenset({f"{API_PREFIX}{system.router.prefix}{system.UPLOAD_PATH}"}))
     persist.restore(ctx)
     for module in ROUTERS:
