@@ -346,20 +346,26 @@ class OcppService:
         return "Accepted"
 
     def change_availability(self, connector_id: int, kind: str) -> str:
+        """Connector 0 is the whole charge point. A connector busy with a transaction goes
+        Inoperative when the transaction ends (Scheduled); until Operative again it is paused."""
         if connector_id not in (0, *CONNECTORS):
             return "Rejected"
-        targets = CONNECTORS if connector_id == 0 else (connector_id,)
-        busy = any(c in self.transactions.running for c in targets)
+        targets = (0, *CONNECTORS) if connector_id == 0 else (connector_id,)
         self._audit("ocpp.change_availability", f"connector {connector_id}", {"type": kind})
         if kind == "Operative":
-            self.scheduled_off.discard(connector_id)
-            self._set_available(connector_id, True)
+            for c in targets:
+                self.scheduled_off.discard(c)
+                self._set_available(c, True)
             return "Accepted"
-        if busy:
-            self.scheduled_off.add(connector_id)
-            return "Scheduled"
-        self._set_available(connector_id, False)
-        return "Accepted"
+        busy = {c for c in targets if c in self.transactions.running}
+        if busy and connector_id == 0:
+            busy.add(0)
+        for c in targets:
+            if c in busy:
+                self.scheduled_off.add(c)
+            else:
+                self._set_available(c, False)
+        return "Scheduled" if busy else "Accepted"
 
     def _set_available(self, connector: int, available: bool) -> None:
         self.available[connector] = available
