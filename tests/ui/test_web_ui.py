@@ -418,3 +418,35 @@ def test_external_limit_shows_on_the_supply_line(ui: UI) -> None:
     assert cleared.status == 204
     expect(banner).to_be_hidden()
     expect(page.locator(".line-phase .num").first).to_have_text(re.compile(r" / 32 A$"))
+
+
+def test_ocpp_settings_and_link_state(ui: UI) -> None:
+    """The OCPP card: a URL that is not ws[s]://…/<id> never leaves the form; a good one is saved
+    with a password that is never shown again, and the System page tells how the link is."""
+    ui.logged_in()
+    ui.go("Settings")
+    form = ui.page.get_by_role("form", name="OCPP")
+    expect(form.locator("#ocpp-status")).to_have_text("OCPP is off.")  # loaded: filling now sticks
+    url = form.get_by_label("Central system URL")
+    url.fill("http://evcc.local:8887/evse-1")
+    assert url.evaluate("el => el.validity.valid") is False
+    url.fill("ws://127.0.0.1:9/ocpp/ui-garage")
+    assert url.evaluate("el => el.validity.valid") is True
+    form.get_by_label("Central system password").fill("s3cret-s3cret")
+    form.get_by_label("idTag for free vending").fill("ui-tag")
+    form.get_by_label("Connect to an OCPP 1.6J central system").check()
+    form.get_by_role("button", name="Save OCPP settings").click()
+    expect(form.get_by_role("status")).to_have_text("saved")
+    expect(form.locator("#ocpp-status")).to_contain_text('as "ui-garage"')
+    expect(form.get_by_label("Central system password")).to_have_value("")
+    ocpp = ui.api("/ocpp")
+    assert (ocpp["url"], ocpp["id_tag"], ocpp["password_set"], ocpp["enabled"]) == (
+        "ws://127.0.0.1:9/ocpp/ui-garage", "ui-tag", True, True)
+    assert "password" not in ocpp
+
+    ui.go("System")
+    expect(ui.page.locator("[data-key=ocpp]")).to_contain_text(re.compile(r"^Link (connecting|waiting)"))
+    ui.go("Settings")
+    form.get_by_label("Connect to an OCPP 1.6J central system").uncheck()
+    form.get_by_role("button", name="Save OCPP settings").click()
+    expect(form.locator("#ocpp-status")).to_have_text("OCPP is off.")

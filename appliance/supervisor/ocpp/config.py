@@ -28,12 +28,6 @@ def _integer(low: int, high: int) -> Callable[[str], str]:
     return check
 
 
-def _boolean(value: str) -> str:
-    if value.strip().lower() not in ("true", "false"):
-        raise ValueError("true or false")
-    return value.strip().lower()
-
-
 def _measurands(value: str) -> str:
     items = [item.strip() for item in value.split(",") if item.strip()]
     unknown = [item for item in items if item not in MEASURANDS]
@@ -62,7 +56,7 @@ KEYS: dict[str, Key] = {
     "MeterValueSampleInterval": Key("60", _integer(0, 86400)),
     "ClockAlignedDataInterval": Key("900", _integer(0, 86400)),
     "StopTxnSampledData": Key("Energy.Active.Import.Register", _measurands),
-    "StopTxnAlignedData": Key("", _measurands),
+    "StopTxnAlignedData": Key(""),
     "HeartbeatInterval": Key("300", _integer(0, 86400)),
     "WebSocketPingInterval": Key("30", _integer(0, 3600)),
     "ConnectionTimeOut": Key("60", _integer(1, 3600)),
@@ -75,11 +69,11 @@ KEYS: dict[str, Key] = {
     "StopTransactionOnInvalidId": Key("true"),
     "UnlockConnectorOnEVSideDisconnect": Key("true"),
     "AuthorizeRemoteTxRequests": Key("false"),
-    "LocalAuthorizeOffline": Key("true", _boolean),
-    "LocalPreAuthorize": Key("false", _boolean),
+    "LocalAuthorizeOffline": Key("true"),  # free vending: nothing to authorize, online or not
+    "LocalPreAuthorize": Key("false"),
     "TransactionMessageAttempts": Key("3", _integer(1, 100)),
     "TransactionMessageRetryInterval": Key("60", _integer(1, 3600)),
-    "ResetRetries": Key("0", _integer(0, 10)),
+    "ResetRetries": Key("0"),  # a reset only restarts the link: nothing to retry
     "GetConfigurationMaxKeys": Key(str(MAX_KEYS)),
 }
 

@@ -72,7 +72,7 @@ class OcppLink:
         self.ping_interval_s = ping_interval_s
         self.min_backoff_s = min_backoff_s
         self.max_backoff_s = max_backoff_s
-        self.state = LinkState()
+        self.state = LinkState(state="connecting")
 
     async def run(self) -> None:
         """Until cancelled: one session per connection, a growing pause between attempts."""

@@ -22,6 +22,7 @@ from appliance import __version__
 from appliance.supervisor.api import persist
 from appliance.supervisor.app_context import AppContext
 from appliance.supervisor.external_limit import ExternalLimit
+from appliance.supervisor.live import LiveStation
 from appliance.supervisor.ocpp.charge_point import ApplianceChargePoint
 from appliance.supervisor.ocpp.composite import Electrical, composite_schedule
 from appliance.supervisor.ocpp.config import Configuration, phase_rotation_value
@@ -60,7 +61,7 @@ class OcppService:
         saved = ctx.storage.settings.get_value(AVAILABILITY_KEY) or {}
         self.available = {c: bool(saved.get(str(c), True)) for c in (0, *CONNECTORS)}
         self.scheduled_off: set[int] = set()  # Inoperative once the running transaction ends
-        self.transactions = Transactions(ctx.storage.ocpp)
+        self.transactions = Transactions(ctx.storage.ocpp, self._end_values)
         self.firmware = Firmware(ctx, self.queue)
         self.pending_profiles: dict[int, Profile] = {}  # with a RemoteStart, for its transaction
         self.link: OcppLink | None = None
@@ -70,6 +71,8 @@ class OcppService:
         self.heartbeat_s = float(self.config.integer("HeartbeatInterval"))
         self.last_sample: dict[int, float] = {}
         self.last_aligned: float | None = None
+        self._refusals: dict[int, int] = {}  # outbox item -> CallErrors it got
+        self._retry_at = 0.0  # after a CallError, the outbox waits TransactionMessageRetryInterval
         self._direct: asyncio.Queue[Any] = asyncio.Queue()
         self._wake = asyncio.Event()
         self._connection: CountingConnection | None = None
@@ -208,6 +211,10 @@ class OcppService:
                     self.queue(call.MeterValues(connector_id=c, meter_value=[camel_to_snake_case(value)]))
         self.last_aligned = now
 
+    def _end_values(self, live: LiveStation, now: float) -> list[dict[str, Any]]:
+        measurands = self.config.measurands("StopTxnSampledData")
+        return [meter_value(live, measurands, "Transaction.End", now)] if measurands else []
+
     def queue(self, request: Any) -> None:
         """A message outside transactions, sent when the link is up (dropped while it is down)."""
         if self.registration == "Accepted":
@@ -290,8 +297,11 @@ class OcppService:
                 self.sent[c] = status
 
     async def _send_outbox(self, cp: ApplianceChargePoint) -> None:
-        """Transaction messages in the order they were made; each row goes once answered."""
+        """Transaction messages in the order they were made; each row goes once answered. One
+        refused with a CallError is tried TransactionMessageAttempts times, the later ones wait."""
         outbox = self.ctx.storage.ocpp
+        if asyncio.get_running_loop().time() < self._retry_at:
+            return
         for item in outbox.pending():
             payload = dict(item.payload)
             if item.action != "StartTransaction":
@@ -305,9 +315,17 @@ class OcppService:
             try:
                 result = await cp.call(request, suppress=False)
             except OCPPError as error:
-                log.warning("the central system refused %s: %s; not sent again", item.action, error)
+                refused = self._refusals[item.id] = self._refusals.get(item.id, 0) + 1
+                if refused < self.config.integer("TransactionMessageAttempts"):
+                    log.info("the central system refused %s (%s); trying again later", item.action, error)
+                    self._retry_at = asyncio.get_running_loop().time() + self.config.integer(
+                        "TransactionMessageRetryInterval")
+                    return
+                log.warning("the central system refused %s %d times (%s); not sent again", item.action, refused, error)
+                del self._refusals[item.id]
                 outbox.delivered(item.id)
                 continue
+            self._refusals.pop(item.id, None)
             outbox.delivered(item.id, result.transaction_id if item.action == "StartTransaction" else None)
 
     # ------------------------------------------------------------------ what the central system asks

@@ -4,6 +4,7 @@ system says so. Every message goes through the durable outbox, so none is lost o
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,8 +29,11 @@ class RemoteStart:
 
 
 class Transactions:
-    def __init__(self, outbox: OcppOutbox) -> None:
+    """`end_values`: the transactionData of a StopTransaction (StopTxnSampledData at the end)."""
+
+    def __init__(self, outbox: OcppOutbox, end_values: Callable[[LiveStation, float], list[dict[str, Any]]]) -> None:
         self.outbox = outbox
+        self.end_values = end_values
         self.running: dict[int, Running] = {t.connector: Running(t.ref, t.start_t, t.id_tag)
                                             for t in outbox.open_transactions()}
         self.finished: set[int] = set()  # a transaction ended during this plug-in
@@ -78,14 +82,14 @@ class Transactions:
         self.finished.discard(connector)
         return "started"
 
-    def stop(self, connector: int, live: LiveStation, reason: str, now: float,
-             data: list[dict[str, Any]] | None = None) -> bool:
+    def stop(self, connector: int, live: LiveStation, reason: str, now: float) -> bool:
         """StopTransaction with the meter reading; False when no transaction runs there."""
         running = self.running.pop(connector, None)
         if running is None:
             return False
         payload: dict[str, Any] = {"idTag": running.id_tag, "meterStop": int(round(live.energy_wh)),
                                    "timestamp": timestamp(now), "reason": reason}
+        data = self.end_values(live, now)
         if data:
             payload["transactionData"] = data
         self.outbox.add("StopTransaction", payload, running.ref, now, stop=True)
