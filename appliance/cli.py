@@ -36,7 +36,7 @@ def _parser() -> argparse.ArgumentParser:
     sup.add_argument("--data-dir", help="data directory (default: $EVSE_DATA_DIR or a per-user directory)")
     sup.add_argument("--host", default="127.0.0.1")
     sup.add_argument("--port", type=int, default=8080)
-    sup.add_argument("--ocpp-url", help=OCPP_HELP)
+    sup.add_argument("--ocpp-url", type=_ocpp_url, help=OCPP_HELP)
 
     sim = sub.add_parser("sim", help="run on the simulated HAT: a scenario, or the real-time demo")
     sim.add_argument("--scenario", type=Path, help="scenario file (TOML); default: the built-in demo in real time")
@@ -48,8 +48,17 @@ def _parser() -> argparse.ArgumentParser:
     sim.add_argument("--host", default="127.0.0.1")
     sim.add_argument("--port", type=int, default=8080)
     sim.add_argument("--data-dir", help="data directory (default: $EVSE_DATA_DIR or a per-user directory)")
-    sim.add_argument("--ocpp-url", help=OCPP_HELP + " (the real-time demo, not a scenario run)")
+    sim.add_argument("--ocpp-url", type=_ocpp_url, help=OCPP_HELP + " (the real-time demo, not a scenario run)")
     return parser
+
+
+def _ocpp_url(value: str) -> str:
+    from appliance.supervisor.ocpp.settings import check_url
+
+    try:
+        return check_url(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -11,9 +11,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from appliance import __version__
+from appliance.cli import main
 from appliance.supervisor.api.app import create_app
 from appliance.supervisor.app_context import AppContext
 from appliance.supervisor.core import SupervisorCore
+from appliance.supervisor.main import build
 from appliance.supervisor.ocpp.service import OcppService
 from appliance.supervisor.settings import SiteSettings
 from appliance.supervisor.storage import Storage
@@ -108,3 +110,20 @@ def test_profiles_and_availability_survive_a_restart(ctx: AppContext) -> None:
     assert again.change_availability(0, "Operative") == "Accepted"
     again.apply_limits(ctx.clock())
     assert ctx.core.external_limit is None and ctx.core.station_caps == {}
+
+
+@pytest.mark.parametrize("command", ["supervisor", "sim"])
+def test_cli_refuses_a_bad_ocpp_url(command: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main([command, "--ocpp-url", "http://csms.example/ocpp/cp1"])
+    assert exited.value.code == 2 and "ws:// or wss://" in capsys.readouterr().err
+
+
+def test_ocpp_url_given_at_start_is_the_saved_setting_switched_on(tmp_path: Path) -> None:
+    ctx = build(tmp_path / "pilot.sock", tmp_path / "data", ocpp_url="ws://csms.example:8180/steve/garage-2")
+    try:
+        service = OcppService(ctx)
+        assert service.settings.enabled and service.settings.charge_point_id == "garage-2"
+        assert service.view()["url"] == "ws://csms.example:8180/steve/garage-2"
+    finally:
+        ctx.storage.close()

@@ -97,7 +97,8 @@ def test_pending_registration_then_operations(csms: CentralSystem, tmp_path: Pat
         failed_at = time.time()
         retrieve = datetime.now(timezone.utc).isoformat()
         csms.call(CP, call.UpdateFirmware(location="http://127.0.0.1:9/evse.bundle", retrieve_date=retrieve))
-        csms.wait_for("FirmwareStatusNotification", CP, after=failed_at, where=lambda m: firmware(m) == "DownloadFailed")
+        csms.wait_for("FirmwareStatusNotification", CP, after=failed_at,
+                      where=lambda m: firmware(m) == "DownloadFailed")
         bad_at = time.time()
         csms.call(CP, call.UpdateFirmware(location=f"{base}/evse.bundle", retrieve_date=retrieve))
         csms.wait_for("FirmwareStatusNotification", CP, after=bad_at,

@@ -453,7 +453,8 @@ class OcppService:
             el = Electrical(core.settings.voltage_v, 3, core.settings.line_limit_a)
         else:
             live = core.live[connector_id]
-            el = Electrical(core.settings.voltage_v, live.car_phases(), core.settings.station(connector_id).max_current_a)
+            rating = core.settings.station(connector_id).max_current_a
+            el = Electrical(core.settings.voltage_v, live.car_phases(), rating)
         unit = unit or "A"
         periods = composite_schedule(self.profiles, connector_id, now, duration, unit,
                                      self.transactions.tx_start(connector_id), el)

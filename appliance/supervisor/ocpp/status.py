@@ -43,7 +43,8 @@ def connector_status(live: LiveStation, available: bool, in_transaction: bool, f
     code = error_code(faults[0].code) if faults else ChargePointErrorCode.no_error
     info = faults[0].code[:50] if faults else None
     if live.state in ("E", "F"):
-        return ConnectorStatus(ChargePointStatus.faulted, ChargePointErrorCode.ev_communication_error, f"state {live.state}")
+        return ConnectorStatus(ChargePointStatus.faulted, ChargePointErrorCode.ev_communication_error,
+                               f"state {live.state}")
     if not available and not in_transaction:
         return ConnectorStatus(ChargePointStatus.unavailable, code, info)
     if not live.plugged:
