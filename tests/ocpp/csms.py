@@ -67,7 +67,8 @@ class _Handler(ChargePoint):
     @on(Action.start_transaction)
     def start_transaction(self, **payload: Any) -> call_result.StartTransaction:
         self._got("StartTransaction", payload)
-        return call_result.StartTransaction(transaction_id=next(self.central.ids), id_tag_info={"status": "Accepted"})
+        return call_result.StartTransaction(transaction_id=next(self.central.ids),
+                                            id_tag_info={"status": self.central.id_tag_status})
 
     @on(Action.stop_transaction)
     def stop_transaction(self, **payload: Any) -> call_result.StopTransaction:
@@ -99,6 +100,7 @@ class CentralSystem:
         self.ids = itertools.count(1001)
         self.boot_status = "Accepted"
         self.boot_interval = 300
+        self.id_tag_status = "Accepted"  # what StartTransaction's idTagInfo says
         self.port = 0
         self._server: Server | None = None
         self._lock = threading.Lock()

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from ocpp.v16 import call
 
-from tests.ocpp.conftest import appliance
+from tests.ocpp.conftest import appliance, charging_car
 from tests.ocpp.csms import CentralSystem, Received, until
 
 pytestmark = pytest.mark.realtime
@@ -118,3 +118,15 @@ def test_pending_registration_then_operations(csms: CentralSystem, tmp_path: Pat
         actions = {e.action for e in app.ctx.storage.audit.list(limit=100).items}
         assert {"ocpp.reset", "ocpp.remote_start", "ocpp.remote_stop", "ocpp.change_availability",
                 "ocpp.update_firmware"} <= actions
+
+
+def test_a_refused_id_tag_stops_the_transaction_and_pauses(csms: CentralSystem, tmp_path: Path) -> None:
+    csms.id_tag_status = "Blocked"
+    with appliance(tmp_path, charging_car(1, at=3.0), csms.url(CP)) as app:
+        start = csms.wait_for("StartTransaction", CP, timeout=30)
+        stop = csms.wait_for("StopTransaction", CP, after=start.t - 0.001, timeout=10)
+        assert stop.payload["reason"] == "DeAuthorized" and stop.payload["transaction_id"] == 1001
+        until(lambda: app.offered(1) == 0.0, 10, "the station stops offering current")
+        assert app.reason(1) == "paused by the central system (transaction stopped)"
+        time.sleep(3)
+        assert len(csms.messages("StartTransaction", CP)) == 1  # no new transaction while the car stays

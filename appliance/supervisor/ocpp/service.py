@@ -326,7 +326,24 @@ class OcppService:
                 outbox.delivered(item.id)
                 continue
             self._refusals.pop(item.id, None)
-            outbox.delivered(item.id, result.transaction_id if item.action == "StartTransaction" else None)
+            if item.action != "StartTransaction":
+                outbox.delivered(item.id)
+                continue
+            outbox.delivered(item.id, result.transaction_id)
+            if result.id_tag_info.get("status") != "Accepted":
+                self._deauthorized(item.tx_ref, result.id_tag_info.get("status"))
+
+    def _deauthorized(self, tx_ref: int, status: object) -> None:
+        """StopTransactionOnInvalidId: a transaction whose idTag the central system did not accept
+        stops, and its station stays paused until the car leaves."""
+        connector = self.transactions.connector_of_ref(tx_ref)
+        if connector is None:
+            return
+        now = self.ctx.clock()
+        log.info("the central system answered the idTag of station %d's transaction with %s", connector, status)
+        self.transactions.stop(connector, self.ctx.core.live[connector], "DeAuthorized", now)
+        self._ended(connector)
+        self.tick(now)
 
     # ------------------------------------------------------------------ what the central system asks
     def _audit(self, action: str, target: str | None, details: Any = None) -> None:

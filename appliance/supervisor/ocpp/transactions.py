@@ -95,9 +95,12 @@ class Transactions:
         self.outbox.add("StopTransaction", payload, running.ref, now, stop=True)
         if live.plugged:
             self.finished.add(connector)
-        if reason == "Remote":
+        if reason in ("Remote", "DeAuthorized"):
             self.held.add(connector)
         return True
+
+    def connector_of_ref(self, ref: int) -> int | None:
+        return next((c for c, running in self.running.items() if running.ref == ref), None)
 
     def meter_values(self, connector: int, value: dict[str, Any], now: float) -> bool:
         """A transaction's MeterValues into the outbox; False without a running transaction."""
