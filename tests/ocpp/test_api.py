@@ -127,3 +127,12 @@ def test_ocpp_url_given_at_start_is_the_saved_setting_switched_on(tmp_path: Path
         assert service.view()["url"] == "ws://csms.example:8180/steve/garage-2"
     finally:
         ctx.storage.close()
+
+
+def test_a_transaction_open_at_a_restart_waits_for_the_pilot(ctx: AppContext) -> None:
+    ref = ctx.storage.ocpp.start(1, "evse-local", 1200, ctx.clock() - 600, {"connectorId": 1, "idTag": "evse-local",
+                                                                            "meterStart": 1200})
+    service = OcppService(ctx)  # restarted; the pilot has not connected yet
+    service.tick(ctx.clock())
+    assert [p.action for p in ctx.storage.ocpp.pending()] == ["StartTransaction"]
+    assert service.transactions.running[1].ref == ref and service.status[1].status == "Available"

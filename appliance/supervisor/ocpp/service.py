@@ -121,8 +121,10 @@ class OcppService:
             await asyncio.sleep(self.period_s)
 
     def tick(self, now: float) -> None:
+        """Until the pilot has spoken the stations' picture is empty: a transaction that ran
+        before a restart must not look like a car that left, nor its readings like zeros."""
         core = self.ctx.core
-        for c in CONNECTORS:
+        for c in CONNECTORS if core.pilot_connected else ():
             live = core.live[c]
             if self.transactions.update(c, live, self._available(c), self.settings.id_tag, now) == "started":
                 pending = self.pending_profiles.pop(c, None)
@@ -132,7 +134,8 @@ class OcppService:
             if c not in self.transactions.running:
                 self._ended(c)
         self.apply_limits(now)
-        self._sample(now)
+        if core.pilot_connected:
+            self._sample(now)
         self.status = {0: charge_point_status(core.pilot_connected, self.available[0])}
         for c in CONNECTORS:
             self.status[c] = connector_status(core.live[c], self._available(c), c in self.transactions.running,
