@@ -295,6 +295,7 @@ def test_price_source_from_a_url(ui: UI) -> None:
     form = ui.page.get_by_role("form", name="Price source")
     report = form.locator("#price-source-status")
     hour = 3600 * (time.time() // 3600)
+    expect(report).not_to_be_empty()  # the card has loaded: what is chosen now is not overwritten
     with PriceFeed() as feed:
         feed.serve([{"start": hour + i * 3600, "end": hour + (i + 1) * 3600, "price": p}
                     for i, p in enumerate([0.31, 0.12, 0.2])])
@@ -447,6 +448,7 @@ def test_ocpp_settings_and_link_state(ui: UI) -> None:
     ui.go("System")
     expect(ui.page.locator("[data-key=ocpp]")).to_contain_text(re.compile(r"^Link (connecting|waiting)"))
     ui.go("Settings")
+    expect(form.locator("#ocpp-status")).to_contain_text('as "ui-garage"')  # loaded again
     form.get_by_label("Connect to an OCPP 1.6J central system").uncheck()
     form.get_by_role("button", name="Save OCPP settings").click()
     expect(form.locator("#ocpp-status")).to_have_text("OCPP is off.")
