@@ -19,6 +19,7 @@ from appliance.supervisor.main import build
 from appliance.supervisor.app_context import AppContext
 from appliance.supervisor.api.app import create_app
 from appliance.supervisor.ocpp.service import OcppService
+from appliance.supervisor.ocpp.settings import SETTINGS_KEY
 from appliance.supervisor.settings import SiteSettings
 from tests.ocpp.csms import CentralSystem
 
@@ -58,13 +59,17 @@ def pilot(tmp: Path, scenario: str) -> Iterator[Path]:
 
 @contextmanager
 def appliance(tmp: Path, scenario: str, url: str, settings: SiteSettings | None = None,
-              max_backoff_s: float = 2.0) -> Iterator[Appliance]:
-    """Pilot and supervisor, the supervisor's OCPP link on `url`; reconnects within `max_backoff_s`."""
+              max_backoff_s: float = 2.0, password: str | None = None) -> Iterator[Appliance]:
+    """Pilot and supervisor, the supervisor's OCPP link on `url` (Basic auth with `password`);
+    reconnects within `max_backoff_s`."""
     tmp.mkdir(parents=True, exist_ok=True)
     with ExitStack() as stack:
         sock = stack.enter_context(pilot(tmp, scenario))
         ctx = build(sock, tmp / "data", simulated=True, settings=settings, ocpp_url=url)
         stack.callback(ctx.storage.close)
+        if password is not None:
+            saved = ctx.storage.settings.get_value(SETTINGS_KEY)
+            ctx.storage.settings.set_value(SETTINGS_KEY, {**saved, "password": password}, ctx.clock())
         app = create_app(ctx, web_dir=tmp / "no-web-ui")
         service: OcppService = app.state.ocpp
         service.max_backoff_s = max_backoff_s

@@ -97,6 +97,7 @@ class CentralSystem:
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self.received: list[Received] = []
         self.handlers: dict[str, _Handler] = {}
+        self.authorization: dict[str, str | None] = {}  # the Authorization header each charge point sent
         self.ids = itertools.count(1001)
         self.boot_status = "Accepted"
         self.boot_interval = 300
@@ -117,6 +118,7 @@ class CentralSystem:
     async def _connection(self, ws: ServerConnection) -> None:
         cp_id = ws.request.path.rstrip("/").rsplit("/", 1)[-1]
         handler = _Handler(cp_id, ws, self)
+        self.authorization[cp_id] = ws.request.headers.get("Authorization")
         self.handlers[cp_id] = handler
         try:
             await handler.start()

@@ -3,6 +3,7 @@ keeps running: broken frames, unknown actions, payloads against the schema, absu
 
 from __future__ import annotations
 
+import base64
 import json
 from pathlib import Path
 from typing import Any
@@ -59,9 +60,10 @@ ABSURD: list[tuple[int, dict[str, Any]]] = [
 
 
 def test_bad_frames_and_payloads(csms: CentralSystem, tmp_path: Path) -> None:
-    with appliance(tmp_path, charging_car(2, at=30.0), csms.url(CP)) as app:
+    with appliance(tmp_path, charging_car(2, at=30.0), csms.url(CP), password="s3cret-s3cret") as app:
         csms.wait_for("BootNotification", CP, timeout=20)
         until(lambda: csms.connected(CP), 5, "connected")
+        assert csms.authorization[CP] == "Basic " + base64.b64encode(f"{CP}:s3cret-s3cret".encode()).decode()
         for frame, unique_id, code in FRAMES:
             answer = csms.raw(CP, frame, unique_id)
             assert answer[:3] == [4, unique_id, code], frame

@@ -35,6 +35,7 @@ def test_evcc_sequence(csms: CentralSystem, tmp_path: Path) -> None:
         boot = csms.wait_for("BootNotification", CP, timeout=20)
         assert boot.payload["charge_point_vendor"] == "EVSE appliance"
         until(lambda: csms.connected(CP), 5, "connected")
+        assert csms.authorization[CP] is None  # evcc's server wants no password
         assert csms.call(CP, call.ChangeAvailability(connector_id=0, type="Operative")).status == "Accepted"
 
         config = csms.call(CP, call.GetConfiguration())
