@@ -19,6 +19,8 @@ if TYPE_CHECKING:
     from appliance.supervisor.api.app import WebOptions
     from appliance.supervisor.server import ServerOptions
 
+OCPP_HELP = "connect to an OCPP 1.6J central system: ws[s]://HOST:PORT/PATH/<charge point id>"
+
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="evse", description="Two-station EV charging appliance")
@@ -42,6 +44,7 @@ def _parser() -> argparse.ArgumentParser:
     sup.add_argument("--port", type=int, default=8080)
     _web_flags(sup)
     sup.add_argument("--mqtt-url", type=_mqtt_url, help=MQTT_HELP)
+    sup.add_argument("--ocpp-url", type=_ocpp_url, help=OCPP_HELP)
 
     sim = sub.add_parser("sim", help="run on the simulated HAT: a scenario, or the real-time demo")
     sim.add_argument("--scenario", type=Path, help="scenario file (TOML); default: the built-in demo in real time")
@@ -55,6 +58,7 @@ def _parser() -> argparse.ArgumentParser:
     sim.add_argument("--data-dir", help="data directory (default: $EVSE_DATA_DIR or a per-user directory)")
     _web_flags(sim)
     sim.add_argument("--mqtt-url", type=_mqtt_url, help=MQTT_HELP + " (real-time demo only)")
+    sim.add_argument("--ocpp-url", type=_ocpp_url, help=OCPP_HELP + " (the real-time demo, not a scenario run)")
     return parser
 
 
@@ -99,6 +103,15 @@ def _mqtt_url(value: str) -> str:
     return value
 
 
+def _ocpp_url(value: str) -> str:
+    from appliance.supervisor.ocpp.settings import check_url
+
+    try:
+        return check_url(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
@@ -119,8 +132,9 @@ def _supervisor(args: argparse.Namespace) -> int:
     from appliance.supervisor.main import build, serve
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    serve(build(paths.pilot_socket(args.socket), paths.data_dir(args.data_dir), mqtt_url=args.mqtt_url),
-          args.host, args.port, _web_options(args), _server_options(args), args.https_port)
+    serve(build(paths.pilot_socket(args.socket), paths.data_dir(args.data_dir), mqtt_url=args.mqtt_url,
+                ocpp_url=args.ocpp_url), args.host, args.port, _web_options(args), _server_options(args),
+          args.https_port)
     return 0
 
 
@@ -132,6 +146,8 @@ def _sim(args: argparse.Namespace) -> int:
         return _demo(args)
     if args.mqtt_url is not None:
         raise ValueError("--mqtt-url needs the real-time demo: a scenario run has no supervisor to publish")
+    if args.ocpp_url is not None:
+        raise ValueError("--ocpp-url runs with the real-time demo, not with --scenario")
     scenario = load_scenario(args.scenario)
     speed = 0.0 if args.speed is None else args.speed
     until = args.until if args.until is not None else max([e.at for e in scenario.event] + [0.0]) + 60.0
@@ -182,8 +198,8 @@ def _demo(args: argparse.Namespace) -> int:
           f"(data in {data_dir})", flush=True)
     try:
         serve(build(socket_path, data_dir, simulated=True, settings=site_settings(scenario), prices=prices,
-                    mqtt_url=args.mqtt_url), args.host, args.port, _web_options(args), _server_options(args),
-              args.https_port)
+                    mqtt_url=args.mqtt_url, ocpp_url=args.ocpp_url), args.host, args.port, _web_options(args),
+              _server_options(args), args.https_port)
     finally:
         pilot.terminate()
         pilot.wait(timeout=10)

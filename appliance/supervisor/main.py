@@ -12,6 +12,7 @@ from appliance import __version__, paths
 from appliance.supervisor.api.app import WebOptions, create_app
 from appliance.supervisor.app_context import AppContext
 from appliance.supervisor.core import SupervisorCore
+from appliance.supervisor.ocpp import settings as ocpp_settings
 from appliance.supervisor.recorder import StorageRecorder
 from appliance.supervisor.runtime import SupervisorRuntime
 from appliance.supervisor.server import (ApplianceServer, Listener, ServerOptions, config, inherited_listeners,
@@ -26,10 +27,15 @@ log = logging.getLogger(__name__)
 
 def build(socket_path: Path, data_dir: Path, simulated: bool = False,
           settings: SiteSettings | None = None, prices: list[tuple[float, float, float]] | None = None,
-          mqtt_url: str | None = None) -> AppContext:
-    """Everything `evse supervisor` runs, wired but not started (tests use it too)."""
+          mqtt_url: str | None = None, ocpp_url: str | None = None) -> AppContext:
+    """Everything `evse supervisor` runs, wired but not started (tests use it too). `ocpp_url`
+    becomes the saved OCPP setting, switched on, as if set in the UI."""
     data_dir.mkdir(parents=True, exist_ok=True)
     storage = Storage(data_dir / "evse.db", spool=paths.telemetry_spool(data_dir / "evse.db"), exclusive=True)
+    if ocpp_url is not None:
+        storage.settings.set_value(ocpp_settings.SETTINGS_KEY,
+                                   ocpp_settings.with_url(storage.settings.get_value(ocpp_settings.SETTINGS_KEY),
+                                                          ocpp_url), time.time())
     recorder = StorageRecorder(storage)
     core = SupervisorCore(settings or SiteSettings(), recorder)
     if prices:  # stored, so the API, the UI and a restart see them like prices sent over REST

@@ -296,6 +296,7 @@ def test_price_source_from_a_url(ui: UI) -> None:
     form = ui.page.get_by_role("form", name="Price source")
     report = form.locator("#price-source-status")
     hour = 3600 * (time.time() // 3600)
+    expect(report).not_to_be_empty()  # the card has loaded: what is chosen now is not overwritten
     with PriceFeed() as feed:
         feed.serve([{"start": hour + i * 3600, "end": hour + (i + 1) * 3600, "price": p}
                     for i, p in enumerate([0.31, 0.12, 0.2])])
@@ -466,3 +467,36 @@ def test_api_docs_render_offline_under_the_csp(ui: UI, browser) -> None:  # noqa
     finally:
         context.close()
     assert outside == [] and errors == [], (outside, errors)
+
+
+def test_ocpp_settings_and_link_state(ui: UI) -> None:
+    """The OCPP card: a URL that is not ws[s]://…/<id> never leaves the form; a good one is saved
+    with a password that is never shown again, and the System page tells how the link is."""
+    ui.logged_in()
+    ui.go("Settings")
+    form = ui.page.get_by_role("form", name="OCPP")
+    expect(form.locator("#ocpp-status")).to_have_text("OCPP is off.")  # loaded: filling now sticks
+    url = form.get_by_label("Central system URL")
+    url.fill("http://evcc.local:8887/evse-1")
+    assert url.evaluate("el => el.validity.valid") is False
+    url.fill("ws://127.0.0.1:9/ocpp/ui-garage")
+    assert url.evaluate("el => el.validity.valid") is True
+    form.get_by_label("Central system password").fill("s3cret-s3cret")
+    form.get_by_label("idTag for free vending").fill("ui-tag")
+    form.get_by_label("Connect to an OCPP 1.6J central system").check()
+    form.get_by_role("button", name="Save OCPP settings").click()
+    expect(form.get_by_role("status")).to_have_text("saved")
+    expect(form.locator("#ocpp-status")).to_contain_text('as "ui-garage"')
+    expect(form.get_by_label("Central system password")).to_have_value("")
+    ocpp = ui.api("/ocpp")
+    assert (ocpp["url"], ocpp["id_tag"], ocpp["password_set"], ocpp["enabled"]) == (
+        "ws://127.0.0.1:9/ocpp/ui-garage", "ui-tag", True, True)
+    assert "password" not in ocpp
+
+    ui.go("System")
+    expect(ui.page.locator("[data-key=ocpp]")).to_contain_text(re.compile(r"^Link (connecting|waiting)"))
+    ui.go("Settings")
+    expect(form.locator("#ocpp-status")).to_contain_text('as "ui-garage"')  # loaded again
+    form.get_by_label("Connect to an OCPP 1.6J central system").uncheck()
+    form.get_by_role("button", name="Save OCPP settings").click()
+    expect(form.locator("#ocpp-status")).to_have_text("OCPP is off.")

@@ -1,9 +1,10 @@
-// System: version, uptime, hardware or simulated HAT, the pilot link, MQTT, software update.
+// System: version, uptime, hardware or simulated HAT, the pilot link, MQTT, OCPP, software update.
 
 import * as api from "./api.js";
 import { field, h, setText, statusLine } from "./dom.js";
 import { dateTime, duration } from "./format.js";
 import { describeMqtt } from "./mqtt.js";
+import { describeOcpp } from "./settings.js";
 import { on, store } from "./store.js";
 
 export function renderSystem(root) {
@@ -26,6 +27,7 @@ export function renderSystem(root) {
     row("Live updates", "live"),
     row("HTTPS certificate (SHA-256)", "tls"),
     row("MQTT", "mqtt"),
+    row("OCPP", "ocpp"),
   );
   values.tls.classList.add("mono", "fingerprint");
 
@@ -57,17 +59,28 @@ export function renderSystem(root) {
     } catch (error) {
       status.error(error.message);
     }
+    loadOcpp();
+  }
+
+  async function loadOcpp() {
+    try {
+      setText(values.ocpp, describeOcpp(await api.get("/ocpp")));
+    } catch (error) {
+      setText(values.ocpp, error.message);
+    }
   }
 
   const update = updatePanel(load);
   load();
   const timer = setInterval(show, 1000);
+  const ocppTimer = setInterval(loadOcpp, 5000);
   const off = on("snapshot", show);
   root.append(
     h("div", { class: "settings" }, h("section", { class: "card", "aria-labelledby": "sys-title" }, h("h2", { id: "sys-title" }, "Appliance"), info, status.el), update.el),
   );
   return () => {
     clearInterval(timer);
+    clearInterval(ocppTimer);
     off();
     update.stop();
   };

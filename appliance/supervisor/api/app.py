@@ -20,19 +20,20 @@ from appliance.supervisor.api.guard import AllowedHosts, HostGuard, PlainHttpGua
 from appliance.supervisor.api.headers import SecurityHeaders
 from appliance.supervisor.api.hub import Hub
 from appliance.supervisor.api.live import LiveFeed
-from appliance.supervisor.api.routers import (auth, history, journal, meter, mqtt, prices, sessions, site,
+from appliance.supervisor.api.routers import (auth, history, journal, meter, mqtt, ocpp, prices, sessions, site,
                                               site_limit, stations, status, system, tokens, ws)
 from appliance.supervisor.app_context import AppContext
 from appliance.supervisor.auth.backoff import LoginLimits, OneAtATime
 from appliance.supervisor.auth.service import AuthService
 from appliance.supervisor.mqtt.bridge import MqttBridge
+from appliance.supervisor.ocpp.service import OcppService
 from appliance.supervisor.price_provider import PriceProvider
 from appliance.system import setup_code
 
 API_PREFIX = "/api/v1"
 WEB_DIR = Path(__file__).resolve().parents[1] / "web"
-ROUTERS = (status, stations, sessions, history, journal, site, site_limit, prices, meter, mqtt, system, auth, tokens,
-           ws)
+ROUTERS = (status, stations, sessions, history, journal, site, site_limit, prices, meter, mqtt, ocpp, system, auth,
+           tokens, ws)
 
 
 @dataclass(frozen=True)
@@ -62,18 +63,22 @@ def create_app(ctx: AppContext, web_dir: Path = WEB_DIR, options: WebOptions = W
     feed = LiveFeed(ctx, Hub())
     price_provider = PriceProvider(ctx)
     bridge = MqttBridge(ctx, on_control=feed.push_snapshot)
+    ocpp_service = OcppService(ctx)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        """The pilot link, the once-a-second cycle, the price provider and MQTT run in the server's own event loop."""
+        """The pilot link, the once-a-second cycle, the price provider, MQTT and OCPP run in the server's own
+        event loop."""
         feed.start()
         price_provider.start()
         if ctx.runtime is not None:
             await ctx.runtime.start()
         await bridge.start()
+        await ocpp_service.start()
         try:
             yield
         finally:
+            await ocpp_service.stop()
             await bridge.stop()
             if ctx.runtime is not None:
                 await ctx.runtime.stop()
@@ -95,6 +100,7 @@ def create_app(ctx: AppContext, web_dir: Path = WEB_DIR, options: WebOptions = W
     app.state.live = feed
     app.state.price_provider = price_provider
     app.state.mqtt = bridge
+    app.state.ocpp = ocpp_service
     errors.install(app, unlimited=frozenset({f"{API_PREFIX}{system.router.prefix}{system.UPLOAD_PATH}"}))
     persist.restore(ctx)
     if app.state.auth.password_set():
