@@ -6,13 +6,20 @@ import argparse
 import asyncio
 import json
 import logging
+import os
 import signal
 import sys
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from appliance import __version__
+
+if TYPE_CHECKING:
+    from appliance.supervisor.api.app import WebOptions
+    from appliance.supervisor.server import ServerOptions
+
+OCPP_HELP = "connect to an OCPP 1.6J central system: ws[s]://HOST:PORT/PATH/<charge point id>"
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -35,6 +42,9 @@ def _parser() -> argparse.ArgumentParser:
     sup.add_argument("--data-dir", help="data directory (default: $EVSE_DATA_DIR or a per-user directory)")
     sup.add_argument("--host", default="127.0.0.1")
     sup.add_argument("--port", type=int, default=8080)
+    _web_flags(sup)
+    sup.add_argument("--mqtt-url", type=_mqtt_url, help=MQTT_HELP)
+    sup.add_argument("--ocpp-url", type=_ocpp_url, help=OCPP_HELP)
 
     sim = sub.add_parser("sim", help="run on the simulated HAT: a scenario, or the real-time demo")
     sim.add_argument("--scenario", type=Path, help="scenario file (TOML); default: the built-in demo in real time")
@@ -46,7 +56,60 @@ def _parser() -> argparse.ArgumentParser:
     sim.add_argument("--host", default="127.0.0.1")
     sim.add_argument("--port", type=int, default=8080)
     sim.add_argument("--data-dir", help="data directory (default: $EVSE_DATA_DIR or a per-user directory)")
+    _web_flags(sim)
+    sim.add_argument("--mqtt-url", type=_mqtt_url, help=MQTT_HELP + " (real-time demo only)")
+    sim.add_argument("--ocpp-url", type=_ocpp_url, help=OCPP_HELP + " (the real-time demo, not a scenario run)")
     return parser
+
+
+def _web_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--allowed-host", action="append", default=[], metavar="NAME",
+                        help="also answer to this host name or address (repeatable; also $EVSE_ALLOWED_HOSTS, "
+                             "space- or comma-separated); its own names and addresses are always allowed")
+    parser.add_argument("--https-port", type=int, metavar="PORT",
+                        help="also serve HTTPS here, with this charger's own certificate (default: off)")
+    parser.add_argument("--http", choices=("lan", "local"), default=os.environ.get("EVSE_HTTP") or "lan",
+                        help="with HTTPS on: plain HTTP for the LAN too (lan), or only for this machine (local; "
+                             "browsers on the LAN are sent to HTTPS); also $EVSE_HTTP")
+    parser.add_argument("--forwarded-allow-ips", metavar="ADDRESSES",
+                        help="trust X-Forwarded-For/-Proto from these proxy addresses (comma-separated); "
+                             "default: from nobody")
+
+
+def _web_options(args: argparse.Namespace) -> WebOptions:
+    from appliance.supervisor.api.app import WebOptions
+
+    extra = os.environ.get("EVSE_ALLOWED_HOSTS", "").replace(",", " ").split()
+    return WebOptions(allowed_hosts=tuple(extra + list(args.allowed_host)), http=args.http)
+
+
+def _server_options(args: argparse.Namespace) -> ServerOptions:
+    from appliance.supervisor.server import ServerOptions
+
+    return ServerOptions(forwarded_allow_ips=args.forwarded_allow_ips)
+
+
+MQTT_HELP = "publish to this MQTT broker, mqtt[s]://[USER:PASS@]HOST[:PORT] (replaces the saved broker)"
+
+
+def _mqtt_url(value: str) -> str:
+    """Checked before anything starts, so a typo is a usage error rather than a failing link."""
+    from appliance.supervisor.mqtt.settings import parse_url
+
+    try:
+        parse_url(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return value
+
+
+def _ocpp_url(value: str) -> str:
+    from appliance.supervisor.ocpp.settings import check_url
+
+    try:
+        return check_url(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -69,7 +132,9 @@ def _supervisor(args: argparse.Namespace) -> int:
     from appliance.supervisor.main import build, serve
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    serve(build(paths.pilot_socket(args.socket), paths.data_dir(args.data_dir)), args.host, args.port)
+    serve(build(paths.pilot_socket(args.socket), paths.data_dir(args.data_dir), mqtt_url=args.mqtt_url,
+                ocpp_url=args.ocpp_url), args.host, args.port, _web_options(args), _server_options(args),
+          args.https_port)
     return 0
 
 
@@ -79,6 +144,10 @@ def _sim(args: argparse.Namespace) -> int:
 
     if args.scenario is None:
         return _demo(args)
+    if args.mqtt_url is not None:
+        raise ValueError("--mqtt-url needs the real-time demo: a scenario run has no supervisor to publish")
+    if args.ocpp_url is not None:
+        raise ValueError("--ocpp-url runs with the real-time demo, not with --scenario")
     scenario = load_scenario(args.scenario)
     speed = 0.0 if args.speed is None else args.speed
     until = args.until if args.until is not None else max([e.at for e in scenario.event] + [0.0]) + 60.0
@@ -128,8 +197,9 @@ def _demo(args: argparse.Namespace) -> int:
     print(f"evse: simulated HAT, pilot process and supervisor; open http://{args.host}:{args.port}/ "
           f"(data in {data_dir})", flush=True)
     try:
-        serve(build(socket_path, data_dir, simulated=True, settings=site_settings(scenario), prices=prices),
-              args.host, args.port)
+        serve(build(socket_path, data_dir, simulated=True, settings=site_settings(scenario), prices=prices,
+                    mqtt_url=args.mqtt_url, ocpp_url=args.ocpp_url), args.host, args.port, _web_options(args),
+              _server_options(args), args.https_port)
     finally:
         pilot.terminate()
         pilot.wait(timeout=10)

@@ -21,7 +21,7 @@ done
 say "API answered $(cut -d' ' -f1 /proc/uptime) s after boot"
 for u in evse-growdata.service var-lib-evse.mount evse-firstboot.service evse-pigpiod-firewall.service \
          pigpiod.service evse-pilot.service \
-         evse-supervisor.service evse-http.socket evse-update.path avahi-daemon.service; do
+         evse-supervisor.service evse-http.socket evse-https.socket evse-update.path avahi-daemon.service; do
     say "unit $u: $(systemctl show -p ActiveState -p SubState -p Result --value "$u" | tr '\n' ' ')"
 done
 say "GET http://127.0.0.1:8080/api/v1/auth/me -> ${answer:-no answer}"
@@ -79,6 +79,17 @@ print(s.version)' "$bundle" 2>&1 | tail -1)
         "installed: $(ls /opt/evse/versions | tr '\n' ' ')"
     say "update: pilot $(systemctl is-active evse-pilot.service), supervisor $(systemctl is-active evse-supervisor.service)"
     grep -q '"state": "done"' "$status" && [ "$after" = "$staged" ] || ok=0
+fi
+powercut=/var/tmp/evse-powercut
+if [ "$(cat "$powercut" 2>/dev/null)" = cut ]; then
+    # First boot of `boot-test.sh --powercut`: let the supervisor write for a while, then the host
+    # kills the whole guest. The next boot's evse-powercut-check reports what the database kept.
+    echo check > "$powercut" && sync
+    if [ $ok = 1 ]; then say "POWERCUT ARMED"; else say "RESULT FAIL"; systemctl poweroff; fi
+    while :; do
+        say "CLOCK $(date +%s.%N)"
+        sleep 1
+    done
 fi
 if [ $ok = 1 ]; then say "RESULT PASS"; else say "RESULT FAIL"; fi
 systemctl poweroff

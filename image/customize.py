@@ -42,7 +42,7 @@ VENDOR_UNITS = "usr/lib/systemd/system"
 FILES = (
     *(Install(f"systemd/{unit}", f"{VENDOR_UNITS}/{unit}") for unit in (
         "evse-pilot.service", "evse-supervisor.service", "evse-firstboot.service", "evse-growdata.service",
-        "evse-update.service", "evse-update.path", "evse-http.socket", "evse-http.service",
+        "evse-update.service", "evse-update.path", "evse-http.socket", "evse-https.socket",
         "evse-pigpiod-firewall.service")),
     # In /etc: it must shadow the pigpio package's own unit of the same name.
     Install("systemd/pigpiod.service", "etc/systemd/system/pigpiod.service"),
@@ -58,7 +58,7 @@ FILES = (
     Install("etc/pilot.toml", "etc/evse/pilot.toml"),
 )
 ENABLED = ("evse-pilot.service", "evse-supervisor.service", "evse-firstboot.service", "evse-growdata.service",
-           "evse-update.service", "evse-update.path", "evse-http.socket", "pigpiod.service",
+           "evse-update.service", "evse-update.path", "evse-http.socket", "evse-https.socket", "pigpiod.service",
            "evse-pigpiod-firewall.service")
 
 

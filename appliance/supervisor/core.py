@@ -17,7 +17,7 @@ from appliance.j1772.duty import MIN_CURRENT_A
 from appliance.supervisor.allocation import per_line_phase
 from appliance.supervisor.external_limit import ExternalLimit
 from appliance.supervisor.live import GridReading, LiveStation
-from appliance.supervisor.policy import Decision, Policy
+from appliance.supervisor.policy import Decision, Policy, StationCap
 from appliance.supervisor.sequencer import CommandSequencer
 from appliance.supervisor.sessions import ChargingSession, SessionTracker
 from appliance.supervisor.settings import SiteSettings, StationSettings
@@ -86,6 +86,7 @@ class SupervisorCore:
         self._line_limit_to_send: float | None = None  # a site limit the user changed, for the pilot
         self.external_limit: ExternalLimit | None = None  # an energy manager's, until it expires
         self.external_cap_a: float | None = None  # the per-phase amps it allowed at the last allocation
+        self.station_caps: dict[int, StationCap] = {}  # a central system's cap per station (OCPP)
         self._held: tuple[tuple[float, float, float], float | None] | None | object = _UNSENT  # told to the pilot
         self.pilot_connected = False
         self.listeners: list[Callable[[p.Event], None]] = []
@@ -176,7 +177,7 @@ class SupervisorCore:
         hold = self._hold_command(now, caps)
         delivered = {sid: session.energy_kwh for sid, session in self.sessions.open.items()}
         decisions = self.policy.decide(now, self.settings, self.live, self.prices, self.grid, self.line_limit_a,
-                                       delivered, caps)
+                                       delivered, caps, self.station_caps)
         if self.external_limit is not None and self.external_cap_a is not None \
                 and self.external_cap_a < self.line_limit_a:
             decisions = {sid: self._limited(sid, d, self.external_limit, self.external_cap_a)
@@ -251,6 +252,19 @@ class SupervisorCore:
             self.recorder.event(now, "limit", None,
                                 f"energy manager ({self.external_limit.source.upper()}) lifted its limit")
         self.external_limit = limit
+
+    def set_station_cap(self, station_id: int, cap: StationCap | None, now: float) -> None:
+        """A central system's cap on one station, or None to lift it; the next cycle applies it."""
+        before = self.station_caps.get(station_id)
+        if cap == before or station_id not in self.live:
+            return
+        if cap is None:
+            del self.station_caps[station_id]
+            self.recorder.event(now, "limit", station_id, f"{before.source if before else 'the central system'} "
+                                                          "lifted its cap")
+        else:
+            self.station_caps[station_id] = cap
+            self.recorder.event(now, "limit", station_id, f"{cap.source} caps the station at {cap.amps:g} A")
 
     def update_station(self, station_id: int, **changes: Any) -> StationSettings:
         current = self.settings.station(station_id)

@@ -1,7 +1,7 @@
 """An energy manager's limit on the whole site (SPEC §5): per-phase amps and/or total watts,
 lapsing at its expiry.
 
-One mechanism whatever channel brought it (REST now, OCPP and MQTT later): the channel only
+One mechanism whatever channel brought it (REST and MQTT now, OCPP later): the channel only
 fills in `source`, and the core applies every limit the same way. The limit caps what the
 stations draw together; the site's own line limit still holds under it.
 """

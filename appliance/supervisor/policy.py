@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import partial
 
+from appliance.j1772.duty import MIN_CURRENT_A as MIN_A
 from appliance.supervisor.allocation import (
     Allocator,
     LowCost,
@@ -31,6 +32,22 @@ from appliance.supervisor.settings import SiteSettings
 from appliance.wiring import conductors_up_to, triple
 
 GRID_READING_MAX_AGE_S = 30.0
+
+
+@dataclass(frozen=True)
+class StationCap:
+    """A cap on one station from outside the site's settings (OCPP's TxDefaultProfile/TxProfile)."""
+
+    amps: float
+    source: str = "the central system"
+
+    def explain(self, target_a: float, reason: str) -> str:
+        """The allocator's reason, with the cap named where it holds the station back."""
+        if self.amps < MIN_A:
+            return f"paused by {self.source}"
+        if target_a >= self.amps - 0.05:
+            return f"{reason}; limited by {self.source} to {self.amps:g} A"
+        return reason
 
 
 @dataclass(frozen=True)
@@ -56,9 +73,12 @@ class Policy:
     def decide(self, now: float, settings: SiteSettings, live: dict[int, LiveStation],
                prices: Sequence[tuple[float, float, float]], grid: GridReading | None,
                line_limit_a: float, delivered_kwh: Mapping[int, float],
-               stations_cap_a: tuple[float, float, float] | None = None) -> dict[int, Decision]:
+               stations_cap_a: tuple[float, float, float] | None = None,
+               station_caps: Mapping[int, StationCap] | None = None) -> dict[int, Decision]:
         """One decision per station. `stations_cap_a`: an energy manager's limit per line phase on
-        what the stations draw together, beside the line limit and the house's load."""
+        what the stations draw together, beside the line limit and the house's load. `station_caps`:
+        a central system's cap on single stations (OCPP TxDefaultProfile/TxProfile); 0 A pauses."""
+        station_caps = station_caps or {}
         table = PriceTable([PriceSlot(start, end, price) for start, end, price in prices])
         fresh_grid = grid if grid is not None and now - grid.t <= GRID_READING_MAX_AGE_S else None
         for sid in live:
@@ -81,6 +101,8 @@ class Policy:
             demand = self._demand(st, settings, decision.allowed)
             if decision.cap_a is not None:
                 demand = replace(demand, max_a=min(demand.max_a, decision.cap_a))
+            if sid in station_caps:
+                demand = replace(demand, max_a=min(demand.max_a, station_caps[sid].amps))
             demands.append(demand)
         allocations = self.allocator.allocate(
             now, Site(line_limit_a, self._external(fresh_grid, live, settings), stations_cap_a), demands
@@ -88,7 +110,10 @@ class Policy:
         out = {}
         for sid, st in live.items():
             mode, alloc = mode_decisions[sid], allocations[sid]
-            out[sid] = Decision(alloc.target_a, self._reason(st, mode, alloc.reason), mode.plan)
+            reason = self._reason(st, mode, alloc.reason)
+            if sid in station_caps and st.plugged and not st.blocking_faults and mode.allowed:
+                reason = station_caps[sid].explain(alloc.target_a, reason)
+            out[sid] = Decision(alloc.target_a, reason, mode.plan)
         return out
 
     def _demand(self, st: LiveStation, settings: SiteSettings, allowed: bool) -> StationDemand:

@@ -3,7 +3,7 @@
 Lower first; raise another station only once the lowered one's current has fallen or its car
 had its 5 s to follow, and only in steps the pilot's line check will accept: on every line
 phase the pilot counts a station on, the allowed allocations of the stations counted there
-never above the line limit (a pilot that checks the plain sum counts every station on all three).
+never above the line limit.
 """
 
 from __future__ import annotations

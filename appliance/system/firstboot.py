@@ -9,7 +9,9 @@
     password = "..."                # WPA2 passphrase (8-63 characters); leave out for an open network
     country = "DE"                  # required for Wi-Fi: the radio stays off without it
 
-evse-firstboot.service applies it as root before the network and the appliance start. A bad
+evse-firstboot.service applies it as root before the network and the appliance start. Until an
+admin password exists it also writes the one-time setup code (appliance/system/setup_code.py)
+into `evse-firstboot.txt` and onto the console. A bad
 file is rejected as a whole with the line and key at fault, written to `evse-firstboot.txt`
 beside it; a good one is applied and deleted, because it holds secrets on a FAT partition
 anyone with the card can read. The admin password reaches the supervisor only as a hash, in
@@ -18,12 +20,9 @@ anyone with the card can read. The admin password reaches the supervisor only as
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 import pwd
 import re
-import secrets
 import shutil
 import socket
 import subprocess
@@ -37,12 +36,14 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from appliance.errors import InvalidInput
 from appliance.pilot.config import PilotConfig, load_pilot_config
-from appliance.system.files import replace_line, set_hostname
+from appliance.system import setup_code, tls
+from appliance.system.files import replace_line, set_hostname, write_private
 from appliance.system.passwords import hash_password
 from appliance.tomlfile import parse_model
 
 REPORT_NAME = "evse-firstboot.txt"
 HANDOVER_NAME = "firstboot.json"
+DATABASE_NAME = "evse.db"  # the supervisor's; none yet means this charger has never been set up
 _HOSTNAME = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 _HEX64 = re.compile(r"^[0-9a-fA-F]{64}$")
 
@@ -143,33 +144,6 @@ def _keyfile_value(value: str) -> str:
     return "\\s" + escaped[1:] if escaped.startswith(" ") else escaped
 
 
-def _write_private(path: Path, text: str, owner: tuple[int, int] | None = None) -> None:
-    """Root writes into the data directory, which evse owns: a fresh file (O_EXCL, O_NOFOLLOW)
-    given its mode and owner through the descriptor, then renamed over whatever was there, so a
-    planted symbolic link or FIFO is replaced, never followed."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    directory = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
-    try:
-        tmp = f".{path.name}.{secrets.token_hex(8)}"
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600,
-                     dir_fd=directory)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                os.fchmod(f.fileno(), 0o600)
-                if owner is not None:
-                    os.fchown(f.fileno(), *owner)
-                f.write(text)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, path.name, src_dir_fd=directory, dst_dir_fd=directory)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp, dir_fd=directory)
-            raise
-    finally:
-        os.close(directory)
-
-
 def _apply_wifi(wifi: Wifi, root: Path, live: bool, run: Run) -> None:
     if live and shutil.which("raspi-config"):
         run(["raspi-config", "nonint", "do_wifi_country", wifi.country])  # also unblocks the radio
@@ -182,7 +156,7 @@ def _apply_wifi(wifi: Wifi, root: Path, live: bool, run: Run) -> None:
     if wifi.password is not None:
         lines += ["", "[wifi-security]", "key-mgmt=wpa-psk", f"psk={_keyfile_value(wifi.password)}"]
     lines += ["", "[ipv4]", "method=auto", "", "[ipv6]", "method=auto", ""]
-    _write_private(root / "etc/NetworkManager/system-connections/evse-wifi.nmconnection", "\n".join(lines))
+    write_private(root / "etc/NetworkManager/system-connections/evse-wifi.nmconnection", "\n".join(lines))
 
 
 def apply_firstboot(settings: FirstBoot, root: Path, *, data_dir: Path, owner: tuple[int, int] | None,
@@ -213,30 +187,56 @@ def apply_firstboot(settings: FirstBoot, root: Path, *, data_dir: Path, owner: t
         handover["admin_password_hash"] = hash_password(settings.admin_password)
         done.append("admin password: set")
     if handover:
-        _write_private(data_dir / HANDOVER_NAME, json.dumps(handover, indent=2) + "\n", owner)
+        write_private(data_dir / HANDOVER_NAME, json.dumps(handover, indent=2) + "\n", owner)
     return done
 
 
 def run_firstboot(path: Path, root: Path = Path("/"), data_dir: Path = Path("/var/lib/evse"),
                   user: str = "evse", live: bool = True) -> int:
-    """Apply `path`, report on the boot partition beside it, delete it on success."""
+    """Apply `path` if it is there (and delete it), then, while the charger has no admin
+    password, make the one-time setup code; report both on the boot partition beside it and on
+    the console."""
     report = path.with_name(REPORT_NAME)
-    try:
-        text = path.read_text(encoding="utf-8")
-        settings = parse_firstboot(text, path.name)
+    owner = _owner(user)
+    lines: list[str] = []
+    password_given = False
+    if path.exists():
         try:
-            entry = pwd.getpwnam(user)
-            owner: tuple[int, int] | None = (entry.pw_uid, entry.pw_gid)
-        except KeyError:
-            owner = None
-        done = apply_firstboot(settings, root, data_dir=data_dir, owner=owner, live=live)
-    except (FirstBootError, OSError, UnicodeDecodeError, ValueError) as exc:
-        report.write_text(f"{path.name} was NOT applied; fix it and restart the charger:\n{exc}\n", encoding="utf-8")
-        print(f"evse firstboot: {exc}", file=sys.stderr)
-        return 1
-    report.write_text(f"{path.name} applied and deleted:\n" + "".join(f"  {d}\n" for d in done), encoding="utf-8")
-    path.unlink()
+            settings = parse_firstboot(path.read_text(encoding="utf-8"), path.name)
+            done = apply_firstboot(settings, root, data_dir=data_dir, owner=owner, live=live)
+        except (FirstBootError, OSError, UnicodeDecodeError, ValueError) as exc:
+            report.write_text(f"{path.name} was NOT applied; fix it and restart the charger:\n{exc}\n",
+                              encoding="utf-8")
+            print(f"evse firstboot: {exc}", file=sys.stderr)
+            return 1
+        path.unlink()
+        password_given = settings.admin_password is not None
+        lines += [f"{path.name} applied and deleted:", *(f"  {d}" for d in done)]
+    if not password_given and (not (data_dir / DATABASE_NAME).exists() or setup_code.read_code(data_dir)):
+        code = setup_code.shown(setup_code.ensure_code(data_dir, owner))
+        lines += [f"No admin password yet. First-run setup code: {code}",
+                  "  Open the charger's web page (http://evse.local or its address) and enter this code with",
+                  "  the password you choose. It works once; it is not needed once a password is set."]
+        print(f"evse firstboot: first-run setup code {code} (also in {report.name} on the boot partition)",
+              flush=True)
+    if lines:
+        hostname = (root / "etc/hostname").read_text(encoding="utf-8").strip() if (root / "etc/hostname").exists() \
+            else socket.gethostname()
+        certificate = tls.ensure_certificate(data_dir, hostname or "evse", owner)
+        lines += [f"HTTPS (https://{hostname or 'evse'}.local): the charger's own certificate, SHA-256 fingerprint",
+                  f"  {certificate.fingerprint}",
+                  "  Your browser warns the first time: accept only if it shows this same fingerprint."]
+        print(f"evse firstboot: HTTPS certificate SHA-256 {certificate.fingerprint}", flush=True)
+        report.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return 0
+
+
+def _owner(user: str) -> tuple[int, int] | None:
+    try:
+        entry = pwd.getpwnam(user)
+    except KeyError:
+        return None
+    return entry.pw_uid, entry.pw_gid
 
 
 def main(argv: list[str] | None = None) -> int:

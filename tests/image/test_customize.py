@@ -63,6 +63,22 @@ def test_units_are_enabled(card: tuple[Path, Path]) -> None:
         assert (root / os.readlink(link).lstrip("/")).is_file(), name
     assert os.readlink(wants / "multi-user.target.wants/pigpiod.service") == "/etc/systemd/system/pigpiod.service"
     assert (wants / "sockets.target.wants/evse-http.socket").is_symlink()
+    assert (wants / "sockets.target.wants/evse-https.socket").is_symlink()
+
+
+def test_ports_80_and_443_are_the_supervisors_own_sockets(card: tuple[Path, Path]) -> None:
+    """systemd binds them and hands them to the supervisor: no forwarder, so it sees real clients."""
+    root, _ = card
+    for name, port, fd_name in (("evse-http.socket", "80", "http"), ("evse-https.socket", "443", "https")):
+        socket_unit = unit(root, name)["Socket"]
+        assert (socket_unit["ListenStream"], socket_unit["FileDescriptorName"]) == (port, fd_name)
+        assert socket_unit["Service"] == "evse-supervisor.service"
+    supervisor = unit(root, "evse-supervisor.service")
+    assert supervisor["Service"]["Sockets"].split() == ["evse-http.socket", "evse-https.socket"]
+    assert {"evse-http.socket", "evse-https.socket"} <= set(supervisor["Unit"]["After"].split())
+    assert not (root / "usr/lib/systemd/system/evse-http.service").exists()
+    units = "".join(p.read_text() for p in (root / "usr/lib/systemd/system").glob("evse-*"))
+    assert "socket-proxyd" not in units
 
 
 def test_the_pilot_is_real_time_watched_and_independent_of_the_supervisor(card: tuple[Path, Path]) -> None:
@@ -136,7 +152,9 @@ def test_journald_avahi_and_hostname(card: tuple[Path, Path]) -> None:
     assert journal["Journal"]["Storage"] == "volatile" and journal["Journal"]["RuntimeMaxUse"] == "48M"
     service = ET.parse(root / "etc/avahi/services/evse-http.service").getroot().find("service")
     assert service is not None
-    assert (service.findtext("type"), service.findtext("port")) == ("_http._tcp", "8080")
+    assert (service.findtext("type"), service.findtext("port")) == ("_http._tcp", "80")
+    services = ET.parse(root / "etc/avahi/services/evse-http.service").getroot().findall("service")
+    assert ("_https._tcp", "443") in [(s.findtext("type"), s.findtext("port")) for s in services]
     assert (root / "etc/hostname").read_text() == "evse\n"
     assert "127.0.1.1\tevse" in (root / "etc/hosts").read_text()
     assert unit(root, "evse-http.socket")["Socket"]["ListenStream"] == "80"

@@ -160,3 +160,7 @@ def test_systemd_rates_the_exposure_low(name: str, most: float) -> None:
     if score is None:
         pytest.skip(f"this systemd-analyze cannot rate unit files offline: {done.stderr.strip()[:200]}")
     assert float(score[1]) <= most
+
+
+def test_the_supervisor_may_hold_many_connections() -> None:
+    assert one(service("evse-supervisor.service"), "LimitNOFILE") == "8192"

@@ -11,14 +11,17 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from appliance import __version__
-from appliance.supervisor.api.app import create_app
+from appliance.supervisor.api.app import WebOptions, create_app
 from appliance.supervisor.app_context import AppContext
 from appliance.supervisor.core import SupervisorCore
 from appliance.supervisor.settings import SiteSettings
 from appliance.supervisor.storage import Storage
+from appliance.system import setup_code
 
 PASSWORD = "correct horse battery"
 API = "/api/v1"
+# TestClient sends Host: testserver; the app must be told to answer to it, as an owner would add a name.
+TEST_OPTIONS = WebOptions(allowed_hosts=("testserver",))
 
 
 @pytest.fixture
@@ -39,7 +42,7 @@ def ctx(core: SupervisorCore, storage: Storage, tmp_path: Path) -> AppContext:
 
 @pytest.fixture
 def app(ctx: AppContext, tmp_path: Path) -> FastAPI:
-    return create_app(ctx, web_dir=tmp_path / "no-web-ui")
+    return create_app(ctx, web_dir=tmp_path / "no-web-ui", options=TEST_OPTIONS)
 
 
 @pytest.fixture
@@ -48,10 +51,16 @@ def client(app: FastAPI) -> Iterator[TestClient]:
         yield c
 
 
+def setup_body(data_dir: Path, password: str = PASSWORD) -> dict[str, str]:
+    """First-run setup as the owner does it from the LAN (TestClient's peer is not loopback): with
+    the one-time code the app wrote into its data directory."""
+    return {"password": password, "setup_code": (data_dir / setup_code.FILE_NAME).read_text().strip()}
+
+
 @pytest.fixture
-def admin(client: TestClient) -> dict[str, str]:
+def admin(client: TestClient, ctx: AppContext) -> dict[str, str]:
     """Runs first-run setup on `client` (which keeps the session cookie); the CSRF header to send."""
-    answer = client.post(f"{API}/auth/setup", json={"password": PASSWORD})
+    answer = client.post(f"{API}/auth/setup", json=setup_body(ctx.data_dir))
     assert answer.status_code == 200, answer.text
     return {"X-CSRF-Token": answer.json()["csrf_token"]}
 

@@ -9,16 +9,16 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
-from tests.supervisor.conftest import API, PASSWORD
+from tests.supervisor.conftest import API, PASSWORD, setup_body
 
 
-def test_first_run_setup_then_login_cookie_and_csrf(client: TestClient, anonymous: TestClient) -> None:
+def test_first_run_setup_then_login_cookie_and_csrf(client: TestClient, anonymous: TestClient, ctx) -> None:
     me = client.get(f"{API}/auth/me").json()
     assert me["authenticated"] is False and me["password_set"] is False
     assert client.post(f"{API}/auth/login", json={"password": PASSWORD}).status_code == 409  # nothing to log in to
-    assert client.post(f"{API}/auth/setup", json={"password": "short"}).status_code == 422
+    assert client.post(f"{API}/auth/setup", json=setup_body(ctx.data_dir, "short")).status_code == 422
 
-    setup = client.post(f"{API}/auth/setup", json={"password": PASSWORD})
+    setup = client.post(f"{API}/auth/setup", json=setup_body(ctx.data_dir))
     assert setup.status_code == 200
     again = anonymous.post(f"{API}/auth/setup", json={"password": "an attacker's password"})
     assert again.status_code == 409 and "set already" in again.json()["detail"]
@@ -44,7 +44,7 @@ def test_first_run_setup_then_login_cookie_and_csrf(client: TestClient, anonymou
 
 
 def test_cookie_is_secure_over_https(app, client: TestClient, admin: dict[str, str]) -> None:
-    with TestClient(app, base_url="https://evse.local") as https:
+    with TestClient(app, base_url="https://testserver") as https:
         answer = https.post(f"{API}/auth/login", json={"password": PASSWORD})
         assert "secure" in answer.headers["set-cookie"].lower()
 

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from appliance.supervisor.api import persist
 from appliance.supervisor.api.app import create_app
 from appliance.supervisor.app_context import AppContext
-from tests.supervisor.conftest import API
+from tests.supervisor.conftest import API, TEST_OPTIONS
 
 
 @pytest.mark.parametrize("offset", [-61.0, 61.0, 1e308])
@@ -84,5 +84,5 @@ def test_a_name_saved_before_the_check_does_not_lose_the_saved_site(ctx: AppCont
     saved["line_limit_a"] = 20.0
     saved["stations"][0]["name"] = "old\tname"
     ctx.storage.settings.set_value(persist.SITE_KEY, saved, ctx.clock())
-    with TestClient(create_app(ctx, web_dir=tmp_path / "no-web-ui")):  # restored at start-up
+    with TestClient(create_app(ctx, web_dir=tmp_path / "no-web-ui", options=TEST_OPTIONS)):  # restored at start-up
         assert ctx.core.settings.line_limit_a == 20.0 and ctx.core.settings.station(1).name == "old\tname"

@@ -20,7 +20,7 @@ from appliance.supervisor.core import SupervisorCore
 from appliance.supervisor.runtime import SupervisorRuntime
 from appliance.supervisor.settings import SiteSettings
 from appliance.supervisor.storage import Storage
-from tests.supervisor.conftest import API, PASSWORD
+from tests.supervisor.conftest import API, TEST_OPTIONS, setup_body
 
 pytestmark = pytest.mark.realtime
 PLUG_AT_S = 4.0  # after the supervisor has connected
@@ -48,8 +48,8 @@ def test_commands_and_events_through_a_real_pilot(pilot_socket: Path, tmp_path: 
         core = SupervisorCore(SiteSettings())
         ctx = AppContext(core=core, storage=storage, data_dir=tmp_path, version="test", simulated=True,
                          runtime=SupervisorRuntime(core, pilot_socket))
-        with TestClient(create_app(ctx, web_dir=tmp_path / "none")) as client:
-            setup = client.post(f"{API}/auth/setup", json={"password": PASSWORD})
+        with TestClient(create_app(ctx, web_dir=tmp_path / "none", options=TEST_OPTIONS)) as client:
+            setup = client.post(f"{API}/auth/setup", json=setup_body(tmp_path))
             headers = {"X-CSRF-Token": setup.json()["csrf_token"]}
             deadline = time.monotonic() + 10
             while not client.get(f"{API}/system").json()["pilot_connected"]:

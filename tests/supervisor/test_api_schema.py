@@ -22,7 +22,7 @@ from appliance.supervisor.core import SupervisorCore
 from appliance.supervisor.settings import SiteSettings
 from appliance.supervisor.storage import Storage
 from appliance.system.update import UpdateManager
-from tests.supervisor.conftest import API, PASSWORD
+from tests.supervisor.conftest import API, TEST_OPTIONS, setup_body
 
 PILOT_COMMANDS = ("/clear-fault", "/self-test")
 EXAMPLES = 15
@@ -36,9 +36,9 @@ def schema_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[FastA
                                 restart=lambda: None, health=lambda version: True)
         ctx = AppContext(core=SupervisorCore(SiteSettings()), storage=storage, data_dir=data, version=__version__,
                          simulated=True, updater=updater)
-        app = create_app(ctx, web_dir=data / "no-web-ui")
+        app = create_app(ctx, web_dir=data / "no-web-ui", options=TEST_OPTIONS)
         setup = TestClient(app)
-        csrf = setup.post(f"{API}/auth/setup", json={"password": PASSWORD}).json()["csrf_token"]
+        csrf = setup.post(f"{API}/auth/setup", json=setup_body(data)).json()["csrf_token"]
         token = setup.post(f"{API}/tokens", json={"name": "schemathesis", "scope": "admin"},
                            headers={"X-CSRF-Token": csrf}).json()["token"]
         yield app, {"Authorization": f"Bearer {token}"}

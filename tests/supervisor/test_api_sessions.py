@@ -19,7 +19,7 @@ from appliance.supervisor.api.deps import SESSION_COOKIE
 from appliance.supervisor.app_context import AppContext
 from appliance.system.firstboot import HANDOVER_NAME
 from appliance.system.passwords import hash_password
-from tests.supervisor.conftest import API, PASSWORD
+from tests.supervisor.conftest import API, PASSWORD, TEST_OPTIONS, setup_body
 
 WS = f"{API}/ws"
 NEW_PASSWORD = "a new and better one"
@@ -67,14 +67,14 @@ def test_password_change_with_a_token_ends_every_browser_session(client: TestCli
 
 
 def test_first_boot_password_reset_ends_every_session_and_token(ctx: AppContext, tmp_path: Path) -> None:
-    with TestClient(create_app(ctx, web_dir=tmp_path / "no-web-ui")) as attacker:
-        csrf = {"X-CSRF-Token": attacker.post(f"{API}/auth/setup", json={"password": PASSWORD}).json()["csrf_token"]}
+    with TestClient(create_app(ctx, web_dir=tmp_path / "no-web-ui", options=TEST_OPTIONS)) as attacker:
+        csrf = {"X-CSRF-Token": attacker.post(f"{API}/auth/setup", json=setup_body(tmp_path)).json()["csrf_token"]}
         token = attacker.post(f"{API}/tokens", json={"name": "backdoor", "scope": "admin"}, headers=csrf).json()
         cookies = dict(attacker.cookies)
     # The owner puts evse.toml with a new password on the card; evse-firstboot hands it over.
     (ctx.data_dir / HANDOVER_NAME).write_text(json.dumps({"admin_password_hash": hash_password(NEW_PASSWORD)}))
 
-    with TestClient(create_app(ctx, web_dir=tmp_path / "no-web-ui")) as after:
+    with TestClient(create_app(ctx, web_dir=tmp_path / "no-web-ui", options=TEST_OPTIONS)) as after:
         assert not (ctx.data_dir / HANDOVER_NAME).exists()
         bearer = {"Authorization": f"Bearer {token['token']}"}
         assert after.get(f"{API}/status", headers=bearer).status_code == 401

@@ -13,7 +13,7 @@ from appliance.supervisor.api.app import create_app
 from appliance.supervisor.app_context import AppContext
 from appliance.supervisor.core import SupervisorCore
 from appliance.supervisor.settings import SiteSettings
-from tests.supervisor.conftest import API, PASSWORD
+from tests.supervisor.conftest import API, PASSWORD, TEST_OPTIONS
 
 LIMIT = f"{API}/site/limit"
 NOW = 1_800_000_000.0
@@ -120,7 +120,7 @@ def restarted(ctx: AppContext, tmp_path: Path) -> AppContext:
     """The same storage under a new core and app: what a supervisor restart finds."""
     fresh = AppContext(core=SupervisorCore(SiteSettings()), storage=ctx.storage, data_dir=tmp_path, version="test",
                        simulated=True, clock=ctx.clock)
-    with TestClient(create_app(fresh, web_dir=tmp_path / "none")) as again:
+    with TestClient(create_app(fresh, web_dir=tmp_path / "none", options=TEST_OPTIONS)) as again:
         assert again.post(f"{API}/auth/login", json={"password": PASSWORD}).status_code == 200
     return fresh
 

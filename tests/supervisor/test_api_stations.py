@@ -8,7 +8,7 @@ from appliance.supervisor.api.app import create_app
 from appliance.supervisor.app_context import AppContext
 from appliance.supervisor.core import SupervisorCore
 from appliance.supervisor.settings import SiteSettings
-from tests.supervisor.conftest import API
+from tests.supervisor.conftest import API, TEST_OPTIONS
 
 
 def test_station_views(client: TestClient, admin) -> None:
@@ -60,7 +60,7 @@ def test_patch_applies_persists_and_survives_a_restart(client: TestClient, admin
 
     fresh = AppContext(core=SupervisorCore(SiteSettings()), storage=ctx.storage, data_dir=tmp_path,
                        version="test", simulated=True)
-    with TestClient(create_app(fresh, web_dir=tmp_path / "none")) as restarted:
+    with TestClient(create_app(fresh, web_dir=tmp_path / "none", options=TEST_OPTIONS)) as restarted:
         restarted.post(f"{API}/auth/login", json={"password": "correct horse battery"})
         again = restarted.get(f"{API}/stations/2").json()
     assert (again["name"], again["mode"], again["priority"], again["max_current_a"]) == ("Garage", "low_cost", 2, 16.0)

@@ -22,7 +22,7 @@ from appliance.supervisor.price_provider import RETRY_S, FeedError, PriceProvide
 from appliance.supervisor.settings import SiteSettings, UrlPrices
 from tests.pilot_messages import event
 from tests.price_feed import PriceFeed
-from tests.supervisor.conftest import API
+from tests.supervisor.conftest import API, TEST_OPTIONS
 
 H = 3600.0
 T0 = H * (time.time() // H)  # this hour: the core keeps only prices from yesterday on
@@ -183,7 +183,7 @@ def test_a_saved_url_source_is_fetched_when_the_app_starts(ctx: AppContext, tmp_
         feed.serve(GOOD["evse"])
         saved = SiteSettings(price_source=source(feed.url)).model_dump(mode="json")
         ctx.storage.settings.set_value(persist.SITE_KEY, saved, time.time())
-        app = create_app(ctx, web_dir=tmp_path / "no-web-ui")
+        app = create_app(ctx, web_dir=tmp_path / "no-web-ui", options=TEST_OPTIONS)
         with TestClient(app):
             deadline = time.monotonic() + 10
             while app.state.price_provider.status.last_attempt is None and time.monotonic() < deadline:

@@ -376,7 +376,7 @@ def test_upgrade_from_v1_to_latest(tmp_path: Path) -> None:
     old.close()
 
     with Storage(tmp_path / "old.db") as s:
-        assert s.schema_version == LATEST == 3
+        assert s.schema_version == LATEST == 4
         assert s.history(None, T0, T0 + 2 * 3600, "hour").points == expected
         assert len(expected) == 6 and s.sessions.open_session(1) == s.sessions.get(1)
 
@@ -398,7 +398,7 @@ def test_upgrade_from_v2_rekeys_raw_telemetry_and_shrinks_pages(tmp_path: Path) 
 
     with Storage(tmp_path / "old.db") as s:
         db = s._g._db
-        assert s.schema_version == 3
+        assert s.schema_version == LATEST
         assert db.execute("PRAGMA page_size").fetchone()[0] == 512
         assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from appliance.system import setup_code, tls
 from appliance.system.firstboot import FirstBootError, apply_firstboot, parse_firstboot, run_firstboot
 from appliance.system.passwords import verify_password
 
@@ -140,3 +141,34 @@ def test_the_handover_file_is_never_written_through_what_evse_planted(system: Pa
     assert not handover.is_symlink() and handover.is_file()
     assert handover.stat().st_mode & 0o777 == 0o600
     assert json.loads(handover.read_text())["line_limit_a"] == 25
+
+
+def test_a_fresh_charger_gets_a_setup_code_on_the_card_and_in_its_data(system: Path, tmp_path: Path,
+                                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    boot = tmp_path / "boot"
+    boot.mkdir()
+    data = system / "var/lib/evse"
+    assert run_firstboot(boot / "evse.toml", system, data, user="no-such-user", live=False) == 0  # no evse.toml
+
+    code = setup_code.read_code(data)
+    assert code is not None and (data / setup_code.FILE_NAME).stat().st_mode & 0o777 == 0o600
+    assert setup_code.shown(code) in (boot / "evse-firstboot.txt").read_text()
+    assert setup_code.shown(code) in capsys.readouterr().out  # the console
+    fingerprint = tls.ensure_certificate(data, "evse").fingerprint  # made by the first boot, kept
+    assert fingerprint in (boot / "evse-firstboot.txt").read_text()
+    assert (data / tls.KEY_NAME).stat().st_mode & 0o777 == 0o600
+    assert run_firstboot(boot / "evse.toml", system, data, user="no-such-user", live=False) == 0
+    assert setup_code.read_code(data) == code  # the next boot shows the same code
+
+
+def test_no_setup_code_when_the_file_sets_the_password_or_one_exists(system: Path, tmp_path: Path) -> None:
+    boot = tmp_path / "boot"
+    boot.mkdir()
+    data = system / "var/lib/evse"
+    (boot / "evse.toml").write_text(GOOD)
+    assert run_firstboot(boot / "evse.toml", system, data, user="no-such-user", live=False) == 0
+    assert setup_code.read_code(data) is None and "setup code" not in (boot / "evse-firstboot.txt").read_text()
+    (boot / "evse-firstboot.txt").unlink()
+    (data / "evse.db").write_bytes(b"")  # a charger in use, its password set long ago
+    assert run_firstboot(boot / "evse.toml", system, data, user="no-such-user", live=False) == 0
+    assert setup_code.read_code(data) is None and not (boot / "evse-firstboot.txt").exists()

@@ -286,6 +286,7 @@ def test_settings_and_system_views(ui: UI) -> None:
     expect(page.locator("[data-key=version]")).to_have_text(system["version"])
     expect(page.locator("[data-key=hat]")).to_have_text("simulated HAT")
     expect(page.locator("[data-key=uptime]")).not_to_have_text("–")
+    expect(page.locator("[data-key=tls]")).to_have_text("HTTPS is off")  # evse sim serves plain HTTP by default
 
 
 def test_price_source_from_a_url(ui: UI) -> None:
@@ -295,6 +296,7 @@ def test_price_source_from_a_url(ui: UI) -> None:
     form = ui.page.get_by_role("form", name="Price source")
     report = form.locator("#price-source-status")
     hour = 3600 * (time.time() // 3600)
+    expect(report).not_to_be_empty()  # the card has loaded: what is chosen now is not overwritten
     with PriceFeed() as feed:
         feed.serve([{"start": hour + i * 3600, "end": hour + (i + 1) * 3600, "price": p}
                     for i, p in enumerate([0.31, 0.12, 0.2])])
@@ -317,6 +319,35 @@ def test_price_source_from_a_url(ui: UI) -> None:
     expect(form.get_by_role("status")).to_have_text("saved")
     expect(report).to_contain_text("Prices are sent to PUT /api/v1/prices.")
     assert ui.api("/site")["price_source"] == {"kind": "manual"}
+
+
+def test_mqtt_setting_and_its_state(ui: UI) -> None:
+    """A URL of another scheme is refused in the form; a broker's is saved without echoing the password, and
+    the System page says the link is not up (nothing listens on port 1)."""
+    ui.logged_in()
+    ui.go("Settings")
+    form = ui.page.get_by_role("form", name="MQTT")
+    expect(form.get_by_label("Base topic")).to_have_value(re.compile(r"^evse/"))  # loaded before it is edited
+    form.get_by_label("Publish to an MQTT broker").check()
+    form.get_by_label("Broker URL").fill("http://broker")
+    form.get_by_role("button", name="Save MQTT settings").click()
+    assert form.get_by_label("Broker URL").evaluate("el => el.validity.patternMismatch")
+    assert ui.api("/mqtt")["enabled"] is False
+    form.get_by_label("Broker URL").fill("mqtt://ha@127.0.0.1:1")
+    form.get_by_label("Password").fill("broker-secret")
+    form.get_by_role("button", name="Save MQTT settings").click()
+    expect(form.get_by_role("status")).to_contain_text("saved")
+    expect(form.get_by_label("Password")).to_have_value("")
+    info = ui.api("/mqtt")
+    assert (info["enabled"], info["url"], info["password_set"]) == (True, "mqtt://ha@127.0.0.1:1", True)
+    ui.go("System")
+    expect(ui.page.locator("[data-key=mqtt]")).to_contain_text(re.compile(r"(not connected|connecting) to mqtt://"))
+    ui.go("Settings")
+    expect(form.get_by_label("Broker URL")).to_have_value("mqtt://ha@127.0.0.1:1")  # loaded: now change it
+    form.get_by_label("Publish to an MQTT broker").uncheck()
+    form.get_by_role("button", name="Save MQTT settings").click()
+    expect(form.get_by_role("status")).to_contain_text("saved")
+    assert ui.api("/mqtt")["enabled"] is False
 
 
 def test_both_stations_change_state_as_the_demo_runs(ui: UI) -> None:
@@ -418,3 +449,54 @@ def test_external_limit_shows_on_the_supply_line(ui: UI) -> None:
     assert cleared.status == 204
     expect(banner).to_be_hidden()
     expect(page.locator(".line-phase .num").first).to_have_text(re.compile(r" / 32 A$"))
+
+
+def test_api_docs_render_offline_under_the_csp(ui: UI, browser) -> None:
+    """/docs in a browser that may reach nothing but the appliance: Swagger UI from its own files."""
+    context = browser.new_context()
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    outside: list[str] = []
+    page.route(re.compile(r"^https?://(?!127\.0\.0\.1[:/]).*"), lambda route: (outside.append(route.request.url),
+                                                                               route.abort()))
+    try:
+        page.goto(f"{ui.base}/docs")
+        expect(page.locator(".swagger-ui .info .title")).to_contain_text("EVSE appliance", timeout=20_000)
+        expect(page.locator(".opblock").first).to_be_visible()
+    finally:
+        context.close()
+    assert outside == [] and errors == [], (outside, errors)
+
+
+def test_ocpp_settings_and_link_state(ui: UI) -> None:
+    """The OCPP card: a URL that is not ws[s]://…/<id> never leaves the form; a good one is saved
+    with a password that is never shown again, and the System page tells how the link is."""
+    ui.logged_in()
+    ui.go("Settings")
+    form = ui.page.get_by_role("form", name="OCPP")
+    expect(form.locator("#ocpp-status")).to_have_text("OCPP is off.")  # loaded: filling now sticks
+    url = form.get_by_label("Central system URL")
+    url.fill("http://evcc.local:8887/evse-1")
+    assert url.evaluate("el => el.validity.valid") is False
+    url.fill("ws://127.0.0.1:9/ocpp/ui-garage")
+    assert url.evaluate("el => el.validity.valid") is True
+    form.get_by_label("Central system password").fill("s3cret-s3cret")
+    form.get_by_label("idTag for free vending").fill("ui-tag")
+    form.get_by_label("Connect to an OCPP 1.6J central system").check()
+    form.get_by_role("button", name="Save OCPP settings").click()
+    expect(form.get_by_role("status")).to_have_text("saved")
+    expect(form.locator("#ocpp-status")).to_contain_text('as "ui-garage"')
+    expect(form.get_by_label("Central system password")).to_have_value("")
+    ocpp = ui.api("/ocpp")
+    assert (ocpp["url"], ocpp["id_tag"], ocpp["password_set"], ocpp["enabled"]) == (
+        "ws://127.0.0.1:9/ocpp/ui-garage", "ui-tag", True, True)
+    assert "password" not in ocpp
+
+    ui.go("System")
+    expect(ui.page.locator("[data-key=ocpp]")).to_contain_text(re.compile(r"^Link (connecting|waiting)"))
+    ui.go("Settings")
+    expect(form.locator("#ocpp-status")).to_contain_text('as "ui-garage"')  # loaded again
+    form.get_by_label("Connect to an OCPP 1.6J central system").uncheck()
+    form.get_by_role("button", name="Save OCPP settings").click()
+    expect(form.locator("#ocpp-status")).to_have_text("OCPP is off.")

@@ -53,7 +53,7 @@ async function boot() {
   }
   store.me = me;
   api.setCsrf(me.csrf_token);
-  if (!me.password_set) showSetup();
+  if (!me.password_set) showSetup(me);
   else if (!me.authenticated) showLogin(me);
   else showApp();
 }
@@ -73,11 +73,15 @@ function authCard(title, intro, form) {
   );
 }
 
-function showSetup() {
+function showSetup(me) {
   stopApp();
   const status = statusLine();
-  const password = h("input", { type: "password", autocomplete: "new-password", required: true, minlength: 8 });
-  const repeat = h("input", { type: "password", autocomplete: "new-password", required: true, minlength: 8 });
+  // From another computer the first password needs the one-time code the charger shows its owner.
+  const code = me?.setup_code_required
+    ? h("input", { type: "text", name: "setup-code", autocomplete: "off", spellcheck: "false", required: true, maxlength: 12, placeholder: "ABCD-EFGH", class: "mono" })
+    : null;
+  const password = h("input", { type: "password", autocomplete: "new-password", required: true, minlength: 10 });
+  const repeat = h("input", { type: "password", autocomplete: "new-password", required: true, minlength: 10 });
   const submit = h("button", { type: "submit" }, "Set password");
   const form = h(
     "form",
@@ -92,7 +96,9 @@ function showSetup() {
         }
         submit.disabled = true;
         try {
-          const result = await api.post("/auth/setup", { password: password.value });
+          const body = { password: password.value };
+          if (code) body.setup_code = code.value.trim();
+          const result = await api.post("/auth/setup", body);
           if (!result?.csrf_token) await api.post("/auth/login", { password: password.value });
           await boot();
         } catch (error) {
@@ -102,13 +108,14 @@ function showSetup() {
       },
     },
     h("input", { type: "text", name: "username", autocomplete: "username", value: "admin", hidden: true }),
-    field("New password", password, "at least 8 characters"),
+    code && field("Setup code", code, "printed when the charger starts and in evse-firstboot.txt on its SD card"),
+    field("New password", password, "at least 10 characters"),
     field("Repeat password", repeat),
     submit,
     status.el,
   );
   app.replaceChildren(authCard("Welcome", "Choose the password that protects this charger's controls.", form));
-  password.focus();
+  (code || password).focus();
 }
 
 function showLogin(me) {

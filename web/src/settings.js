@@ -1,10 +1,11 @@
 // Settings: the site (line limit, price threshold), the stations' installation (rating, phase
-// rotation, name), where prices come from (with how the last fetch went), API tokens (create,
-// see once, revoke) and the password.
+// rotation, name), where prices come from (with how the last fetch went), the OCPP central
+// system, the MQTT broker, API tokens (create, see once, revoke) and the password.
 
 import * as api from "./api.js";
 import { field, h, statusLine } from "./dom.js";
 import { dateTime } from "./format.js";
+import { mqttCard } from "./mqtt.js";
 import { store } from "./store.js";
 
 const ROTATIONS = [
@@ -26,7 +27,7 @@ export function renderSettings(root) {
   const grid = h("div", { class: "settings" });
   root.append(grid);
   const site = siteCard();
-  grid.append(site.el, pricesCard(), tokensCard(), passwordCard());
+  grid.append(site.el, pricesCard(), ocppCard(), mqttCard(), tokensCard(), passwordCard());
   return () => {};
 }
 
@@ -274,6 +275,89 @@ function pricesCard() {
   format.addEventListener("change", show);
   load().catch((error) => status.error(error.message));
   return card("Prices", form);
+}
+
+/** The OCPP link in a sentence: state, charge point id, last error, what waits to be sent. */
+export function describeOcpp(ocpp) {
+  const link = ocpp.link || { state: "disabled" };
+  if (!ocpp.enabled || link.state === "disabled") return "OCPP is off.";
+  let text = `Link ${link.state}`;
+  if (ocpp.registration) text += ` (${ocpp.registration})`;
+  text += ` as "${ocpp.charge_point_id}".`;
+  if (link.last_error && link.state !== "connected") text += ` Last error: ${link.last_error}.`;
+  text += ` ${link.messages_sent ?? 0} messages sent, ${link.messages_received ?? 0} received,`;
+  text += ` ${link.reconnects ?? 0} reconnects, ${ocpp.queued_transaction_messages ?? 0} transaction messages queued.`;
+  return text;
+}
+
+function ocppCard() {
+  const status = statusLine();
+  const enabled = h("input", { type: "checkbox" });
+  const url = h("input", {
+    type: "text",
+    maxlength: 500,
+    autocomplete: "off",
+    spellcheck: "false",
+    placeholder: "ws://evcc.local:8887/evse-1",
+    pattern: "wss?:\\/\\/[^\\/\\s]+\\/(.*\\/)?[^\\/\\s]+",
+    title: "ws://host:port/path/<charge point id>",
+  });
+  const password = h("input", { type: "password", maxlength: 100, autocomplete: "new-password" });
+  const clearPassword = h("input", { type: "checkbox" });
+  const idTag = h("input", { type: "text", maxlength: 20, required: true });
+  const report = h("p", { class: "hint", id: "ocpp-status" });
+  const save = h("button", { type: "submit" }, "Save OCPP settings");
+
+  function fill(ocpp) {
+    enabled.checked = Boolean(ocpp.enabled);
+    url.value = ocpp.url || "";
+    password.value = "";
+    password.placeholder = ocpp.password_set ? "set (leave empty to keep)" : "none";
+    clearPassword.checked = false;
+    idTag.value = ocpp.id_tag || "";
+    report.textContent = describeOcpp(ocpp);
+  }
+
+  async function load() {
+    fill(await api.get("/ocpp"));
+  }
+
+  const form = h(
+    "form",
+    {
+      "aria-label": "OCPP",
+      onsubmit: async (event) => {
+        event.preventDefault();
+        status.clear();
+        const body = { enabled: enabled.checked, url: url.value.trim() || null, id_tag: idTag.value.trim() };
+        if (password.value) body.password = password.value;
+        else if (clearPassword.checked) body.password = null;
+        save.disabled = true;
+        try {
+          fill(await api.put("/ocpp", body));
+          status.ok("saved");
+        } catch (error) {
+          status.error(error.message);
+        } finally {
+          save.disabled = false;
+        }
+      },
+    },
+    h("label", { class: "check" }, enabled, " Connect to an OCPP 1.6J central system"),
+    field("Central system URL", url, "ws[s]://host:port/path/<charge point id>, e.g. evcc's ws://host:8887/<id>"),
+    h(
+      "div",
+      { class: "row" },
+      field("Central system password", password, "HTTP Basic auth (security profiles 1 and 2); never shown"),
+      field("idTag for free vending", idTag, "used when a car starts charging on its own"),
+    ),
+    h("label", { class: "check" }, clearPassword, " Remove the password"),
+    report,
+    h("div", { class: "actions" }, save),
+    status.el,
+  );
+  load().catch((error) => status.error(error.message));
+  return card("OCPP", form);
 }
 
 function tokensCard() {

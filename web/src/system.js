@@ -1,8 +1,10 @@
-// System: version, uptime, hardware or simulated HAT, the pilot link, software update.
+// System: version, uptime, hardware or simulated HAT, the pilot link, MQTT, OCPP, software update.
 
 import * as api from "./api.js";
 import { field, h, setText, statusLine } from "./dom.js";
 import { dateTime, duration } from "./format.js";
+import { describeMqtt } from "./mqtt.js";
+import { describeOcpp } from "./settings.js";
 import { on, store } from "./store.js";
 
 export function renderSystem(root) {
@@ -23,9 +25,14 @@ export function renderSystem(root) {
     row("Pilot process", "pilot"),
     row("Pilot reconnects", "reconnects"),
     row("Live updates", "live"),
+    row("HTTPS certificate (SHA-256)", "tls"),
+    row("MQTT", "mqtt"),
+    row("OCPP", "ocpp"),
   );
+  values.tls.classList.add("mono", "fingerprint");
 
   let system = null;
+  let mqtt = null;
   let fetchedAt = 0;
 
   function show() {
@@ -38,28 +45,42 @@ export function renderSystem(root) {
     setText(values.pilot, connected ? "connected" : system.pilot_problem || "not connected");
     setText(values.reconnects, system.pilot_reconnects ?? "–");
     setText(values.live, store.live);
+    // Compare with the fingerprint the browser shows for this charger's self-signed certificate.
+    setText(values.tls, system.tls_fingerprint || "HTTPS is off");
+    setText(values.mqtt, mqtt ? describeMqtt(mqtt) : "–");
   }
 
   async function load() {
     try {
-      system = await api.get("/system");
+      [system, mqtt] = await Promise.all([api.get("/system"), api.get("/mqtt")]);
       fetchedAt = Date.now();
       show();
       update.setAvailable(system);
     } catch (error) {
       status.error(error.message);
     }
+    loadOcpp();
+  }
+
+  async function loadOcpp() {
+    try {
+      setText(values.ocpp, describeOcpp(await api.get("/ocpp")));
+    } catch (error) {
+      setText(values.ocpp, error.message);
+    }
   }
 
   const update = updatePanel(load);
   load();
   const timer = setInterval(show, 1000);
+  const ocppTimer = setInterval(loadOcpp, 5000);
   const off = on("snapshot", show);
   root.append(
     h("div", { class: "settings" }, h("section", { class: "card", "aria-labelledby": "sys-title" }, h("h2", { id: "sys-title" }, "Appliance"), info, status.el), update.el),
   );
   return () => {
     clearInterval(timer);
+    clearInterval(ocppTimer);
     off();
     update.stop();
   };

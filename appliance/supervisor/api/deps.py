@@ -16,11 +16,13 @@ from typing import Annotated, Any
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 
+from appliance.supervisor.api import control
 from appliance.supervisor.api.live_feed import LiveFeed
 from appliance.supervisor.app_context import AppContext
-from appliance.supervisor.auth.backoff import LoginBackoff
+from appliance.supervisor.auth.backoff import LoginLimits, OneAtATime
 from appliance.supervisor.auth.service import ANONYMOUS, AuthService, Principal
 from appliance.supervisor.auth.tokens import Scope, allows
+from appliance.supervisor.mqtt.bridge import MqttBridge
 from appliance.supervisor.price_provider import PriceProvider
 
 SESSION_COOKIE = "evse_session"
@@ -45,8 +47,12 @@ def live_feed(request: Request) -> LiveFeed:
     return context(request).live
 
 
-def login_backoff(request: Request) -> LoginBackoff:
-    return context(request).backoff
+def login_limits(request: Request) -> LoginLimits:
+    return context(request).login_limits
+
+
+def hashing(request: Request) -> OneAtATime:
+    return context(request).hashing
 
 
 def price_provider(request: Request) -> PriceProvider:
@@ -54,11 +60,18 @@ def price_provider(request: Request) -> PriceProvider:
     return price_provider
 
 
+def mqtt_bridge(request: Request) -> MqttBridge:
+    bridge: MqttBridge = request.app.state.mqtt
+    return bridge
+
+
 Ctx = Annotated[AppContext, Depends(context)]
 Auth = Annotated[AuthService, Depends(auth_service)]
 Live = Annotated[LiveFeed, Depends(live_feed)]
-Backoff = Annotated[LoginBackoff, Depends(login_backoff)]
+Limits = Annotated[LoginLimits, Depends(login_limits)]
+Hashing = Annotated[OneAtATime, Depends(hashing)]
 Provider = Annotated[PriceProvider, Depends(price_provider)]
+Mqtt = Annotated[MqttBridge, Depends(mqtt_bridge)]
 
 
 def unauthorized(message: str) -> HTTPException:
@@ -119,5 +132,5 @@ Admin = Annotated[Principal, Depends(require("admin"))]
 
 
 def audit(ctx: AppContext, who: Principal, action: str, target: str | None = None, details: Any = None) -> None:
-    """Every control action leaves a line: who, what, on which station or setting."""
-    ctx.storage.audit.add(ctx.clock(), who.actor, action, target, details)
+    """The audit line of a REST caller's action."""
+    control.audit(ctx, who.actor, action, target, details)

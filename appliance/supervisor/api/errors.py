@@ -16,6 +16,7 @@ from pydantic import ValidationError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from appliance.errors import InvalidInput, NotFound
+from appliance.supervisor.api.control import Rejected
 from appliance.supervisor.api.hub import encode
 
 log = logging.getLogger(__name__)
@@ -31,8 +32,10 @@ class SafeJSONResponse(JSONResponse):
 
 def unprocessable(exc: ValidationError | InvalidInput) -> HTTPException:
     """A validation failure from the core or storage, in the shape FastAPI uses for request errors."""
-    if isinstance(exc, ValidationError):
-        detail: Any = jsonable_encoder(exc.errors(include_url=False, include_context=False, include_input=False))
+    if isinstance(exc, Rejected):
+        detail: Any = [{"loc": ["body", exc.field], "type": "value_error", "msg": str(exc)}]
+    elif isinstance(exc, ValidationError):
+        detail = jsonable_encoder(exc.errors(include_url=False, include_context=False, include_input=False))
     else:
         detail = str(exc)
     return HTTPException(status_code=422, detail=detail)

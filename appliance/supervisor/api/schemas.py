@@ -17,6 +17,8 @@ from appliance.errors import InvalidInput
 from appliance.supervisor.auth.service import PASSWORD_MAX
 from appliance.supervisor.auth.tokens import Scope
 from appliance.supervisor.external_limit import MAX_POWER_W, Amps
+from appliance.supervisor.mqtt.link import LinkStatus
+from appliance.supervisor.mqtt.settings import check_topic, parse_url
 from appliance.supervisor.names import Name, plain_name
 from appliance.supervisor.settings import SiteSettings, StationSettings
 from appliance.wiring import StationId
@@ -176,6 +178,11 @@ class Password(BaseModel):
     password: str = Field(min_length=1, max_length=PASSWORD_MAX)
 
 
+class Setup(Password):
+    setup_code: str | None = Field(default=None, max_length=32,
+                                   description="the one-time code shown at start-up; needed from the network")
+
+
 class PasswordChange(BaseModel):
     model_config = STRICT
     current: str = Field(min_length=1, max_length=PASSWORD_MAX)
@@ -195,6 +202,7 @@ class Me(BaseModel):
     csrf_token: str | None = None
     password_set: bool
     read_only_without_login: bool
+    setup_code_required: bool = Field(default=False, description="first-run setup from here needs the setup code")
 
 
 class TokenCreate(BaseModel):
@@ -226,3 +234,42 @@ class SystemInfo(BaseModel):
     pilot_problem: str | None = Field(default=None, description="why a reachable pilot process is not used "
                                                                 "(e.g. it speaks another protocol version)")
     updates_available: bool
+    tls_fingerprint: str | None = Field(default=None, description="SHA-256 of the HTTPS certificate (null: no "
+                                                                   "HTTPS); compare it with what the browser shows")
+
+
+class MqttUpdate(BaseModel):
+    """The MQTT setting; fields left out stay as they are. A password in the URL is stored apart
+    from it; `password` sets it alone ("" clears it). `url` null forgets the broker."""
+
+    model_config = STRICT
+    enabled: bool | None = None
+    url: str | None = Field(default=None, max_length=500, description="mqtt[s]://[USER:PASS@]HOST[:PORT]")
+    password: str | None = Field(default=None, max_length=PASSWORD_MAX)
+    base_topic: str | None = Field(default=None, description="default evse/<hostname>")
+    discovery_prefix: str | None = Field(default=None, description="Home Assistant's, default homeassistant")
+    read_only: bool | None = Field(default=None, description="publish only; take no commands")
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_url(value)
+        return value
+
+    @field_validator("base_topic", "discovery_prefix")
+    @classmethod
+    def _topic(cls, value: str | None) -> str | None:
+        return None if value is None else check_topic(value)
+
+
+class MqttInfo(BaseModel):
+    """The MQTT setting without the password, and the link's state."""
+
+    enabled: bool
+    url: str | None = Field(description="without the password")
+    password_set: bool
+    base_topic: str
+    discovery_prefix: str
+    read_only: bool
+    link: LinkStatus

@@ -30,6 +30,8 @@ TOUCH_EVERY_S = 60.0  # "last used" is for humans; a write per request would be 
 class PasswordAlreadySet(Refused):
     """First-run setup after the password exists: only a logged-in admin may change it."""
 
+    MESSAGE = "the admin password is set already; log in to change it"
+
 
 @dataclass(frozen=True)
 class Principal:
@@ -62,7 +64,7 @@ class AuthService:
 
     def setup(self, password: str) -> None:
         if self.password_set():
-            raise PasswordAlreadySet("the admin password is set already; log in to change it")
+            raise PasswordAlreadySet(PasswordAlreadySet.MESSAGE)
         self._store_password(password)
 
     def check_password(self, password: str) -> bool:

@@ -16,6 +16,7 @@ from appliance.supervisor.storage.database import Guarded, connect, repage
 from appliance.supervisor.storage.history import DEFAULT_MAX_POINTS, DayEnergy, TelemetrySeries, energy_per_day, query
 from appliance.supervisor.storage.journal import AuditLog, Events, Faults
 from appliance.supervisor.storage.migrations import migrate
+from appliance.supervisor.storage.ocpp_outbox import OcppOutbox
 from appliance.supervisor.storage.pilot_logs import PilotLogs
 from appliance.supervisor.storage.prices import Prices
 from appliance.supervisor.storage.sessions import Sessions
@@ -45,7 +46,7 @@ class Storage:
     RAM (tmpfs) where telemetry waits for its batch, so that a killed supervisor loses none of it.
     `exclusive`: this Storage alone may open the file while it is open (see `connect`).
 
-    Repositories: telemetry, sessions, events, faults, audit, pilot_logs, prices, settings, auth.
+    Repositories: telemetry, sessions, events, faults, audit, pilot_logs, prices, settings, auth, ocpp.
     """
 
     def __init__(self, path: str | Path, spool: Path | None = None, exclusive: bool = False) -> None:
@@ -66,6 +67,7 @@ class Storage:
         self.prices = Prices(self._g)
         self.settings = Settings(self._g)
         self.auth = Auth(self._g)
+        self.ocpp = OcppOutbox(self._g)
 
     def history(self, station: Any, start: Any, end: Any, resolution: Any = "auto",
                 max_points: Any = DEFAULT_MAX_POINTS) -> TelemetrySeries:

@@ -131,7 +131,23 @@ def _v3(db: Database) -> None:
         db.execute(statement)
 
 
-MIGRATIONS: list[Callable[[Database], None]] = [_v1, _v2, _v3]
+def _v4(db: Database) -> None:
+    """OCPP: transactions as the central system knows them, and the ordered outbox of their
+    messages that waits for the link (sent in id order, each row deleted once answered)."""
+    db.executescript("""
+        CREATE TABLE ocpp_transactions (
+            ref INTEGER PRIMARY KEY, connector INTEGER NOT NULL, id_tag TEXT NOT NULL,
+            meter_start INTEGER NOT NULL, start_t REAL NOT NULL, transaction_id INTEGER,
+            stopped INTEGER NOT NULL DEFAULT 0 CHECK (stopped IN (0, 1))
+        );
+        CREATE TABLE ocpp_outbox (
+            id INTEGER PRIMARY KEY, t REAL NOT NULL, action TEXT NOT NULL, payload TEXT NOT NULL,
+            tx_ref INTEGER NOT NULL REFERENCES ocpp_transactions (ref)
+        );
+    """)
+
+
+MIGRATIONS: list[Callable[[Database], None]] = [_v1, _v2, _v3, _v4]
 LATEST = len(MIGRATIONS)
 
 

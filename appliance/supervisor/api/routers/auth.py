@@ -6,31 +6,42 @@ made with it must echo the session's CSRF token in the X-CSRF-Token header.
 
 from __future__ import annotations
 
+import logging
 import math
 
 from fastapi import APIRouter, HTTPException, Request, Response
-from starlette.concurrency import run_in_threadpool
 
 from appliance.supervisor.api.deps import (
     CSRF_HEADER,
     SESSION_COOKIE,
     Admin,
     Auth,
-    Backoff,
     Caller,
     Ctx,
+    Hashing,
+    Limits,
     audit,
     authorize,
 )
 from appliance.supervisor.api.errors import user_input
-from appliance.supervisor.api.schemas import LoginResult, Me, Password, PasswordChange
+from appliance.supervisor.api.guard import is_loopback
+from appliance.supervisor.api.schemas import LoginResult, Me, Password, PasswordChange, Setup
 from appliance.supervisor.auth.service import ADMIN, SESSION_TTL_S, AuthService, PasswordAlreadySet, Principal
+from appliance.system import setup_code
 
+log = logging.getLogger(__name__)
 router = APIRouter(prefix="/auth", tags=["auth"])
+NEEDS_CODE = ("first-run setup from the network needs the setup code: the charger prints it when it starts, keeps it "
+              "in setup-code in its data directory, and writes it into evse-firstboot.txt on the SD card's boot "
+              "partition")
 
 
 def _client(request: Request) -> str:
     return request.client.host if request.client else "unknown"
+
+
+def _loopback(request: Request) -> bool:
+    return is_loopback(_client(request))
 
 
 def _open_session(auth: AuthService, request: Request, response: Response) -> LoginResult:
@@ -40,38 +51,62 @@ def _open_session(auth: AuthService, request: Request, response: Response) -> Lo
     return LoginResult(csrf_token=session.csrf_token, expires=session.expires_t)
 
 
-def _check_backoff(backoff: Backoff, client: str) -> None:
-    wait = backoff.retry_after(client)
+def _attempt(limits: Limits, client: str) -> None:
+    """429 while this client or everyone must wait; else the attempt counts (before any hashing)."""
+    wait = limits.retry_after(client)
     if wait > 0:
         seconds = math.ceil(wait)
         raise HTTPException(status_code=429, detail=f"too many wrong passwords; try again in {seconds} s",
                             headers={"Retry-After": str(seconds)})
+    limits.attempt(client)
 
 
-@router.post("/setup", response_model=LoginResult, responses={409: {"description": "the password is set already"}},
-             summary="First run: set the admin password (only while none is set); logs in")
-async def setup(body: Password, request: Request, response: Response, ctx: Ctx, auth: Auth) -> LoginResult:
+def _check_setup_code(ctx: Ctx, limits: Limits, request: Request, given: str | None) -> None:
+    """From the LAN, the one-time code; a wrong one counts like a wrong password."""
+    client = _client(request)
+    _attempt(limits, client)
+    expected = setup_code.read_code(ctx.data_dir)
+    if expected is None:  # its file went missing: a new one, shown where the owner looks
+        expected = setup_code.ensure_code(ctx.data_dir)
+        log.warning("first-run setup code: %s", setup_code.shown(expected))
+    if not setup_code.matches(expected, given):
+        ctx.storage.audit.add(ctx.clock(), f"client {client}", "auth.setup_refused", "admin")
+        raise HTTPException(status_code=403, detail=("wrong setup code; " if given else "") + NEEDS_CODE)
+
+
+@router.post("/setup", response_model=LoginResult,
+             responses={403: {"description": "the setup code is missing or wrong"},
+                        409: {"description": "the password is set already"}},
+             summary="First run: set the admin password (only while none is set; from the network with the "
+                     "setup code); logs in")
+async def setup(body: Setup, request: Request, response: Response, ctx: Ctx, auth: Auth, limits: Limits,
+                hashing: Hashing) -> LoginResult:
+    if auth.password_set():
+        raise HTTPException(status_code=409, detail=str(PasswordAlreadySet.MESSAGE))
+    if not _loopback(request):
+        _check_setup_code(ctx, limits, request, body.setup_code)
+        limits.succeeded(_client(request))
     try:
         with user_input():
-            await run_in_threadpool(auth.setup, body.password)
+            await hashing.run(auth.setup, body.password)
     except PasswordAlreadySet as exc:
         raise HTTPException(status_code=409, detail=str(exc)) from None
+    setup_code.discard_code(ctx.data_dir)
     audit(ctx, Principal("user", ADMIN, "admin"), "auth.setup", "admin", {"client": _client(request)})
     return _open_session(auth, request, response)
 
 
 @router.post("/login", response_model=LoginResult, summary="Log in with the admin password; sets the session cookie")
 async def login(body: Password, request: Request, response: Response, ctx: Ctx, auth: Auth,
-                backoff: Backoff) -> LoginResult:
+                limits: Limits, hashing: Hashing) -> LoginResult:
     client = _client(request)
-    _check_backoff(backoff, client)
     if not auth.password_set():
         raise HTTPException(status_code=409, detail="no password is set yet: POST /api/v1/auth/setup first")
-    if not await run_in_threadpool(auth.check_password, body.password):
-        backoff.failed(client)
+    _attempt(limits, client)
+    if not await hashing.run(auth.check_password, body.password):
         ctx.storage.audit.add(ctx.clock(), f"client {client}", "auth.login_failed", "admin")
         raise HTTPException(status_code=401, detail="wrong password")
-    backoff.succeeded(client)
+    limits.succeeded(client)
     audit(ctx, Principal("user", ADMIN, "admin"), "auth.login", "admin", {"client": client})
     return _open_session(auth, request, response)
 
@@ -88,27 +123,28 @@ async def logout(request: Request, ctx: Ctx, auth: Auth, caller: Caller) -> Resp
 
 
 @router.get("/me", response_model=Me, summary="Who am I; also tells a UI whether first-run setup is due")
-async def me(ctx: Ctx, auth: Auth, caller: Caller) -> Me:
+async def me(request: Request, ctx: Ctx, auth: Auth, caller: Caller) -> Me:
     read_only = ctx.core.settings.read_only_without_login
     if caller is None:
+        password_set = auth.password_set()
         return Me(authenticated=False, kind="anonymous" if read_only else None, name=None,
-                  scope="read" if read_only else None, password_set=auth.password_set(),
-                  read_only_without_login=read_only)
+                  scope="read" if read_only else None, password_set=password_set,
+                  read_only_without_login=read_only, setup_code_required=not password_set and not _loopback(request))
     return Me(authenticated=True, kind=caller.kind, name=caller.name, scope=caller.scope, csrf_token=caller.csrf_token,
               password_set=auth.password_set(), read_only_without_login=read_only)
 
 
 @router.post("/password", status_code=204,
              summary="Change the admin password; ends every other browser session (and their WebSockets)")
-async def change_password(body: PasswordChange, request: Request, ctx: Ctx, auth: Auth, backoff: Backoff,
-                          who: Admin) -> Response:
+async def change_password(body: PasswordChange, request: Request, ctx: Ctx, auth: Auth, limits: Limits,
+                          hashing: Hashing, who: Admin) -> Response:
     client = _client(request)
-    _check_backoff(backoff, client)
+    _attempt(limits, client)
     keep = request.cookies.get(SESSION_COOKIE) if who.kind == "user" else None
     with user_input():
-        changed = await run_in_threadpool(auth.change_password, body.current, body.new, keep)
+        changed = await hashing.run(auth.change_password, body.current, body.new, keep)
     if not changed:
-        backoff.failed(client)
         raise HTTPException(status_code=403, detail="the current password is wrong")
+    limits.succeeded(client)
     audit(ctx, who, "auth.password_change", "admin")
     return Response(status_code=204)

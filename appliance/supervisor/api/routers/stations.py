@@ -8,11 +8,11 @@ from typing import Any
 from fastapi import APIRouter, HTTPException
 
 from appliance import protocol
-from appliance.supervisor.api import persist
+from appliance.supervisor.api import control
 from appliance.supervisor.api.deps import Controller, Ctx, Live, Reader, audit
 from appliance.supervisor.api.errors import user_input
 from appliance.supervisor.api.params import StationPath
-from appliance.supervisor.api.pilot_commands import pilot_command
+from appliance.supervisor.api.pilot_commands import PilotError, pilot_command
 from appliance.supervisor.api.schemas import ClearFault, StationPatch
 from appliance.supervisor.app_context import AppContext
 from appliance.supervisor.auth.tokens import allows
@@ -22,9 +22,8 @@ NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "no such stat
 
 
 def _known(ctx: AppContext, station_id: int) -> None:
-    if station_id not in ctx.core.live:
-        raise HTTPException(status_code=404,
-                            detail=f"no station {station_id}; the stations are {sorted(ctx.core.live)}")
+    with user_input():
+        control.known_station(ctx, station_id)
 
 
 @router.get("", summary="Every station's live view")
@@ -41,13 +40,10 @@ async def station(station_id: StationPath, ctx: Ctx, _: Reader) -> dict[str, Any
 @router.patch("/{station_id}", responses=NOT_FOUND, summary="Change mode, priority, current cap, name, departure plan")
 async def update_station(station_id: StationPath, body: StationPatch, ctx: Ctx, who: Controller,
                          live: Live) -> dict[str, Any]:
-    _known(ctx, station_id)
     changes = body.model_dump(exclude_unset=True)
+    with user_input():
+        control.update_station(ctx, who.actor, station_id, changes)
     if changes:
-        with user_input():
-            ctx.core.update_station(station_id, **changes)
-        persist.save_site(ctx)
-        audit(ctx, who, "station.update", f"station/{station_id}", changes)
         live.push_snapshot()
     return ctx.core.station_view(station_id)
 
@@ -60,9 +56,11 @@ async def clear_fault(station_id: StationPath, ctx: Ctx, who: Controller,
     body = body or ClearFault()
     if body.service and not allows(who.scope or "read", "admin"):
         raise HTTPException(status_code=403, detail="a service reset needs the 'admin' scope")
-    audit(ctx, who, "station.clear_fault", f"station/{station_id}", body.model_dump())
-    reply = await pilot_command(ctx, protocol.ClearFault(station=station_id, code=body.code, service=body.service))
-    return {"station": station_id, "cleared": reply.cleared}
+    try:
+        cleared = await control.clear_fault(ctx, who.actor, station_id, body)
+    except PilotError as exc:
+        raise HTTPException(status_code=exc.status, detail=str(exc)) from None
+    return {"station": station_id, "cleared": cleared}
 
 
 @router.post("/{station_id}/self-test", responses=NOT_FOUND,

@@ -30,14 +30,15 @@ SPOOL_IN_RAM = 8 * 1024 * 1024  # larger uploads go to a file in the data direct
 
 
 @router.get("", response_model=SystemInfo)
-async def system(ctx: Ctx, _: Reader) -> SystemInfo:
+async def system(request: Request, ctx: Ctx, _: Reader) -> SystemInfo:
     now = ctx.clock()
     return SystemInfo(version=ctx.version, started=ctx.started, uptime_s=max(0.0, now - ctx.started),
                       simulated=ctx.simulated, hat="simulated" if ctx.simulated else "hardware",
                       pilot_connected=ctx.core.pilot_connected,
                       pilot_reconnects=None if ctx.runtime is None else ctx.runtime.link.reconnects,
                       pilot_problem=None if ctx.runtime is None else ctx.runtime.link.problem,
-                      updates_available=ctx.updater is not None)
+                      updates_available=ctx.updater is not None,
+                      tls_fingerprint=request.app.state.options.tls_fingerprint)
 
 
 def _updater(ctx: AppContext) -> Any:

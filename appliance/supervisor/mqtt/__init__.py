@@ -1,0 +1,1 @@
+"""MQTT and Home Assistant: the appliance on the owner's broker (SPEC §9)."""
