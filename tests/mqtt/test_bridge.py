@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from appliance.supervisor.api.app import create_app
 from appliance.supervisor.app_context import AppContext
 from tests.mqtt.conftest import Broker, Recorder
-from tests.supervisor.conftest import API, PASSWORD
+from tests.supervisor.conftest import API, TEST_OPTIONS, setup_body
 
 BASE = "evse/bench"
 MODE_CONFIG = "homeassistant/select/evse_bench/station1_mode/config"
@@ -24,8 +24,8 @@ MODE_CONFIG = "homeassistant/select/evse_bench/station1_mode/config"
 def running(ctx: AppContext, broker: Broker, tmp_path: Path) -> Iterator[tuple[TestClient, dict[str, str]]]:
     ctx.mqtt_url = broker.url
     ctx.storage.settings.set_value("supervisor.mqtt", {"base_topic": BASE}, 1.0)
-    with TestClient(create_app(ctx, web_dir=tmp_path / "none")) as client:
-        setup = client.post(f"{API}/auth/setup", json={"password": PASSWORD})
+    with TestClient(create_app(ctx, web_dir=tmp_path / "none", options=TEST_OPTIONS)) as client:
+        setup = client.post(f"{API}/auth/setup", json=setup_body(ctx.data_dir))
         yield client, {"X-CSRF-Token": setup.json()["csrf_token"]}
 
 

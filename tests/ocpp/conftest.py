@@ -22,6 +22,7 @@ from appliance.supervisor.ocpp.service import OcppService
 from appliance.supervisor.ocpp.settings import SETTINGS_KEY
 from appliance.supervisor.settings import SiteSettings
 from tests.ocpp.csms import CentralSystem
+from tests.supervisor.conftest import TEST_OPTIONS
 
 
 @dataclass
@@ -70,7 +71,7 @@ def appliance(tmp: Path, scenario: str, url: str, settings: SiteSettings | None 
         if password is not None:
             saved = ctx.storage.settings.get_value(SETTINGS_KEY)
             ctx.storage.settings.set_value(SETTINGS_KEY, {**saved, "password": password}, ctx.clock())
-        app = create_app(ctx, web_dir=tmp / "no-web-ui")
+        app = create_app(ctx, web_dir=tmp / "no-web-ui", options=TEST_OPTIONS)
         service: OcppService = app.state.ocpp
         service.max_backoff_s = max_backoff_s
         service.response_timeout_s = 10.0

@@ -20,7 +20,7 @@ from appliance.supervisor.ocpp.service import OcppService
 from appliance.supervisor.settings import SiteSettings
 from appliance.supervisor.storage import Storage
 from tests.ocpp.profiles_helpers import absolute_profile
-from tests.supervisor.conftest import API, PASSWORD
+from tests.supervisor.conftest import API, PASSWORD, TEST_OPTIONS, setup_body
 
 
 @pytest.fixture
@@ -32,12 +32,12 @@ def ctx(tmp_path: Path) -> Iterator[AppContext]:
 
 @pytest.fixture
 def client(ctx: AppContext, tmp_path: Path) -> Iterator[TestClient]:
-    with TestClient(create_app(ctx, web_dir=tmp_path / "none")) as c:
+    with TestClient(create_app(ctx, web_dir=tmp_path / "none", options=TEST_OPTIONS)) as c:
         yield c
 
 
 def login(client: TestClient) -> dict[str, str]:
-    answer = client.post(f"{API}/auth/setup", json={"password": PASSWORD})
+    answer = client.post(f"{API}/auth/setup", json=setup_body(client.app.state.ctx.data_dir))
     return {"X-CSRF-Token": answer.json()["csrf_token"]}
 
 

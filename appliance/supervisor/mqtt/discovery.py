@@ -4,13 +4,13 @@ with unique_id, device and availability, its state on a plain-value topic (see `
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, get_args
+from typing import Any
 
 from appliance.j1772.states import VehicleState
 from appliance.supervisor.allocation.modes import Mode
 from appliance.supervisor.mqtt.topics import Topics
 
-MODES = list(get_args(Mode))
+MODES = [mode.value for mode in Mode]
 PHASES = (1, 2, 3)
 CLEAR_FAULT = "clear_fault"
 PRESS = "PRESS"

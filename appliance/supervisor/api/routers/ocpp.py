@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from appliance.errors import InvalidInput
 from appliance.supervisor.api.deps import Admin, Reader, audit
 from appliance.supervisor.api.errors import user_input
 from appliance.supervisor.ocpp.service import OcppService
@@ -53,7 +54,7 @@ async def update_ocpp(body: OcppUpdate, request: Request, who: Admin) -> dict[st
     with user_input():
         settings = OcppSettings.model_validate({**service.settings.model_dump(), **changes})
         if settings.enabled and settings.url is None:
-            raise ValueError("give the central system's url to enable OCPP")
+            raise InvalidInput("give the central system's url to enable OCPP")
     await service.reconfigure(settings)
     audited = {k: v for k, v in changes.items() if k != "password"}
     if "password" in changes:
