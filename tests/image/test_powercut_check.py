@@ -21,7 +21,8 @@ def run_check(tmp_path: Path, marker: str | None) -> str:
     console.touch()
     if marker is not None:
         (tmp_path / "marker").write_text(marker + "\n")
-    env = {**os.environ, "EVSE_POWERCUT_MARKER": str(tmp_path / "marker"), "EVSE_POWERCUT_DB": str(tmp_path / "evse.db"),
+    env = {**os.environ, "EVSE_POWERCUT_MARKER": str(tmp_path / "marker"),
+           "EVSE_POWERCUT_DB": str(tmp_path / "evse.db"),
            "EVSE_POWERCUT_CONSOLE": str(console), "EVSE_POWERCUT_PYTHON": sys.executable}
     done = subprocess.run(["sh", str(REPO / "image/powercut-check.sh")], env=env, capture_output=True, text=True,
                           timeout=60)

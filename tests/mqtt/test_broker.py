@@ -48,16 +48,18 @@ class Appliance:
         while not self.socket.exists():
             assert self.pilot.poll() is None and time.monotonic() < deadline, "the pilot never served its socket"
             time.sleep(0.05)
+        self.log = (tmp / "supervisor.log").open("wb")
         self.supervisor = subprocess.Popen(
             [sys.executable, "-m", "appliance", "supervisor", "--socket", str(self.socket), "--data-dir",
              str(tmp / "data"), "--port", str(free_port()), "--mqtt-url", broker.url],
-            stdout=subprocess.DEVNULL, stderr=open(tmp / "supervisor.log", "wb"))
+            stdout=subprocess.DEVNULL, stderr=self.log)
 
     def stop(self) -> None:
         for proc in (self.supervisor, self.pilot):
             if proc.poll() is None:
                 proc.send_signal(signal.SIGTERM)
                 proc.wait(timeout=15)
+        self.log.close()
 
 
 @pytest.fixture

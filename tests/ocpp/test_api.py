@@ -20,7 +20,7 @@ from appliance.supervisor.ocpp.service import OcppService
 from appliance.supervisor.settings import SiteSettings
 from appliance.supervisor.storage import Storage
 from tests.ocpp.profiles_helpers import absolute_profile
-from tests.supervisor.conftest import API, PASSWORD, TEST_OPTIONS, setup_body
+from tests.supervisor.conftest import API, TEST_OPTIONS, setup_body
 
 
 @pytest.fixture

@@ -32,7 +32,7 @@ def test_two_appliances_share_one_supply(csms: CentralSystem, tmp_path: Path) ->
         sites = [stack.enter_context(appliance(tmp_path / cp, CARS, csms.url(cp))) for cp in ("site-a", "site-b")]
         for cp in ("site-a", "site-b"):
             csms.wait_for("BootNotification", cp, timeout=20)
-            until(lambda: csms.connected(cp), 5, f"{cp} connected")
+            until(lambda cp=cp: csms.connected(cp), 5, f"{cp} connected")
             result = csms.call(cp, call.SetChargingProfile(connector_id=0, cs_charging_profiles=absolute_profile(
                 1, "ChargePointMaxProfile", SHARE_A, start_offset_s=-60)))
             assert result.status == "Accepted"
@@ -44,7 +44,7 @@ def test_two_appliances_share_one_supply(csms: CentralSystem, tmp_path: Path) ->
         longest = peak = 0.0
         deadline = time.monotonic() + WATCH_S
         while time.monotonic() < deadline:
-            line = [sum(phase) for phase in zip(*(app.ctx.core.line_currents() for app in sites))]
+            line = [sum(phase) for phase in zip(*(app.ctx.core.line_currents() for app in sites), strict=True)]
             peak = max(peak, *line)
             now = time.monotonic()
             if max(line) > SITE_LIMIT_A:

@@ -73,7 +73,7 @@ def test_two_evse_sims_share_one_supply(csms: CentralSystem, tmp_path: Path) -> 
         sims = {cp: stack.enter_context(evse_sim(tmp_path / cp, csms.url(cp))) for cp in ("sim-a", "sim-b")}
         for cp in sims:
             csms.wait_for("BootNotification", cp, timeout=30)
-            until(lambda: csms.connected(cp), 5, f"{cp} connected")
+            until(lambda cp=cp: csms.connected(cp), 5, f"{cp} connected")
             result = csms.call(cp, call.SetChargingProfile(connector_id=0, cs_charging_profiles=absolute_profile(
                 1, "ChargePointMaxProfile", SHARE_A, start_offset_s=-60)))
             assert result.status == "Accepted"
@@ -86,7 +86,7 @@ def test_two_evse_sims_share_one_supply(csms: CentralSystem, tmp_path: Path) -> 
         longest = peak = 0.0
         deadline = time.monotonic() + WATCH_S
         while time.monotonic() < deadline:
-            line = [sum(phase) for phase in zip(*(sim.line() for sim in sims.values()))]
+            line = [sum(phase) for phase in zip(*(sim.line() for sim in sims.values()), strict=True)]
             peak = max(peak, *line)
             now = time.monotonic()
             if max(line) > SITE_LIMIT_A:

@@ -43,9 +43,9 @@ def test_a_foreign_host_header_is_421_on_every_route(client: TestClient, host: s
 
 def test_a_foreign_host_cannot_open_the_websocket(client: TestClient, bearer) -> None:
     token = bearer("read")
-    with pytest.raises(WebSocketDenialResponse) as refused:
-        with client.websocket_connect(f"{API}/ws", headers={**token, "Host": "evil.example"}):
-            pass
+    with (pytest.raises(WebSocketDenialResponse) as refused,
+          client.websocket_connect(f"{API}/ws", headers={**token, "Host": "evil.example"})):
+        pass
     assert refused.value.status_code == 421
     with client.websocket_connect(f"{API}/ws", headers=token) as ws:
         assert ws.receive_json()["type"] == "snapshot"
@@ -58,7 +58,8 @@ def _own_address() -> str:
 @pytest.mark.parametrize("host", ["localhost", "localhost:8080", "127.0.0.1", "127.0.0.1:8080", "[::1]", "[::1]:8080",
                                   "LOCALHOST", "localhost.", "testserver", "testserver:443", "evse.example.org"])
 def test_its_own_names_and_the_configured_ones_are_answered(ctx: AppContext, tmp_path: Path, host: str) -> None:
-    app = create_app(ctx, web_dir=tmp_path / "none", options=WebOptions(allowed_hosts=("testserver", "EVSE.example.org")))
+    options = WebOptions(allowed_hosts=("testserver", "EVSE.example.org"))
+    app = create_app(ctx, web_dir=tmp_path / "none", options=options)
     with TestClient(app) as client:
         assert client.get(f"{API}/auth/me", headers={"Host": host}).status_code == 200
 

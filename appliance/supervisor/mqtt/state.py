@@ -47,7 +47,7 @@ def station_values(view: dict[str, Any]) -> dict[str, str]:
 def site_values(snapshot: dict[str, Any]) -> dict[str, str]:
     """Last topic level -> payload for the site (`SupervisorCore.snapshot`)."""
     limit = snapshot["external_limit"]
-    values = {f"line_l{i}": _number(amps) for i, amps in zip(PHASES, snapshot["line_a"])}
+    values = {f"line_l{i}": _number(amps) for i, amps in zip(PHASES, snapshot["line_a"], strict=False)}
     values["operating_limit"] = _number(snapshot["operating_limit_a"], 1)
     values["limit"] = json.dumps({
         "active": limit is not None,

@@ -94,7 +94,7 @@ class Firmware:
                     raise RuntimeError("this build cannot update itself")
                 staged = await asyncio.to_thread(updater.stage, bundle, size)
                 updater.request(staged, self.ctx.core.snapshot())
-            except Exception as exc:  # the updater's refusals: bad signature, not newer, busy, a car charging
+            except Exception as exc:  # noqa: BLE001 - the updater's refusals: bad signature, not newer, busy, a car charging
                 log.warning("firmware from %s not installed: %s", location, exc)
                 self._report("InstallationFailed")
                 return

@@ -29,9 +29,11 @@ def sampled_values(live: LiveStation, measurands: list[str], context: str) -> li
     values: list[dict[str, Any]] = []
     for measurand in measurands:
         if measurand == "Current.Import":
-            values += [_value(a, measurand, "A", context, ph) for a, ph in zip(live.current_a, PHASES)]
+            values += [_value(a, measurand, "A", context, ph)
+                       for a, ph in zip(live.current_a, PHASES, strict=False)]
         elif measurand == "Voltage":
-            values += [_value(v, measurand, "V", context, f"{ph}-N") for v, ph in zip(live.voltage_v, PHASES)]
+            values += [_value(v, measurand, "V", context, f"{ph}-N")
+                       for v, ph in zip(live.voltage_v, PHASES, strict=False)]
         elif measurand == "Power.Active.Import":
             values.append(_value(live.power_total_w, measurand, "W", context))
         elif measurand == "Energy.Active.Import.Register":

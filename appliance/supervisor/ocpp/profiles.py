@@ -92,7 +92,7 @@ class Profile:
         if not self.periods or len(self.periods) > MAX_PERIODS:
             raise ProfileError(f"a schedule has 1..{MAX_PERIODS} periods, not {len(self.periods)}")
         starts = [p.start_s for p in self.periods]
-        if starts[0] != 0 or any(b <= a for a, b in zip(starts, starts[1:])):
+        if starts[0] != 0 or any(b <= a for a, b in zip(starts, starts[1:], strict=False)):
             raise ProfileError("periods must start at 0 and follow in order")
         ceiling = MAX_AMPS if self.unit == "A" else MAX_WATTS
         if any(not math.isfinite(p.limit) or not 0 <= p.limit <= ceiling for p in self.periods):

@@ -25,7 +25,7 @@ def check_url(url: str) -> str:
     if not parts.hostname:
         raise ValueError("the URL needs a host")
     try:
-        parts.port
+        _ = parts.port  # urllib checks the port only when it is read
     except ValueError:
         raise ValueError("the URL's port is not a number between 0 and 65535") from None
     if parts.username or parts.password:
