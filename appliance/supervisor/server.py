@@ -80,7 +80,7 @@ class GuardedH11Protocol(H11Protocol):
 
 def config(app: ASGIApp, options: ServerOptions = ServerOptions()) -> uvicorn.Config:
     trusted = options.forwarded_allow_ips
-    return uvicorn.Config(app, log_level="info", lifespan="on", http=GuardedH11Protocol,  # type: ignore[arg-type]
+    return uvicorn.Config(app, log_level="info", lifespan="on", http=GuardedH11Protocol,
                           proxy_headers=trusted is not None, forwarded_allow_ips=trusted or "",
                           timeout_keep_alive=KEEP_ALIVE_S, limit_concurrency=LIMIT_CONCURRENCY,
                           server_header=False)

@@ -96,9 +96,9 @@ class ApplianceChargePoint(ChargePoint):
                 return  # a rejected charge point answers nothing until it is accepted
             if msg.action not in self.route_map:
                 known = msg.action in Action.__members__.values()
-                error = NotSupportedError() if known else NotImplementedError(
+                refusal = NotSupportedError() if known else NotImplementedError(
                     description="Requested Action is not known by receiver")
-                await self._send(msg.create_call_error(error).to_json())
+                await self._send(msg.create_call_error(refusal).to_json())
                 return
         await super().route_message(raw_msg)
 

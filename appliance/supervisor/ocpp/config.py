@@ -118,6 +118,6 @@ class Configuration:
 
 def phase_rotation_value(rotations: Mapping[int, tuple[int, int, int]]) -> str:
     """ConnectorPhaseRotation: e.g. "0.RST,1.RST,2.STR" from each station's line phases."""
-    names = {(1, 2, 3): "RST", (2, 3, 1): "STR", (3, 1, 2): "TRS", (1, 3, 2): "RTS", (2, 1, 3): "SRT",
-             (3, 2, 1): "TSR"}
+    names: dict[tuple[int, ...], str] = {(1, 2, 3): "RST", (2, 3, 1): "STR", (3, 1, 2): "TRS", (1, 3, 2): "RTS",
+                                         (2, 1, 3): "SRT", (3, 2, 1): "TSR"}
     return ",".join(["0.RST"] + [f"{sid}.{names.get(tuple(rot), 'Unknown')}" for sid, rot in sorted(rotations.items())])

@@ -241,11 +241,11 @@ class OcppService:
         finally:
             self.registration = None
             self._connection = None
-            for task in (reader, sender):
-                if task is not None:
-                    task.cancel()
+            for running in (reader, sender):
+                if running is not None:
+                    running.cancel()
                     with contextlib.suppress(asyncio.CancelledError, Exception):
-                        await task
+                        await running
 
     def _boot_request(self) -> call.BootNotification:
         return call.BootNotification(charge_point_vendor="EVSE appliance", charge_point_model="2x22kW AC",
@@ -428,7 +428,7 @@ class OcppService:
         return self.config.get(keys)
 
     def change_configuration(self, key: str, value: str) -> str:
-        status = self.config.change(key, value)
+        status: str = self.config.change(key, value)
         if status == "Accepted":
             self.ctx.storage.settings.set_value(CONFIG_KEY, self.config.changed, self.ctx.clock())
             self._audit("ocpp.change_configuration", key, {"value": value})
