@@ -4,7 +4,6 @@ currents never exceed 32 A for longer than the EV's 5 s response window."""
 
 from __future__ import annotations
 
-import time
 from contextlib import ExitStack
 from pathlib import Path
 
@@ -14,6 +13,7 @@ from ocpp.v16 import call
 from tests.ocpp.conftest import appliance
 from tests.ocpp.csms import CentralSystem, until
 from tests.ocpp.profiles_helpers import absolute_profile
+from tests.ocpp.supply import watch_supply
 
 pytestmark = pytest.mark.realtime
 SITE_LIMIT_A = 32.0
@@ -40,19 +40,9 @@ def test_two_appliances_share_one_supply(csms: CentralSystem, tmp_path: Path) ->
             limit = app.ctx.core.external_limit
             assert limit is not None and limit.source == "ocpp" and limit.current_a == (SHARE_A,) * 3
 
-        over_since: float | None = None
-        longest = peak = 0.0
-        deadline = time.monotonic() + WATCH_S
-        while time.monotonic() < deadline:
-            line = [sum(phase) for phase in zip(*(app.ctx.core.line_currents() for app in sites), strict=True)]
-            peak = max(peak, *line)
-            now = time.monotonic()
-            if max(line) > SITE_LIMIT_A:
-                over_since = now if over_since is None else over_since
-                longest = max(longest, now - over_since)
-            else:
-                over_since = None
-            time.sleep(0.2)
+        longest, peak = watch_supply(
+            lambda: [sum(phase) for phase in zip(*(app.ctx.core.line_currents() for app in sites), strict=True)],
+            SITE_LIMIT_A, WATCH_S, every_s=0.2)
         assert longest <= WINDOW_S, f"the supply was over {SITE_LIMIT_A} A for {longest:.1f} s"
         assert peak >= 0.75 * SITE_LIMIT_A, f"the cars hardly charged (peak {peak:.1f} A)"  # not vacuous
         for app in sites:

@@ -9,7 +9,6 @@ import http.cookiejar
 import json
 import os
 import subprocess
-import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -21,6 +20,7 @@ from ocpp.v16 import call
 
 from tests.ocpp.csms import CentralSystem, until
 from tests.ocpp.profiles_helpers import absolute_profile
+from tests.ocpp.supply import watch_supply
 from tests.supervisor.conftest import PASSWORD
 from tests.ui.conftest import ROOT, _free_port, _stop_group, _wait_until_serving, server_command
 
@@ -82,19 +82,9 @@ def test_two_evse_sims_share_one_supply(csms: CentralSystem, tmp_path: Path) -> 
             assert view["link"]["state"] == "connected" and view["registration"] == "Accepted"
             assert sim.call("GET", "/site/limit")["current_a"] == [SHARE_A] * 3
 
-        over_since: float | None = None
-        longest = peak = 0.0
-        deadline = time.monotonic() + WATCH_S
-        while time.monotonic() < deadline:
-            line = [sum(phase) for phase in zip(*(sim.line() for sim in sims.values()), strict=True)]
-            peak = max(peak, *line)
-            now = time.monotonic()
-            if max(line) > SITE_LIMIT_A:
-                over_since = now if over_since is None else over_since
-                longest = max(longest, now - over_since)
-            else:
-                over_since = None
-            time.sleep(0.5)
+        longest, peak = watch_supply(
+            lambda: [sum(phase) for phase in zip(*(sim.line() for sim in sims.values()), strict=True)],
+            SITE_LIMIT_A, WATCH_S, every_s=0.5)
         assert longest <= WINDOW_S, f"the supply was over {SITE_LIMIT_A} A for {longest:.1f} s"
         assert peak >= 0.75 * SITE_LIMIT_A, f"the cars hardly charged (peak {peak:.1f} A)"
         assert csms.messages("StartTransaction", "sim-a") and csms.messages("StartTransaction", "sim-b")
