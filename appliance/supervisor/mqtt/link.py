@@ -21,7 +21,7 @@ import aiomqtt
 from pydantic import BaseModel
 
 from appliance.supervisor.mqtt.settings import Broker
-from appliance.supervisor.tasks import cancel
+from appliance.supervisor.tasks import Backoff, cancel
 
 log = logging.getLogger(__name__)
 QUEUE_SIZE = 2000
@@ -81,23 +81,22 @@ class MqttLink:
         self._queue.put_nowait((topic, payload, retain))
 
     async def _run(self) -> None:
-        delay = BACKOFF_MIN_S
+        backoff = Backoff(BACKOFF_MIN_S, BACKOFF_MAX_S)
         while True:
             self.status.state = "connecting"
             try:
                 await self._session()
             except aiomqtt.MqttError as exc:
                 self.status.last_error = str(exc) or type(exc).__name__
-                log.warning("MQTT broker %s: %s; retrying in %g s", self.config.broker.url(),
-                            self.status.last_error, delay)
             except Exception as exc:
                 self.status.last_error = f"internal error: {exc}"
-                log.exception("MQTT link failed; retrying in %g s", delay)
+                log.exception("MQTT link failed")
             if self.status.connected_since is not None:
-                delay = BACKOFF_MIN_S  # it had worked: start the backoff over
+                backoff.reset()  # it had worked: start the backoff over
+            delay = backoff.next()
+            log.warning("MQTT broker %s: %s; retrying in %g s", self.config.broker.url(), self.status.last_error, delay)
             self.status.state, self.status.connected_since = "waiting", None
             await asyncio.sleep(delay)
-            delay = min(delay * 2, BACKOFF_MAX_S)
 
     async def _session(self) -> None:
         cfg, broker = self.config, self.config.broker

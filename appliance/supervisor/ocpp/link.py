@@ -17,6 +17,7 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 from websockets.typing import Subprotocol
 
 from appliance.supervisor.ocpp.settings import OcppSettings
+from appliance.supervisor.tasks import Backoff
 
 log = logging.getLogger(__name__)
 SUBPROTOCOL = Subprotocol("ocpp1.6")
@@ -77,7 +78,7 @@ class OcppLink:
     async def run(self) -> None:
         """Until cancelled: one session per connection, a growing pause between attempts."""
         assert self.settings.url is not None
-        backoff = self.min_backoff_s
+        backoff = Backoff(self.min_backoff_s, self.max_backoff_s)
         first = True
         while True:
             if not first:
@@ -103,7 +104,7 @@ class OcppLink:
                 self.state.last_error = f"{type(exc).__name__}: {exc}"
             self.state.state, self.state.connected_since = "waiting", None
             if time.monotonic() - started > STABLE_S:
-                backoff = self.min_backoff_s
-            log.info("OCPP link down (%s); next attempt in %.0f s", self.state.last_error, backoff)
-            await asyncio.sleep(backoff)
-            backoff = min(self.max_backoff_s, backoff * 2)
+                backoff.reset()
+            delay = backoff.next()
+            log.info("OCPP link down (%s); next attempt in %.0f s", self.state.last_error, delay)
+            await asyncio.sleep(delay)
