@@ -77,33 +77,18 @@ log "adding the in-guest check to this copy only"
 loop=$(losetup --find --show --offset "$ROOT_OFFSET" --sizelimit "$ROOT_SIZE" "$img")
 mkdir -p "$mnt"
 mount "$loop" "$mnt"
-install -m 0755 "$IMAGE_DIR/boot-test-guest.sh" "$mnt/usr/local/sbin/evse-boot-test"
-cat > "$mnt/etc/systemd/system/evse-boot-test.service" <<'EOF'
-[Unit]
-Description=EVSE boot test: report on the serial console
-After=multi-user.target
-[Service]
-Type=oneshot
-ExecStart=/usr/local/sbin/evse-boot-test
-[Install]
-WantedBy=multi-user.target
-EOF
-ln -sf /etc/systemd/system/evse-boot-test.service "$mnt/etc/systemd/system/multi-user.target.wants/"
+add_check() {  # SCRIPT NAME DESCRIPTION ORDERING: a one-shot unit in this copy of the image that runs SCRIPT at boot
+    install -m 0755 "$IMAGE_DIR/$1" "$mnt/usr/local/sbin/$2"
+    printf '[Unit]\nDescription=%s\n%s\n[Service]\nType=oneshot\nExecStart=/usr/local/sbin/%s\n[Install]\nWantedBy=multi-user.target\n' \
+        "$3" "$4" "$2" > "$mnt/etc/systemd/system/$2.service"
+    ln -sf "/etc/systemd/system/$2.service" "$mnt/etc/systemd/system/multi-user.target.wants/"
+}
+add_check boot-test-guest.sh evse-boot-test "EVSE boot test: report on the serial console" "After=multi-user.target"
 [ -z "$bundle" ] || install -m 0644 "$bundle" "$mnt/var/tmp/evse-update.bundle"
 if [ -n "$powercut" ]; then
-    install -m 0755 "$IMAGE_DIR/powercut-check.sh" "$mnt/usr/local/sbin/evse-powercut-check"
-    cat > "$mnt/etc/systemd/system/evse-powercut-check.service" <<'EOF'
-[Unit]
-Description=EVSE boot test: the database as a power cut left it
-RequiresMountsFor=/var/lib/evse
-Before=evse-supervisor.service
-[Service]
-Type=oneshot
-ExecStart=/usr/local/sbin/evse-powercut-check
-[Install]
-WantedBy=multi-user.target
-EOF
-    ln -sf /etc/systemd/system/evse-powercut-check.service "$mnt/etc/systemd/system/multi-user.target.wants/"
+    add_check powercut-check.sh evse-powercut-check "EVSE boot test: the database as a power cut left it" \
+        "RequiresMountsFor=/var/lib/evse
+Before=evse-supervisor.service"
     echo cut > "$mnt/var/tmp/evse-powercut"
 fi
 umount "$mnt"
