@@ -63,7 +63,7 @@ class _Handler(ChargePoint):
     @on(Action.authorize)
     def authorize(self, **payload: Any) -> call_result.Authorize:
         self._got("Authorize", payload)
-        return call_result.Authorize(id_tag_info={"status": "Accepted"})
+        return call_result.Authorize(id_tag_info={"status": self.central.authorize_status})
 
     @on(Action.start_transaction)
     def start_transaction(self, **payload: Any) -> call_result.StartTransaction:
@@ -103,6 +103,7 @@ class CentralSystem:
         self.boot_status = "Accepted"
         self.boot_interval = 300
         self.id_tag_status = "Accepted"  # what StartTransaction's idTagInfo says
+        self.authorize_status = "Accepted"  # what Authorize's idTagInfo says
         self.port = 0
         self._server: Server | None = None
         self._lock = threading.Lock()

@@ -130,3 +130,22 @@ def test_a_refused_id_tag_stops_the_transaction_and_pauses(csms: CentralSystem, 
         assert app.reason(1) == "paused by the central system (transaction stopped)"
         time.sleep(3)
         assert len(csms.messages("StartTransaction", CP)) == 1  # no new transaction while the car stays
+
+
+def test_a_local_start_is_authorized_first(csms: CentralSystem, tmp_path: Path) -> None:
+    with appliance(tmp_path, charging_car(1, at=3.0), csms.url(CP)) as app:
+        start = csms.wait_for("StartTransaction", CP, timeout=30)
+        authorize = csms.wait_for("Authorize", CP, timeout=1)
+        assert authorize.t <= start.t
+        assert authorize.payload["id_tag"] == start.payload["id_tag"] == app.ocpp.settings.id_tag
+        assert len(csms.messages("Authorize", CP)) == 1  # once per plug-in
+
+
+def test_a_refused_authorize_starts_nothing_and_pauses(csms: CentralSystem, tmp_path: Path) -> None:
+    csms.authorize_status = "Invalid"
+    with appliance(tmp_path, charging_car(1, at=3.0), csms.url(CP)) as app:
+        csms.wait_for("Authorize", CP, timeout=30)
+        until(lambda: app.reason(1) == "paused by the central system (transaction stopped)", 10,
+              "the station is paused")
+        time.sleep(3)
+        assert app.offered(1) == 0.0 and csms.messages("StartTransaction", CP) == []

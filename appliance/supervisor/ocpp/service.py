@@ -64,6 +64,7 @@ class OcppService:
         self.transactions = Transactions(ctx.storage.ocpp, self._end_values)
         self.firmware = Firmware(ctx, self.queue)
         self.pending_profiles: dict[int, Profile] = {}  # with a RemoteStart, for its transaction
+        self.authorized: dict[int, str] = {}  # this plug-in's Authorize: "pending" or the idTag's status
         self.link: OcppLink | None = None
         self.registration: str | None = None
         self.status: dict[int, ConnectorStatus] = {}
@@ -126,7 +127,9 @@ class OcppService:
         core = self.ctx.core
         for c in CONNECTORS if core.pilot_connected else ():
             live = core.live[c]
-            if self.transactions.update(c, live, self._available(c), self.settings.id_tag, now) == "started":
+            started = self.transactions.update(c, live, self._available(c), self.settings.id_tag, now,
+                                               self._authorized(c, live))
+            if started == "started":
                 pending = self.pending_profiles.pop(c, None)
                 if pending is not None:
                     self.profiles.install(pending, now, True, None)
@@ -140,6 +143,38 @@ class OcppService:
         for c in CONNECTORS:
             self.status[c] = connector_status(core.live[c], self._available(c), c in self.transactions.running,
                                               c in self.transactions.finished)
+        self._wake.set()
+
+    def _authorized(self, connector: int, live: LiveStation) -> bool:
+        """A car that starts charging locally (free vending) is first authorized with the configured
+        idTag, once per plug-in; with the central system away it starts on its own
+        (LocalAuthorizeOffline), and its StartTransaction's idTagInfo still decides later."""
+        if not live.plugged:
+            self.authorized.pop(connector, None)
+            return False
+        status = self.authorized.get(connector)
+        if status is None:
+            if self.registration != "Accepted":
+                return True
+            if live.state in ("C", "D"):
+                self.authorized[connector] = "pending"
+                self._wake.set()
+            return False
+        return status == "Accepted"
+
+    async def _authorize(self, cp: ApplianceChargePoint) -> None:
+        """Authorize for each connector waiting to start; a refused idTag pauses the station until the
+        car leaves, and a central system that does not know Authorize (CallError) leaves it to
+        StartTransaction."""
+        for connector in [c for c, status in self.authorized.items() if status == "pending"]:
+            result = await self._call(cp, call.Authorize(id_tag=self.settings.id_tag))
+            status = "Accepted" if result is None else str(result.id_tag_info.get("status"))
+            if self.authorized.get(connector) != "pending":
+                continue  # the car left meanwhile
+            self.authorized[connector] = status
+            if status != "Accepted":
+                log.info("the central system answered station %d's idTag with %s", connector, status)
+                self.transactions.held.add(connector)
         self._wake.set()
 
     def _available(self, connector: int) -> bool:
@@ -241,6 +276,7 @@ class OcppService:
         finally:
             self.registration = None
             self._connection = None
+            self.authorized = {c: s for c, s in self.authorized.items() if s != "pending"}  # offline: start locally
             for running in (reader, sender):
                 if running is not None:
                     running.cancel()
@@ -269,6 +305,7 @@ class OcppService:
         last_heartbeat = asyncio.get_running_loop().time()
         while True:
             self._wake.clear()
+            await self._authorize(cp)
             await self._send_outbox(cp)
             await self._send_statuses(cp)
             while not self._direct.empty():

@@ -57,8 +57,10 @@ class Transactions:
         self.held.discard(connector)
         self.remote[connector] = RemoteStart(id_tag, now + timeout_s)
 
-    def update(self, connector: int, live: LiveStation, available: bool, id_tag: str, now: float) -> str | None:
-        """Start or stop on what the car does; returns "started", "stopped" or None."""
+    def update(self, connector: int, live: LiveStation, available: bool, id_tag: str, now: float,
+               authorized: bool = True) -> str | None:
+        """Start or stop on what the car does; returns "started", "stopped" or None. A local start
+        (not a RemoteStart) waits until `authorized`: the central system accepted its idTag."""
         if not live.plugged:
             self.finished.discard(connector)
             self.held.discard(connector)
@@ -71,7 +73,7 @@ class Transactions:
             remote = None
         wants = remote is not None or live.state in ("C", "D")
         if (connector in self.running or not live.plugged or not available or connector in self.held or not wants
-                or live.blocking_faults):
+                or live.blocking_faults or (remote is None and not authorized)):
             return None
         self.remote.pop(connector, None)
         tag = remote.id_tag if remote is not None else id_tag
