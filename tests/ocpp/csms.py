@@ -63,6 +63,8 @@ class _Handler(ChargePoint):
     @on(Action.authorize)
     def authorize(self, **payload: Any) -> call_result.Authorize:
         self._got("Authorize", payload)
+        if self.central.authorize_status is None:
+            raise NotImplementedError("this central system does not authorize")  # answered InternalError
         return call_result.Authorize(id_tag_info={"status": self.central.authorize_status})
 
     @on(Action.start_transaction)
@@ -103,7 +105,7 @@ class CentralSystem:
         self.boot_status = "Accepted"
         self.boot_interval = 300
         self.id_tag_status = "Accepted"  # what StartTransaction's idTagInfo says
-        self.authorize_status = "Accepted"  # what Authorize's idTagInfo says
+        self.authorize_status: str | None = "Accepted"  # what Authorize's idTagInfo says; None: a CallError
         self.port = 0
         self._server: Server | None = None
         self._lock = threading.Lock()

@@ -149,3 +149,13 @@ def test_a_refused_authorize_starts_nothing_and_pauses(csms: CentralSystem, tmp_
               "the station is paused")
         time.sleep(3)
         assert app.offered(1) == 0.0 and csms.messages("StartTransaction", CP) == []
+
+
+def test_a_central_system_that_cannot_authorize_still_gets_the_transaction(csms: CentralSystem,
+                                                                            tmp_path: Path) -> None:
+    csms.authorize_status = None
+    with appliance(tmp_path, charging_car(1, at=3.0), csms.url(CP)) as app:
+        authorize = csms.wait_for("Authorize", CP, timeout=30)
+        start = csms.wait_for("StartTransaction", CP, timeout=10)
+        assert start.t >= authorize.t and start.payload["connector_id"] == 1
+        until(lambda: app.offered(1) > 0.0, 10, "the car charges")

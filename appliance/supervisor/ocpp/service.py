@@ -127,8 +127,10 @@ class OcppService:
         core = self.ctx.core
         for c in CONNECTORS if core.pilot_connected else ():
             live = core.live[c]
+            if not live.plugged:
+                self.authorized.pop(c, None)
             started = self.transactions.update(c, live, self._available(c), self.settings.id_tag, now,
-                                               self._authorized(c, live))
+                                               self._authorized)
             if started == "started":
                 pending = self.pending_profiles.pop(c, None)
                 if pending is not None:
@@ -145,21 +147,16 @@ class OcppService:
                                               c in self.transactions.finished)
         self._wake.set()
 
-    def _authorized(self, connector: int, live: LiveStation) -> bool:
+    def _authorized(self, connector: int) -> bool:
         """A car that starts charging locally (free vending) is first authorized with the configured
-        idTag, once per plug-in; with the central system away it starts on its own
-        (LocalAuthorizeOffline), and its StartTransaction's idTagInfo still decides later."""
-        if not live.plugged:
-            self.authorized.pop(connector, None)
-            return False
+        idTag, once per plug-in: the sender asks, and the tick after the answer starts. With the
+        central system away it starts on its own (LocalAuthorizeOffline), and its StartTransaction's
+        idTagInfo still decides later."""
         status = self.authorized.get(connector)
         if status is None:
             if self.registration != "Accepted":
                 return True
-            if live.state in ("C", "D"):
-                self.authorized[connector] = "pending"
-                self._wake.set()
-            return False
+            self.authorized[connector] = "pending"
         return status == "Accepted"
 
     async def _authorize(self, cp: ApplianceChargePoint) -> None:
@@ -175,7 +172,6 @@ class OcppService:
             if status != "Accepted":
                 log.info("the central system answered station %d's idTag with %s", connector, status)
                 self.transactions.held.add(connector)
-        self._wake.set()
 
     def _available(self, connector: int) -> bool:
         return self.available[0] and self.available[connector]

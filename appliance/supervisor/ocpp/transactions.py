@@ -58,9 +58,9 @@ class Transactions:
         self.remote[connector] = RemoteStart(id_tag, now + timeout_s)
 
     def update(self, connector: int, live: LiveStation, available: bool, id_tag: str, now: float,
-               authorized: bool = True) -> str | None:
+               authorized: Callable[[int], bool] | None = None) -> str | None:
         """Start or stop on what the car does; returns "started", "stopped" or None. A local start
-        (not a RemoteStart) waits until `authorized`: the central system accepted its idTag."""
+        (not a RemoteStart) is asked `authorized(connector)` once it is due, and waits while False."""
         if not live.plugged:
             self.finished.discard(connector)
             self.held.discard(connector)
@@ -73,7 +73,9 @@ class Transactions:
             remote = None
         wants = remote is not None or live.state in ("C", "D")
         if (connector in self.running or not live.plugged or not available or connector in self.held or not wants
-                or live.blocking_faults or (remote is None and not authorized)):
+                or live.blocking_faults):
+            return None
+        if remote is None and authorized is not None and not authorized(connector):
             return None
         self.remote.pop(connector, None)
         tag = remote.id_tag if remote is not None else id_tag
