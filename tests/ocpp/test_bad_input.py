@@ -29,6 +29,13 @@ FRAMES: list[tuple[str, str, str]] = [  # (frame, unique id of the answer, error
     ('[2, "m5", "ChangeAvailability", {"connectorId": 1, "type": "Operative", "extra": 1}]', "m5",
      "FormationViolation"),
     ('[2, "m6", "ChangeAvailability", {"type": "Operative"}]', "m6", "ProtocolError"),
+    ('[2, "m8", "ChangeAvailability", {"connectorId": 1, "type": "Sideways"}]', "m8", "PropertyConstraintViolation"),
+    ('[2, "m9", "GetCompositeSchedule", {"connectorId": 1, "duration": 60, "chargingRateUnit": "V"}]', "m9",
+     "PropertyConstraintViolation"),
+    ('[2, "m11", "SetChargingProfile", {"connectorId": 1, "csChargingProfiles": {"chargingProfileId": 1, '
+     '"stackLevel": 0, "chargingProfilePurpose": "TxDefaultProfile", "chargingProfileKind": "Absolute", '
+     '"chargingSchedule": {"chargingRateUnit": "A", "chargingSchedulePeriod": [{"startPeriod": 0, '
+     '"limit": 6.05}]}}}]', "m11", "PropertyConstraintViolation"),
     ('[2, "m7", "ChangeConfiguration", {"key": "HeartbeatInterval", "value": "' + "9" * 600 + '"}]', "m7",
      "TypeConstraintViolation"),
 ]

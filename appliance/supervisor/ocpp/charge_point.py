@@ -21,6 +21,8 @@ from ocpp.routing import after, on
 from ocpp.v16 import ChargePoint, call_result
 from ocpp.v16.enums import Action
 
+from appliance.supervisor.ocpp.violations import schema_violation
+
 log = logging.getLogger(__name__)
 
 
@@ -105,6 +107,8 @@ class ApplianceChargePoint(ChargePoint):
     async def _handle_call(self, msg: Call) -> Any:
         try:
             return await super()._handle_call(msg)
+        except FormatViolationError as error:
+            raise schema_violation(msg.action, msg.payload, error.description) from None
         except OCPPError as error:
             raise _plain(error) from None
 
