@@ -13,10 +13,14 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from ocpp.v16 import call
 
+from appliance.system.bundle import create_bundle
+from appliance.system.update import UpdateManager
 from tests.ocpp.conftest import appliance, charging_car
 from tests.ocpp.csms import CentralSystem, Received, until
+from tests.system.wheels import make_wheel
 
 pytestmark = pytest.mark.realtime
 CP = "evse-ops"
@@ -34,13 +38,12 @@ def firmware(m: Received) -> str:
 
 
 @contextmanager
-def http_server() -> Iterator[tuple[str, dict[str, bytes]]]:
-    """Serves a bundle that is not one (GET) and keeps what is PUT; (base URL, uploads)."""
+def http_server(body: bytes = b"not a signed bundle") -> Iterator[tuple[str, dict[str, bytes]]]:
+    """Serves `body` as the bundle (GET) and keeps what is PUT; (base URL, uploads)."""
     uploads: dict[str, bytes] = {}
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
-            body = b"not a signed bundle"
             self.send_response(200)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
@@ -159,3 +162,31 @@ def test_a_central_system_that_cannot_authorize_still_gets_the_transaction(csms:
         start = csms.wait_for("StartTransaction", CP, timeout=10)
         assert start.t >= authorize.t and start.payload["connector_id"] == 1
         until(lambda: app.offered(1) > 0.0, 10, "the car charges")
+
+
+def test_a_signed_firmware_waits_for_the_car_then_installs(csms: CentralSystem, tmp_path: Path) -> None:
+    key = Ed25519PrivateKey.generate()
+    make_wheel(tmp_path / "wheels", "0.2.0")
+    create_bundle(sorted((tmp_path / "wheels").glob("*.whl")), "0.2.0", key, tmp_path / "evse.bundle")
+    leaves = 'at = 25.0\nstation = 1\ndo = "unplug"\n'
+    scenario = charging_car(1, at=3.0) + "\n[[event]]\n" + leaves
+    with (appliance(tmp_path / "run", scenario, csms.url(CP)) as app,
+          http_server((tmp_path / "evse.bundle").read_bytes()) as (base, _)):
+        app.ctx.updater = UpdateManager(tmp_path / "root", keys=[key.public_key()], restart=lambda: None,
+                                        health=lambda version: True)
+        app.ocpp.firmware.install_poll_s = 0.5
+        csms.wait_for("StartTransaction", CP, timeout=30)
+        asked = time.time()
+        csms.call(CP, call.UpdateFirmware(location=f"{base}/evse.bundle",
+                                          retrieve_date=datetime.now(UTC).isoformat()))
+        csms.wait_for("FirmwareStatusNotification", CP, after=asked, where=lambda m: firmware(m) == "Installing")
+        time.sleep(3)
+        assert app.ctx.updater.status().state == "staged"  # verified, not asked for while the car charges
+        assert [firmware(m) for m in csms.messages("FirmwareStatusNotification", CP) if m.t > asked][-1] == "Installing"
+        stop = csms.wait_for("StopTransaction", CP, timeout=30)
+        installed = csms.wait_for("FirmwareStatusNotification", CP, after=asked, timeout=10,
+                                  where=lambda m: firmware(m) == "Installed")
+        assert installed.t >= stop.t
+        assert app.ctx.updater.status().state == "requested" and app.ctx.updater.status().version == "0.2.0"
+        seen = [firmware(m) for m in csms.messages("FirmwareStatusNotification", CP) if m.t > asked]
+        assert seen == ["Downloading", "Downloaded", "Installing", "Installed"]

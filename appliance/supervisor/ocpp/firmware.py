@@ -18,11 +18,13 @@ from urllib.parse import urlsplit
 from ocpp.v16 import call
 
 from appliance.supervisor.app_context import AppContext
+from appliance.system.update import StagedUpdate, UpdateManager, UpdateRefused
 
 log = logging.getLogger(__name__)
 MAX_BUNDLE_BYTES = 512 * 1024 * 1024
 DOWNLOAD_TIMEOUT_S = 60.0
 LOG_LINES = 2000
+INSTALL_WAIT_S = 24 * 3600.0
 
 
 def _http(url: str) -> str:
@@ -59,6 +61,7 @@ class Firmware:
         self.send = send
         self.status = "Idle"
         self.diagnostics_status = "Idle"
+        self.install_poll_s = 5.0
         self._tasks: set[asyncio.Task[None]] = set()
 
     def _spawn(self, coro: Any) -> None:
@@ -93,12 +96,29 @@ class Firmware:
                 if updater is None:
                     raise RuntimeError("this build cannot update itself")
                 staged = await asyncio.to_thread(updater.stage, bundle, size)
-                updater.request(staged, self.ctx.core.snapshot())
-            except Exception as exc:  # noqa: BLE001 - the updater's refusals: bad signature, not newer, busy, a car charging
+                await self._request_when_idle(updater, staged)
+            except Exception as exc:  # noqa: BLE001 - the updater's refusals: bad signature, not newer, busy
                 log.warning("firmware from %s not installed: %s", location, exc)
                 self._report("InstallationFailed")
                 return
         self._report("Installed")
+
+    async def _request_when_idle(self, updater: UpdateManager, staged: StagedUpdate) -> None:
+        """A verified bundle waits for the cars: the install restarts the pilot, so it is asked
+        for only once no station charges (OCPP: after the transactions), for at most a day."""
+        deadline = time.monotonic() + INSTALL_WAIT_S
+        told = False
+        while True:
+            try:
+                updater.request(staged, self.ctx.core.snapshot())
+                return
+            except UpdateRefused as refused:
+                if time.monotonic() >= deadline:
+                    raise
+                if not told:
+                    log.info("firmware %s waits: %s", staged.version, refused.decision.warning)
+                    told = True
+            await asyncio.sleep(self.install_poll_s)
 
     def diagnostics(self, location: str) -> str | None:
         """Starts the upload; the file's name, or None when there is nothing to send there."""
