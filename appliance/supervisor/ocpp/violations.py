@@ -6,11 +6,8 @@ a FormationViolation."""
 
 from __future__ import annotations
 
-import json
-from decimal import Decimal
 from typing import Any
 
-from jsonschema.exceptions import best_match
 from ocpp.exceptions import (
     FormationViolationError,
     OccurenceConstraintViolationError,
@@ -27,10 +24,10 @@ OCCURRENCE = {"minItems", "maxItems", "uniqueItems"}
 def schema_violation(action: str, payload: Any, description: str) -> OCPPError:
     """The error for a Call the library found schema-invalid without naming why; `description`
     is the library's, kept."""
-    validator = get_validator(MessageType.Call, action, "1.6", parse_float=Decimal)
-    # as the library checks it: floats as decimals, so 21.4 is a multiple of 0.1
-    plain = json.loads(json.dumps(payload, default=float), parse_float=Decimal)
-    error = best_match(validator.iter_errors(plain))
+    # the library's own validator (cached as it made it) on the payload as it left it: where a
+    # schema has decimals (a limit's multipleOf 0.1) the library has turned the payload's too
+    validator = get_validator(MessageType.Call, action, "1.6")
+    error = next(iter(validator.iter_errors(payload)), None)  # the one the library raised
     kind = error.validator if error is not None else None
     details = {"cause": error.message} if error is not None else {}
     if kind in PROPERTY:
