@@ -44,6 +44,14 @@ class _Handler(ChargePoint):
     def _got(self, action: str, payload: dict[str, Any]) -> None:
         self.central.record(Received(time.time(), self.id, action, payload))
 
+    async def _took(self, action: str, payload: dict[str, Any]) -> None:
+        """Recorded; then, if the test asked for it, the connection closed in order (1001) before
+        the answer, as a central system going down just then does."""
+        self._got(action, payload)
+        if action in self.central.close_after:
+            self.central.close_after.discard(action)
+            await self._connection.close(1001)
+
     @on(Action.boot_notification)
     def boot(self, **payload: Any) -> call_result.BootNotification:
         self._got("BootNotification", payload)
@@ -68,19 +76,19 @@ class _Handler(ChargePoint):
         return call_result.Authorize(id_tag_info={"status": self.central.authorize_status})
 
     @on(Action.start_transaction)
-    def start_transaction(self, **payload: Any) -> call_result.StartTransaction:
-        self._got("StartTransaction", payload)
+    async def start_transaction(self, **payload: Any) -> call_result.StartTransaction:
+        await self._took("StartTransaction", payload)
         return call_result.StartTransaction(transaction_id=next(self.central.ids),
                                             id_tag_info={"status": self.central.id_tag_status})
 
     @on(Action.stop_transaction)
-    def stop_transaction(self, **payload: Any) -> call_result.StopTransaction:
-        self._got("StopTransaction", payload)
+    async def stop_transaction(self, **payload: Any) -> call_result.StopTransaction:
+        await self._took("StopTransaction", payload)
         return call_result.StopTransaction()
 
     @on(Action.meter_values)
-    def meter_values(self, **payload: Any) -> call_result.MeterValues:
-        self._got("MeterValues", payload)
+    async def meter_values(self, **payload: Any) -> call_result.MeterValues:
+        await self._took("MeterValues", payload)
         return call_result.MeterValues()
 
     @on(Action.firmware_status_notification)
@@ -106,6 +114,7 @@ class CentralSystem:
         self.boot_interval = 300
         self.id_tag_status = "Accepted"  # what StartTransaction's idTagInfo says
         self.authorize_status: str | None = "Accepted"  # what Authorize's idTagInfo says; None: a CallError
+        self.close_after: set[str] = set()  # actions taken and then answered by closing the connection, once
         self.port = 0
         self._server: Server | None = None
         self._lock = threading.Lock()

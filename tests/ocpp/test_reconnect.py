@@ -82,3 +82,35 @@ def test_transaction_messages_survive_an_outage(csms: CentralSystem, tmp_path: P
                   if s["measurand"] == "Energy.Active.Import.Register"]
         assert energy == sorted(energy) and energy[-1] > energy[0]  # it charged through the outage
         assert stops[0].payload["meter_stop"] >= energy[-1]
+
+
+def test_a_message_the_central_system_took_before_closing_is_not_sent_again(csms: CentralSystem,
+                                                                            tmp_path: Path) -> None:
+    """The race of a drop: the central system reads a transaction message, then closes in order
+    without answering. MeterValues and StopTransaction are not sent twice; StartTransaction is,
+    because only its answer carries the transaction id."""
+    scenario = "\n".join([
+        f'[[event]]\nat = 3.0\nstation = 1\ndo = "plug"\ncar = {CAR}',
+        '[[event]]\nat = 4.0\nstation = 1\ndo = "request"',
+        '[[event]]\nat = 30.0\nstation = 1\ndo = "unplug"',
+    ]) + "\n"
+    with appliance(tmp_path, scenario, csms.url(CP), max_backoff_s=1.0) as app:
+        csms.wait_for("BootNotification", CP, timeout=20)
+        until(lambda: csms.connected(CP), 5, "connected")
+        csms.call(CP, call.ChangeConfiguration(key="MeterValueSampleInterval", value=str(SAMPLE_S)))
+        csms.wait_for("StartTransaction", CP, timeout=20)
+        csms.close_after.add("MeterValues")
+        cut = csms.wait_for("MeterValues", CP, timeout=10)
+        until(lambda: len(csms.messages("BootNotification", CP)) >= 2, 10, "reconnected")
+        later = csms.wait_for("MeterValues", CP, after=cut.t, timeout=10)
+        assert stamp(later) > stamp(cut)
+        csms.close_after.add("StopTransaction")
+        stop = csms.wait_for("StopTransaction", CP, timeout=40)
+        until(lambda: len(csms.messages("BootNotification", CP)) >= 3, 10, "reconnected after the stop")
+        until(lambda: app.ctx.storage.ocpp.count() == 0, 10, "nothing left to send")
+        time.sleep(2)
+        tx = [m for m in csms.messages(cp=CP) if m.action in TX_ACTIONS]
+        keys = [(m.action, stamp(m)) for m in tx]
+        assert len(keys) == len(set(keys)), "a transaction message arrived twice"
+        assert [m.action for m in tx].count("StopTransaction") == 1 and stop.payload["reason"] == "EVDisconnected"
+        assert app.ocpp.link is not None and app.ocpp.link.state.reconnects >= 2

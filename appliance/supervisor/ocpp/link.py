@@ -43,6 +43,7 @@ class CountingConnection:
     def __init__(self, ws: ClientConnection, state: LinkState) -> None:
         self._ws = ws
         self._state = state
+        self.frames_sent = 0  # on this connection
 
     async def recv(self) -> str | bytes:
         message = await self._ws.recv()
@@ -51,7 +52,14 @@ class CountingConnection:
 
     async def send(self, message: str) -> None:
         await self._ws.send(message)
+        self.frames_sent += 1
         self._state.messages_sent += 1
+
+    def closed_by_peer(self) -> bool:
+        """The central system started an orderly close. A peer that sends a Close frame still
+        reads the frames sent before it saw ours (RFC 6455 §5.5.1), so it got all we sent."""
+        protocol = self._ws.protocol
+        return protocol.close_rcvd is not None and bool(protocol.close_rcvd_then_sent)
 
     async def close(self) -> None:
         await self._ws.close()

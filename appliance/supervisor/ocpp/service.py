@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import json
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 from ocpp.charge_point import camel_to_snake_case
@@ -47,6 +48,15 @@ TRIGGERS = ("BootNotification", "Heartbeat", "StatusNotification", "MeterValues"
             "DiagnosticsStatusNotification")
 
 
+@dataclass(frozen=True)
+class InFlight:
+    """A transaction message sent on this connection and not answered yet."""
+
+    item_id: int
+    action: str
+    frames_before: int  # the connection's frames sent before it
+
+
 class OcppService:
     def __init__(self, ctx: AppContext, period_s: float = 1.0, min_backoff_s: float = 1.0,
                  max_backoff_s: float = 60.0, response_timeout_s: float = 30.0) -> None:
@@ -77,6 +87,7 @@ class OcppService:
         self._direct: asyncio.Queue[Any] = asyncio.Queue()
         self._wake = asyncio.Event()
         self._connection: CountingConnection | None = None
+        self._in_flight: InFlight | None = None
         self._tasks: list[asyncio.Task[None]] = []
 
     # ------------------------------------------------------------------ lifecycle
@@ -270,6 +281,7 @@ class OcppService:
             for task in done:
                 task.result()
         finally:
+            self._settle_in_flight(connection)
             self.registration = None
             self._connection = None
             self.authorized = {c: s for c, s in self.authorized.items() if s != "pending"}  # offline: start locally
@@ -348,9 +360,12 @@ class OcppService:
                     continue
                 payload["transactionId"] = tx.transaction_id
             request = getattr(call, item.action)(**camel_to_snake_case(payload))
+            sent_before = self._connection.frames_sent if self._connection is not None else 0
+            self._in_flight = InFlight(item.id, item.action, sent_before)
             try:
                 result = await cp.call(request, suppress=False)
             except OCPPError as error:
+                self._in_flight = None
                 refused = self._refusals[item.id] = self._refusals.get(item.id, 0) + 1
                 if refused < self.config.integer("TransactionMessageAttempts"):
                     log.info("the central system refused %s (%s); trying again later", item.action, error)
@@ -361,6 +376,7 @@ class OcppService:
                 del self._refusals[item.id]
                 outbox.delivered(item.id)
                 continue
+            self._in_flight = None
             self._refusals.pop(item.id, None)
             if item.action != "StartTransaction":
                 outbox.delivered(item.id)
@@ -368,6 +384,19 @@ class OcppService:
             outbox.delivered(item.id, result.transaction_id)
             if result.id_tag_info.get("status") != "Accepted":
                 self._deauthorized(item.tx_ref, result.id_tag_info.get("status"))
+
+    def _settle_in_flight(self, connection: CountingConnection) -> None:
+        """A MeterValues or StopTransaction whose answer the central system's own orderly close
+        cut off is not sent again: it had reached the central system (`closed_by_peer`), and a
+        second copy would count twice there. A StartTransaction is, for the transaction id only
+        its answer carries; anything cut off otherwise (a broken link, no answer in time) is too."""
+        flight, self._in_flight = self._in_flight, None
+        if (flight is None or flight.action == "StartTransaction" or connection.frames_sent <= flight.frames_before
+                or not connection.closed_by_peer()):
+            return
+        log.info("%s reached the central system before it closed the connection; not sent again", flight.action)
+        self._refusals.pop(flight.item_id, None)
+        self.ctx.storage.ocpp.delivered(flight.item_id)
 
     def _deauthorized(self, tx_ref: int, status: object) -> None:
         """StopTransactionOnInvalidId: a transaction whose idTag the central system did not accept
