@@ -43,7 +43,6 @@ class CountingConnection:
     def __init__(self, ws: ClientConnection, state: LinkState) -> None:
         self._ws = ws
         self._state = state
-        self.frames_sent = 0  # on this connection
 
     async def recv(self) -> str | bytes:
         message = await self._ws.recv()
@@ -52,8 +51,12 @@ class CountingConnection:
 
     async def send(self, message: str) -> None:
         await self._ws.send(message)
-        self.frames_sent += 1
         self._state.messages_sent += 1
+
+    @property
+    def messages_sent(self) -> int:
+        """The link's count of messages whose send completed: a message went when it grows."""
+        return self._state.messages_sent
 
     def closed_by_peer(self) -> bool:
         """The central system started an orderly close. A peer that sends a Close frame still

@@ -54,7 +54,7 @@ class InFlight:
 
     item_id: int
     action: str
-    frames_before: int  # the connection's frames sent before it
+    sent_before: int  # the connection's messages_sent before it
 
 
 class OcppService:
@@ -360,12 +360,11 @@ class OcppService:
                     continue
                 payload["transactionId"] = tx.transaction_id
             request = getattr(call, item.action)(**camel_to_snake_case(payload))
-            sent_before = self._connection.frames_sent if self._connection is not None else 0
+            sent_before = self._connection.messages_sent if self._connection is not None else 0
             self._in_flight = InFlight(item.id, item.action, sent_before)
             try:
                 result = await cp.call(request, suppress=False)
             except OCPPError as error:
-                self._in_flight = None
                 refused = self._refusals[item.id] = self._refusals.get(item.id, 0) + 1
                 if refused < self.config.integer("TransactionMessageAttempts"):
                     log.info("the central system refused %s (%s); trying again later", item.action, error)
@@ -376,7 +375,8 @@ class OcppService:
                 del self._refusals[item.id]
                 outbox.delivered(item.id)
                 continue
-            self._in_flight = None
+            finally:
+                self._in_flight = None  # when the session cancels this call, it has settled the message first
             self._refusals.pop(item.id, None)
             if item.action != "StartTransaction":
                 outbox.delivered(item.id)
@@ -391,7 +391,7 @@ class OcppService:
         second copy would count twice there. A StartTransaction is, for the transaction id only
         its answer carries; anything cut off otherwise (a broken link, no answer in time) is too."""
         flight, self._in_flight = self._in_flight, None
-        if (flight is None or flight.action == "StartTransaction" or connection.frames_sent <= flight.frames_before
+        if (flight is None or flight.action == "StartTransaction" or connection.messages_sent <= flight.sent_before
                 or not connection.closed_by_peer()):
             return
         log.info("%s reached the central system before it closed the connection; not sent again", flight.action)
