@@ -131,7 +131,8 @@ class PilotLink:
         try:
             writer.write(json.dumps(command.model_copy(update={"id": command_id}).wire()).encode() + b"\n")
             await writer.drain()
-            raw = await asyncio.wait_for(future, self.timeout_s)
+            async with asyncio.timeout(self.timeout_s):
+                raw = await future
         except (ConnectionError, OSError) as exc:
             raise PilotUnavailable(f"pilot connection lost: {exc}") from exc
         finally:
@@ -186,8 +187,9 @@ class PilotLink:
         self._pending.clear()
 
     async def _sleep(self, seconds: float) -> None:
-        with contextlib.suppress(asyncio.TimeoutError):
-            await asyncio.wait_for(self._stop.wait(), seconds)
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(seconds):
+                await self._stop.wait()
 
 
 def _parse_reply(command: p.BaseCommand[R], raw: dict[str, Any]) -> R:

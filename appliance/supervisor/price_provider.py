@@ -10,7 +10,6 @@ then storage and the core), replacing the stored prices over the span they cover
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import http.client
 import json
 import logging
@@ -29,6 +28,7 @@ from appliance.supervisor.api import persist
 from appliance.supervisor.api.schemas import MAX_PRICE_SLOTS, Prices
 from appliance.supervisor.app_context import AppContext
 from appliance.supervisor.settings import UrlPrices
+from appliance.supervisor.tasks import cancel
 
 log = logging.getLogger(__name__)
 TIMEOUT_S = 10.0  # the whole answer, not only each read
@@ -179,10 +179,7 @@ class PriceProvider:
         self._task = asyncio.create_task(self._run())
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await cancel(self._task)
 
     def view(self, full: bool) -> dict[str, Any]:
         """The configured source and, for a URL, its status (GET /prices); the URL's secrets
@@ -251,7 +248,8 @@ class PriceProvider:
     async def _run(self) -> None:
         while True:
             try:
-                await asyncio.wait_for(self._wake.wait(), self._delay())
+                async with asyncio.timeout(self._delay()):
+                    await self._wake.wait()
             except TimeoutError:
                 try:
                     await self.refresh()

@@ -17,6 +17,7 @@ from typing import TypeVar
 from appliance import protocol as p
 from appliance.supervisor.core import SupervisorCore
 from appliance.supervisor.pilot_link import PilotLink, PilotRefused, PilotUnavailable
+from appliance.supervisor.tasks import cancel
 
 log = logging.getLogger(__name__)
 R = TypeVar("R", bound=p.Reply)
@@ -49,8 +50,8 @@ class SupervisorRuntime:
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+            with contextlib.suppress(Exception):
+                await cancel(task)
         if self.on_stop is not None:
             try:
                 self.on_stop()

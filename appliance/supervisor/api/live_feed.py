@@ -12,6 +12,7 @@ from typing import Any
 from appliance.protocol import Event, TelemetryEvent
 from appliance.supervisor.api.hub import Hub
 from appliance.supervisor.core import SupervisorCore
+from appliance.supervisor.tasks import cancel
 
 log = logging.getLogger(__name__)
 
@@ -50,10 +51,7 @@ class LiveFeed:
         with contextlib.suppress(ValueError):
             self.core.listeners.remove(self.on_pilot_message)
         self.hub.bind(None)
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await cancel(self._task)
 
     async def _tick(self) -> None:
         while True:

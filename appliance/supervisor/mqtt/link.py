@@ -21,7 +21,7 @@ import aiomqtt
 from pydantic import BaseModel
 
 from appliance.supervisor.mqtt.settings import Broker
-from appliance.supervisor.tasks import Backoff, cancel
+from appliance.supervisor.tasks import Backoff, cancel, stop_if_cancelled
 
 log = logging.getLogger(__name__)
 QUEUE_SIZE = 2000
@@ -91,6 +91,7 @@ class MqttLink:
             except Exception as exc:
                 self.status.last_error = f"internal error: {exc}"
                 log.exception("MQTT link failed")
+            stop_if_cancelled()  # an error from a clean-up while stopping takes the CancelledError's place
             if self.status.connected_since is not None:
                 backoff.reset()  # it had worked: start the backoff over
             delay = backoff.next()
@@ -117,9 +118,9 @@ class MqttLink:
                 self.on_connected()
                 await self._pump(client)
             except asyncio.CancelledError:
-                with contextlib.suppress(aiomqtt.MqttError, asyncio.TimeoutError):
-                    await asyncio.wait_for(client.publish(cfg.availability_topic, OFFLINE, qos=1, retain=True),
-                                           OFFLINE_TIMEOUT_S)
+                with contextlib.suppress(aiomqtt.MqttError, TimeoutError):
+                    async with asyncio.timeout(OFFLINE_TIMEOUT_S):
+                        await client.publish(cfg.availability_topic, OFFLINE, qos=1, retain=True)
                 raise
 
     async def _pump(self, client: aiomqtt.Client) -> None:
@@ -134,6 +135,7 @@ class MqttLink:
                     await self.on_message(str(message.topic), data)
                 except Exception:
                     log.exception("MQTT message on %s not handled", message.topic)
+                stop_if_cancelled()
         finally:
             await cancel(sender)
 
@@ -146,3 +148,4 @@ class MqttLink:
             except aiomqtt.MqttError as exc:  # the receiving side notices a lost connection
                 self.status.dropped += 1
                 log.info("MQTT publish to %s failed: %s", topic, exc)
+            stop_if_cancelled()

@@ -17,7 +17,7 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 from websockets.typing import Subprotocol
 
 from appliance.supervisor.ocpp.settings import OcppSettings
-from appliance.supervisor.tasks import Backoff
+from appliance.supervisor.tasks import Backoff, stop_if_cancelled
 
 log = logging.getLogger(__name__)
 SUBPROTOCOL = Subprotocol("ocpp1.6")
@@ -113,6 +113,7 @@ class OcppLink:
             except Exception as exc:  # a fault in one session must not end the link for good
                 log.exception("OCPP session failed")
                 self.state.last_error = f"{type(exc).__name__}: {exc}"
+            stop_if_cancelled()  # an error from a clean-up while stopping takes the CancelledError's place
             self.state.state, self.state.connected_since = "waiting", None
             if time.monotonic() - started > STABLE_S:
                 backoff.reset()

@@ -35,6 +35,7 @@ from appliance.supervisor.ocpp.settings import SETTINGS_KEY, OcppSettings, load
 from appliance.supervisor.ocpp.status import ConnectorStatus, charge_point_status, connector_status
 from appliance.supervisor.ocpp.transactions import Transactions
 from appliance.supervisor.policy import StationCap
+from appliance.supervisor.tasks import cancel, stop_if_cancelled
 
 log = logging.getLogger(__name__)
 CONFIG_KEY = "ocpp.configuration"
@@ -102,8 +103,8 @@ class OcppService:
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+            with contextlib.suppress(Exception):
+                await cancel(task)
         self._tasks = []
         self.link = None
         self.registration = None
@@ -286,10 +287,8 @@ class OcppService:
             self._connection = None
             self.authorized = {c: s for c, s in self.authorized.items() if s != "pending"}  # offline: start locally
             for running in (reader, sender):
-                if running is not None:
-                    running.cancel()
-                    with contextlib.suppress(asyncio.CancelledError, Exception):
-                        await running
+                with contextlib.suppress(Exception):
+                    await cancel(running)
 
     def _boot_request(self) -> call.BootNotification:
         return call.BootNotification(charge_point_vendor="EVSE appliance", charge_point_model="2x22kW AC",
@@ -304,6 +303,7 @@ class OcppService:
                 if result.interval > 0:
                     self.heartbeat_s = float(result.interval)
                 return
+            stop_if_cancelled()
             done, _ = await asyncio.wait({reader}, timeout=result.interval or BOOT_RETRY_S)
             for task in done:
                 task.result()
@@ -322,8 +322,10 @@ class OcppService:
             if self.heartbeat_s > 0 and loop_now - last_heartbeat >= self.heartbeat_s:
                 last_heartbeat = loop_now
                 await self._call(cp, call.Heartbeat())
+            stop_if_cancelled()  # the library's calls may have swallowed it
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), 1.0)
+                async with asyncio.timeout(1.0):
+                    await self._wake.wait()
 
     async def _call(self, cp: ApplianceChargePoint, request: Any) -> Any:
         """One message outside transactions; a CallError is logged, not fatal."""

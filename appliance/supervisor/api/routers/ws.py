@@ -76,8 +76,9 @@ async def live(websocket: WebSocket) -> None:
 async def _close(websocket: WebSocket, code: int, reason: str) -> None:
     """The sender is stopped first, so the close frame is the next thing on the wire; a client
     that reads nothing at all gets CLOSE_WAIT_S to take it before we let go."""
-    with contextlib.suppress(asyncio.TimeoutError, WebSocketDisconnect, RuntimeError, OSError):
-        await asyncio.wait_for(websocket.close(code=code, reason=reason), CLOSE_WAIT_S)
+    with contextlib.suppress(TimeoutError, WebSocketDisconnect, RuntimeError, OSError):
+        async with asyncio.timeout(CLOSE_WAIT_S):
+            await websocket.close(code=code, reason=reason)
 
 
 async def _watch(websocket: WebSocket, first: Principal) -> None:
