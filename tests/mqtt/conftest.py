@@ -124,8 +124,8 @@ class Recorder:
         self.client.publish(topic, payload, qos=1, retain=retain).wait_for_publish(5)
 
     def close(self) -> None:
+        self.client.disconnect()  # first: paho's loop ends only once nothing is left to send
         self.client.loop_stop()
-        self.client.disconnect()
 
 
 @pytest.fixture
