@@ -63,7 +63,8 @@ def test_evcc_sequence(csms: CentralSystem, tmp_path: Path) -> None:
 
         asked = csms.messages()[-1].t
         assert csms.call(CP, call.TriggerMessage(requested_message="MeterValues", connector_id=1)).status == "Accepted"
-        values = csms.wait_for("MeterValues", CP, after=asked, timeout=10)
+        values = csms.wait_for("MeterValues", CP, after=asked, timeout=10, where=lambda m: m.payload[
+            "meter_value"][0]["sampled_value"][0]["context"] == "Trigger")
         sampled = values.payload["meter_value"][0]["sampled_value"]
         assert {s["measurand"] for s in sampled} == set(MEASURANDS)
         currents = [s for s in sampled if s["measurand"] == "Current.Import"]
