@@ -17,7 +17,7 @@ from typing import TypeVar
 from appliance import protocol as p
 from appliance.supervisor.core import SupervisorCore
 from appliance.supervisor.pilot_link import PilotLink, PilotRefused, PilotUnavailable
-from appliance.supervisor.tasks import cancel
+from appliance.supervisor.tasks import cancel_all
 
 log = logging.getLogger(__name__)
 R = TypeVar("R", bound=p.Reply)
@@ -47,11 +47,7 @@ class SupervisorRuntime:
 
     async def stop(self) -> None:
         self.link.stop()
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(Exception):
-                await cancel(task)
+        await cancel_all(self._tasks)
         if self.on_stop is not None:
             try:
                 self.on_stop()

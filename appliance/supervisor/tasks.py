@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Iterable
 
 log = logging.getLogger(__name__)
 # Longer than the slowest clean-up a task does when cancelled (the MQTT link's `offline` and
@@ -38,6 +39,17 @@ async def cancel(task: asyncio.Task[None] | None, grace_s: float = CANCEL_GRACE_
             log.error("task %s did not stop when cancelled; cancelling it again", task.get_name())
     with contextlib.suppress(asyncio.CancelledError):
         await task
+
+
+async def cancel_all(tasks: Iterable[asyncio.Task[None] | None]) -> None:
+    """Stop several tasks at once (each is asked before any is waited for) when shutting down:
+    a task that had failed is not the stopper's concern, so its error is dropped here."""
+    running = [task for task in tasks if task is not None]
+    for task in running:
+        task.cancel()
+    for task in running:
+        with contextlib.suppress(Exception):
+            await cancel(task)
 
 
 class Backoff:

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from appliance.supervisor.tasks import Backoff, cancel, stop_if_cancelled
+from appliance.supervisor.tasks import Backoff, cancel, cancel_all, stop_if_cancelled
 
 
 def test_pauses_double_up_to_the_most_and_start_over_after_a_reset() -> None:
@@ -56,3 +56,18 @@ def test_a_cancel_that_wait_for_swallowed_still_ends_the_loop(checks: bool) -> N
         assert took < 0.1
     else:
         assert 0.5 <= took < 1.5
+
+
+def test_cancel_all_stops_the_running_and_drops_the_error_of_a_failed_one() -> None:
+    async def run() -> tuple[asyncio.Task[None], asyncio.Task[None]]:
+        async def fails() -> None:
+            raise RuntimeError("failed before the stop")
+
+        failed = asyncio.create_task(fails())
+        running = asyncio.create_task(asyncio.sleep(3600))
+        await asyncio.sleep(0.01)
+        await cancel_all([failed, None, running])
+        return failed, running
+
+    failed, running = asyncio.run(run())
+    assert isinstance(failed.exception(), RuntimeError) and running.cancelled()

@@ -35,7 +35,7 @@ from appliance.supervisor.ocpp.settings import SETTINGS_KEY, OcppSettings, load
 from appliance.supervisor.ocpp.status import ConnectorStatus, charge_point_status, connector_status
 from appliance.supervisor.ocpp.transactions import Transactions
 from appliance.supervisor.policy import StationCap
-from appliance.supervisor.tasks import cancel, stop_if_cancelled
+from appliance.supervisor.tasks import cancel_all, stop_if_cancelled
 
 log = logging.getLogger(__name__)
 CONFIG_KEY = "ocpp.configuration"
@@ -100,11 +100,7 @@ class OcppService:
         self._tasks = [asyncio.create_task(self.link.run()), asyncio.create_task(self._control())]
 
     async def stop(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(Exception):
-                await cancel(task)
+        await cancel_all(self._tasks)
         self._tasks = []
         self.link = None
         self.registration = None
@@ -286,9 +282,7 @@ class OcppService:
             self.registration = None
             self._connection = None
             self.authorized = {c: s for c, s in self.authorized.items() if s != "pending"}  # offline: start locally
-            for running in (reader, sender):
-                with contextlib.suppress(Exception):
-                    await cancel(running)
+            await cancel_all((reader, sender))
 
     def _boot_request(self) -> call.BootNotification:
         return call.BootNotification(charge_point_vendor="EVSE appliance", charge_point_model="2x22kW AC",
